@@ -1,0 +1,49 @@
+"""`jointcheck admin department add` and `jointcheck admin invite`: bootstrap by the operator."""
+
+from __future__ import annotations
+
+from jointcheck.cli.context import new_uow, open_database, operator_actor
+from jointcheck.core.services.departments import add_department
+from jointcheck.core.services.invites import issue_invite
+
+
+def register(commands) -> None:
+    parser = commands.add_parser("admin", help="platform bootstrap: departments and invites")
+    sub = parser.add_subparsers(dest="admin_command", required=True, metavar="ACTION")
+
+    dept = sub.add_parser("department", help="departments")
+    dept_sub = dept.add_subparsers(dest="department_command", required=True, metavar="ACTION")
+    add = dept_sub.add_parser("add", help="add a department")
+    add.add_argument("code")
+    add.add_argument("name")
+    add.set_defaults(handler=department_add)
+
+    invite = sub.add_parser("invite", help="print a one-time invite code and its t.me link")
+    invite.add_argument("--role", required=True, help="admin, convener, officer or inspector")
+    invite.add_argument("--department", help="department code (officer)")
+    invite.add_argument("--region", help="6-digit region code (convener)")
+    invite.add_argument("--inspector", metavar="CERT_NO", help="inspector certificate number (inspector)")
+    invite.add_argument("--ttl-hours", type=int, default=None, help="hours until the code expires")
+    invite.set_defaults(handler=invite_issue)
+
+
+async def department_add(args, settings) -> int:
+    async with open_database(settings) as sessionmaker, new_uow(sessionmaker) as uow:
+        department = await add_department(uow, operator_actor(), args.code, args.name)
+        await uow.commit()
+    print(f"department {department.code} added: {department.name}")
+    return 0
+
+
+async def invite_issue(args, settings) -> int:
+    ttl = args.ttl_hours if args.ttl_hours is not None else settings.invite_ttl_hours
+    async with open_database(settings) as sessionmaker, new_uow(sessionmaker) as uow:
+        issued = await issue_invite(
+            uow, operator_actor(), args.role,
+            department=args.department, region=args.region, inspector=args.inspector, ttl_hours=ttl,
+        )
+        await uow.commit()
+    print(issued.code)
+    print(issued.link(settings.bot_username))
+    print(f"single use, expires {issued.expires_at.isoformat(timespec='minutes')}")
+    return 0

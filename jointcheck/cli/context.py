@@ -1,0 +1,48 @@
+"""What every CLI command needs: settings, an engine whose schema is current, the operator actor."""
+
+from __future__ import annotations
+
+import getpass
+from contextlib import asynccontextmanager
+
+from sqlalchemy.engine import make_url
+
+from jointcheck.config import Settings
+from jointcheck.core.authz import Actor
+from jointcheck.core.db import make_engine, make_sessionmaker
+from jointcheck.core.errors import JointcheckError
+from jointcheck.core.migrate import current_revision, head_revision
+from jointcheck.core.uow import UnitOfWork
+
+
+def safe_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def operator_actor() -> Actor:
+    try:
+        who = getpass.getuser()
+    except Exception:  # no passwd entry in some containers
+        who = "unknown"
+    return Actor.operator(f"cli:{who}")
+
+
+@asynccontextmanager
+async def open_database(settings: Settings):
+    """Yield a sessionmaker, refusing to work on a database whose schema is not at head."""
+    engine = make_engine(settings.database_url)
+    try:
+        current = await current_revision(engine)
+        head = head_revision(settings.database_url)
+        if current != head:
+            raise JointcheckError(
+                f"database {safe_url(settings.database_url)} is at schema {current or 'none'}, "
+                f"this version needs {head}: run `jointcheck db upgrade`"
+            )
+        yield make_sessionmaker(engine)
+    finally:
+        await engine.dispose()
+
+
+def new_uow(sessionmaker) -> UnitOfWork:
+    return UnitOfWork(sessionmaker)

@@ -1,0 +1,50 @@
+"""`jointcheck` console script: argument parsing and the one place errors become one line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+
+from jointcheck.cli import admin, audit, db
+from jointcheck.config import Settings
+from jointcheck.core.errors import JointcheckError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="jointcheck", description="Joint double-random, one-public inspections.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in (db, admin, audit):
+        module.register(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=os.environ.get("JOINTCHECK_LOG_LEVEL", "WARNING"), format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings()
+        return asyncio.run(args.handler(args, settings)) or 0
+    except JointcheckError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the promise is one line, never a traceback
+        if os.environ.get("JOINTCHECK_DEBUG"):
+            raise
+        print(f"error: {type(exc).__name__}: {_first_line(exc)} (set JOINTCHECK_DEBUG=1 for details)", file=sys.stderr)
+        return 1
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else ""
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

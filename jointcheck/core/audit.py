@@ -1,0 +1,105 @@
+"""The audit trail (全程留痕): an append-only, hash-chained event log, and its verification."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from jointcheck.core.authz import Actor
+from jointcheck.core.clock import Clock, iso_utc
+from jointcheck.core.models import AuditEvent
+from jointcheck.core.public_proof import AUDIT_GENESIS, audit_event_hash, canonical_json
+
+# Any fixed 64-bit number; it names the lock that serialises appends on PostgreSQL.
+_PG_CHAIN_LOCK = 0x6A6F696E74636B31
+
+
+def event_fields(ev: AuditEvent) -> dict:
+    """The hashed fields of a stored event, exactly as they were hashed."""
+    return {
+        "seq": ev.seq,
+        "at": ev.at,
+        "actor": ev.actor,
+        "action": ev.action,
+        "entity": ev.entity,
+        "entity_id": ev.entity_id,
+        "payload": json.loads(ev.payload),
+    }
+
+
+def event_record(ev: AuditEvent) -> dict:
+    """An event with its hashes, as written to a bundle's audit.jsonl."""
+    return {**event_fields(ev), "prev_hash": ev.prev_hash, "hash": ev.hash}
+
+
+class AuditLog:
+    """Appends events inside the caller's transaction, so an event exists iff its change does."""
+
+    def __init__(self, session: AsyncSession, clock: Clock):
+        self._session = session
+        self._clock = clock
+        self._head: tuple[int, str] | None = None
+
+    async def _chain_head(self) -> tuple[int, str]:
+        if self._head is None:
+            if self._session.bind.dialect.name == "postgresql":
+                # Two transactions must not both extend the same head; SQLite's BEGIN IMMEDIATE
+                # already makes writers take turns.
+                await self._session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_CHAIN_LOCK})
+            row = (
+                await self._session.execute(select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1))
+            ).first()
+            self._head = (row.seq, row.hash) if row else (0, AUDIT_GENESIS)
+        return self._head
+
+    async def record(self, actor: Actor, action: str, entity: str, entity_id: object, payload: dict | None = None) -> AuditEvent:
+        last_seq, last_hash = await self._chain_head()
+        fields = {
+            "seq": last_seq + 1,
+            "at": iso_utc(self._clock()),
+            "actor": actor.label,
+            "action": action,
+            "entity": entity,
+            "entity_id": str(entity_id),
+            "payload": payload or {},
+        }
+        digest = audit_event_hash(last_hash, fields)
+        event = AuditEvent(
+            **{**fields, "payload": canonical_json(fields["payload"]).decode("utf-8")},
+            prev_hash=last_hash,
+            hash=digest,
+        )
+        self._session.add(event)
+        self._head = (event.seq, digest)
+        return event
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    ok: bool
+    checked: int
+    broken_seq: int | None = None
+    reason: str = ""
+    head_hash: str = AUDIT_GENESIS
+
+
+async def verify_chain(session: AsyncSession, batch: int = 5000) -> ChainReport:
+    """Walk the whole chain in seq order, streaming; stop at the first event that does not fit."""
+    expected_seq, prev_hash, checked = 1, AUDIT_GENESIS, 0
+    result = await session.stream(select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=batch))
+    async for ev in result.scalars():
+        if ev.seq != expected_seq:
+            return ChainReport(False, checked, ev.seq, f"expected event {expected_seq} here, found {ev.seq}: an event is missing or moved")
+        if ev.prev_hash != prev_hash:
+            return ChainReport(False, checked, ev.seq, "does not link to the event before it")
+        try:
+            fields = event_fields(ev)
+        except ValueError:
+            return ChainReport(False, checked, ev.seq, "payload is not valid JSON")
+        if audit_event_hash(prev_hash, fields) != ev.hash:
+            return ChainReport(False, checked, ev.seq, "content does not match its hash: the event was edited")
+        prev_hash, expected_seq, checked = ev.hash, expected_seq + 1, checked + 1
+    return ChainReport(True, checked, head_hash=prev_hash)

@@ -1,0 +1,150 @@
+"""Who may do what: the one place every permission is decided (SPEC section 1).
+
+Services call `authorize` on every call with the facts of the resource at hand; adapters never
+decide permissions themselves, so a forged button press is refused here whatever the bot did.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from jointcheck.core.errors import PermissionDenied
+from jointcheck.core.models import Role
+from jointcheck.core.regions import region_covers
+
+log = logging.getLogger("jointcheck.authz")
+
+
+@dataclass(frozen=True)
+class Grant:
+    role: Role
+    department_id: int | None = None
+    region: str | None = None
+    inspector_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A person (or the operator at the console) with the grants they hold right now."""
+
+    label: str
+    grants: tuple[Grant, ...] = ()
+    user_id: int | None = None
+
+    @classmethod
+    def operator(cls, label: str) -> Actor:
+        """The platform operator at the server console, who holds the admin role."""
+        return cls(label=label, grants=(Grant(Role.ADMIN),))
+
+    def has_role(self, role: Role) -> bool:
+        return any(g.role == role for g in self.grants)
+
+    def department_ids(self) -> frozenset[int]:
+        return frozenset(g.department_id for g in self.grants if g.role == Role.OFFICER and g.department_id is not None)
+
+    def inspector_ids(self) -> frozenset[int]:
+        return frozenset(g.inspector_id for g in self.grants if g.role == Role.INSPECTOR and g.inspector_id is not None)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The facts of a resource that permissions depend on.
+
+    departments: the departments the resource belongs to (an item's department; a round's lead or
+    participants, depending on the action); region: the jurisdiction; inspectors: the inspectors
+    on the resource's team.
+    """
+
+    departments: frozenset[int] = field(default_factory=frozenset)
+    region: str | None = None
+    inspectors: frozenset[int] = field(default_factory=frozenset)
+
+    @classmethod
+    def of(cls, departments=(), region=None, inspectors=()) -> Scope:
+        return cls(frozenset(d for d in departments if d is not None), region, frozenset(inspectors))
+
+
+class Action(enum.StrEnum):
+    DEPARTMENT_MANAGE = "department.manage"
+    INVITE_ISSUE = "invite.issue"
+    AUDIT_VERIFY = "audit.verify"
+    DIRECTORY_IMPORT = "directory.import"
+    ITEMS_MANAGE = "items.manage"
+    DIRECTORY_MANAGE = "directory.manage"
+    DIRECTORY_VIEW = "directory.view"
+    ROUND_PROPOSE = "round.propose"
+    ROUND_RESPOND = "round.respond"
+    ROUND_APPROVE = "round.approve"
+    ROUND_SEED = "round.seed"
+    ROUND_DRAW = "round.draw"
+    ROUND_VIEW = "round.view"
+    ROUND_ARCHIVE = "round.archive"
+    TASK_STAFF = "task.staff"
+    TASK_VIEW = "task.view"
+    RESULT_SUBMIT = "result.submit"
+    RESULT_REVIEW = "result.review"
+    RESULT_PUBLISH = "result.publish"
+    STATS_VIEW = "stats.view"
+
+
+Rule = Callable[[Grant, Scope], bool]
+
+
+def _admin(g: Grant, s: Scope) -> bool:
+    return g.role == Role.ADMIN
+
+
+def _officer_of_scope(g: Grant, s: Scope) -> bool:
+    return g.role == Role.OFFICER and g.department_id in s.departments
+
+
+def _convener_of_scope(g: Grant, s: Scope) -> bool:
+    return g.role == Role.CONVENER and s.region is not None and g.region is not None and region_covers(g.region, s.region)
+
+
+def _inspector_on_team(g: Grant, s: Scope) -> bool:
+    return g.role == Role.INSPECTOR and g.inspector_id in s.inspectors
+
+
+RULES: dict[Action, tuple[Rule, ...]] = {
+    Action.DEPARTMENT_MANAGE: (_admin,),
+    Action.INVITE_ISSUE: (_admin,),
+    Action.AUDIT_VERIFY: (_admin,),
+    # Provincial bulk loads come from the operator; a department's own officers may load theirs.
+    Action.DIRECTORY_IMPORT: (_admin, _officer_of_scope),
+    Action.ITEMS_MANAGE: (_officer_of_scope,),
+    Action.DIRECTORY_MANAGE: (_officer_of_scope,),
+    Action.DIRECTORY_VIEW: (_officer_of_scope, _convener_of_scope),
+    Action.ROUND_PROPOSE: (_officer_of_scope,),
+    Action.ROUND_RESPOND: (_officer_of_scope,),
+    Action.ROUND_APPROVE: (_convener_of_scope,),
+    Action.ROUND_SEED: (_convener_of_scope,),
+    Action.ROUND_DRAW: (_convener_of_scope,),
+    Action.ROUND_VIEW: (_convener_of_scope, _officer_of_scope, _inspector_on_team),
+    Action.ROUND_ARCHIVE: (_convener_of_scope, _officer_of_scope, _admin),
+    Action.TASK_STAFF: (_officer_of_scope,),
+    Action.TASK_VIEW: (_inspector_on_team, _officer_of_scope, _convener_of_scope),
+    Action.RESULT_SUBMIT: (_inspector_on_team,),
+    Action.RESULT_REVIEW: (_officer_of_scope,),
+    Action.RESULT_PUBLISH: (_officer_of_scope,),
+    Action.STATS_VIEW: (_convener_of_scope, _officer_of_scope),
+}
+
+
+def can(actor: Actor, action: Action, scope: Scope = Scope()) -> bool:
+    rules = RULES[action]
+    return any(rule(grant, scope) for grant in actor.grants for rule in rules)
+
+
+def authorize(actor: Actor, action: Action, scope: Scope = Scope()) -> None:
+    """Raise PermissionDenied (and log who tried what) unless the actor may act on this scope."""
+    if can(actor, action, scope):
+        return
+    log.warning(
+        "refused %s for %s (user %s) on departments=%s region=%s",
+        action.value, actor.label, actor.user_id, sorted(scope.departments), scope.region,
+    )
+    raise PermissionDenied(f"not allowed: {action.value}")

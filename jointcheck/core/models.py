@@ -1,0 +1,381 @@
+"""The domain model (SPEC section 2) as SQLAlchemy 2 typed tables.
+
+The schema is made only by the Alembic migrations in jointcheck/migrations; these classes must
+stay in step with them (tests/test_migrations.py compares the two).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def _now_column() -> Mapped[dt.datetime]:
+    return mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    CONVENER = "convener"
+    OFFICER = "officer"
+    INSPECTOR = "inspector"
+
+
+class Department(Base):
+    __tablename__ = "departments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = _now_column()
+
+
+class Region(Base):
+    """GB/T 2260 administrative division; conveners' jurisdictions are regions."""
+
+    __tablename__ = "regions"
+    code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    parent_code: Mapped[str | None] = mapped_column(String(6))
+
+
+class CheckItem(Base):
+    """One version of a check item; a change makes a new row so old rounds keep theirs."""
+
+    __tablename__ = "check_items"
+    __table_args__ = (UniqueConstraint("code", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    is_current: Mapped[bool] = mapped_column(Boolean, default=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    name: Mapped[str] = mapped_column(String(500))
+    category: Mapped[str] = mapped_column(String(16))  # general | key
+    basis: Mapped[str] = mapped_column(Text, default="")
+    subject: Mapped[str] = mapped_column(Text, default="")
+    content: Mapped[str] = mapped_column(Text, default="")
+    method: Mapped[str] = mapped_column(String(100), default="")
+    object_kind: Mapped[str] = mapped_column(String(32), default="")
+    ratio_cap: Mapped[int | None] = mapped_column(Integer)  # per mille; None for key items
+    created_at: Mapped[dt.datetime] = _now_column()
+
+
+class Target(Base):
+    """An entry of the target directory. Never deleted: deregistration is a status."""
+
+    __tablename__ = "targets"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(500))
+    kind: Mapped[str] = mapped_column(String(16))
+    region: Mapped[str] = mapped_column(String(6), index=True)
+    industry: Mapped[str] = mapped_column(String(8), default="")
+    risk: Mapped[str] = mapped_column(String(1))
+    # ';'-joined sorted codes: one row per target keeps a 20-million-row directory a single table.
+    departments: Mapped[str] = mapped_column(Text, default="")
+    tags: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    address: Mapped[str] = mapped_column(Text, default="")
+    last_inspected_on: Mapped[dt.date | None] = mapped_column(Date)
+    updated_at: Mapped[dt.datetime] = _now_column()
+
+
+class Inspector(Base):
+    __tablename__ = "inspectors"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cert_no: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="enforcement")  # enforcement | expert
+    skills: Mapped[str] = mapped_column(Text, default="")
+    region: Mapped[str] = mapped_column(String(6), default="")
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    updated_at: Mapped[dt.datetime] = _now_column()
+
+
+class Conflict(Base):
+    """回避: this inspector must not inspect the target with this code."""
+
+    __tablename__ = "conflicts"
+    __table_args__ = (UniqueConstraint("inspector_id", "target_code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inspector_id: Mapped[int] = mapped_column(ForeignKey("inspectors.id"))
+    target_code: Mapped[str] = mapped_column(String(64), index=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = _now_column()
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    language: Mapped[str | None] = mapped_column(String(8))
+    created_at: Mapped[dt.datetime] = _now_column()
+
+
+class RoleGrant(Base):
+    __tablename__ = "role_grants"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    region: Mapped[str | None] = mapped_column(String(6))
+    inspector_id: Mapped[int | None] = mapped_column(ForeignKey("inspectors.id"))
+    granted_at: Mapped[dt.datetime] = _now_column()
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Invite(Base):
+    """A one-time code; only its SHA-256 is stored, so a database leak binds nobody."""
+
+    __tablename__ = "invites"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    region: Mapped[str | None] = mapped_column(String(6))
+    inspector_id: Mapped[int | None] = mapped_column(ForeignKey("inspectors.id"))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    used_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class Plan(Base):
+    """年度抽查计划 of a jurisdiction; its rows become proposed rounds."""
+
+    __tablename__ = "plans"
+    __table_args__ = (UniqueConstraint("region", "year", "title"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region: Mapped[str] = mapped_column(String(6))
+    year: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[dt.datetime] = _now_column()
+
+
+class Round(Base):
+    __tablename__ = "rounds"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id"))
+    lead_department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    region: Mapped[str] = mapped_column(String(6))  # the convening jurisdiction
+    kind: Mapped[str] = mapped_column(String(16), default="regular")  # regular | special
+    status: Mapped[str] = mapped_column(String(16), default="proposed")
+    # JSON documents: scope filters, per-class ratios (per mille) and cooling-off days.
+    scope: Mapped[str] = mapped_column(Text, default="{}")
+    ratios: Mapped[str] = mapped_column(Text, default="{}")
+    cooling_off: Mapped[str] = mapped_column(Text, default="{}")
+    draw_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    due_date: Mapped[dt.date | None] = mapped_column(Date)
+    created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approved_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = _now_column()
+
+
+class RoundParticipant(Base):
+    __tablename__ = "round_participants"
+    __table_args__ = (UniqueConstraint("round_id", "department_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"))
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    is_lead: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default="invited")  # invited|confirmed|declined
+    team_size: Mapped[int] = mapped_column(Integer, default=1)
+    responded_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class RoundItem(Base):
+    __tablename__ = "round_items"
+    __table_args__ = (UniqueConstraint("round_id", "item_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("check_items.id"))
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+
+
+class Draw(Base):
+    """The frozen inputs, the commitment and, once seeded, the outcome of one round's draw.
+
+    round_id is unique: the database itself refuses a second draw of a round.
+    """
+
+    __tablename__ = "draws"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), unique=True)
+    params_json: Mapped[bytes] = mapped_column(LargeBinary)
+    commitment: Mapped[str] = mapped_column(String(64))
+    server_secret: Mapped[bytes] = mapped_column(LargeBinary)
+    seed_digits: Mapped[str | None] = mapped_column(String(200))
+    frozen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    seeded_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    drawn_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class DrawFile(Base):
+    """A published file of a draw (population.tsv, pools.tsv, …), stored byte for byte."""
+
+    __tablename__ = "draw_files"
+    __table_args__ = (UniqueConstraint("draw_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draw_id: Mapped[int] = mapped_column(ForeignKey("draws.id"))
+    name: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Task(Base):
+    """One target of a drawn round with its items and team: one visit checks all items."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        UniqueConstraint("round_id", "target_id"),
+        UniqueConstraint("round_id", "visit_order"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"))
+    target_id: Mapped[int] = mapped_column(ForeignKey("targets.id"), index=True)
+    stratum: Mapped[str] = mapped_column(String(32))
+    ticket: Mapped[str] = mapped_column(String(64))
+    visit_order: Mapped[int] = mapped_column(Integer)
+    batch: Mapped[int | None] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(16), default="draw")  # draw | case
+    status: Mapped[str] = mapped_column(String(16), default="assigned")
+    due_date: Mapped[dt.date | None] = mapped_column(Date)
+    completed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class TeamMember(Base):
+    __tablename__ = "team_members"
+    __table_args__ = (UniqueConstraint("task_id", "inspector_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"))
+    inspector_id: Mapped[int] = mapped_column(ForeignKey("inspectors.id"), index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    source: Mapped[str] = mapped_column(String(16), default="draw")  # draw | manual | expert
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class Result(Base):
+    __tablename__ = "results"
+    __table_args__ = (UniqueConstraint("task_id", "item_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("check_items.id"))
+    category: Mapped[str] = mapped_column(String(2))  # SPEC section 6 code
+    follow_up: Mapped[str] = mapped_column(String(32), default="none")
+    note: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    submitted_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    reviewed_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    review_reason: Mapped[str] = mapped_column(Text, default="")
+    published_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ResultAttachment(Base):
+    """A photo or document, kept as its Telegram file id."""
+
+    __tablename__ = "result_attachments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    result_id: Mapped[int] = mapped_column(ForeignKey("results.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # photo | document
+    telegram_file_id: Mapped[str] = mapped_column(String(255))
+    file_name: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[dt.datetime] = _now_column()
+
+
+class Publication(Base):
+    """What a department made public for a round, and by when it had to (20 working days)."""
+
+    __tablename__ = "publications"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # commitment | seed | results
+    due_by: Mapped[dt.date | None] = mapped_column(Date)
+    published_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    content_sha256: Mapped[str] = mapped_column(String(64), default="")
+
+
+class Case(Base):
+    """个案: a complaint, referral or monitoring lead that makes a non-random task."""
+
+    __tablename__ = "cases"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    target_code: Mapped[str] = mapped_column(String(64), index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    source: Mapped[str] = mapped_column(String(16))  # complaint | referral | monitoring
+    summary: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"))
+    opened_at: Mapped[dt.datetime] = _now_column()
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AuditEvent(Base):
+    """Append-only, hash-chained. `at` and `payload` are stored as the exact text that was hashed."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_entity", "entity", "entity_id"),)
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False)
+    at: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(64))
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class OutboxMessage(Base):
+    """A notification written with the state change that caused it; a sender delivers it later."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_id", "status", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    template: Mapped[str] = mapped_column(String(100))
+    params: Mapped[str] = mapped_column(Text, default="{}")
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    created_at: Mapped[dt.datetime] = _now_column()
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    error: Mapped[str] = mapped_column(Text, default="")

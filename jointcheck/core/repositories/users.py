@@ -1,0 +1,63 @@
+"""Users, their role grants, and invites."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from jointcheck.core.authz import Actor, Grant
+from jointcheck.core.models import Invite, Role, RoleGrant, User
+
+
+class UserRepository:
+    def __init__(self, session: AsyncSession):
+        self._session = session
+
+    async def by_telegram_id(self, telegram_id: int) -> User | None:
+        return (await self._session.execute(select(User).where(User.telegram_id == telegram_id))).scalar_one_or_none()
+
+    async def add(self, telegram_id: int | None, display_name: str, language: str | None = None) -> User:
+        user = User(telegram_id=telegram_id, display_name=display_name, language=language)
+        self._session.add(user)
+        await self._session.flush()
+        return user
+
+    async def grants_of(self, user_id: int) -> list[RoleGrant]:
+        query = select(RoleGrant).where(RoleGrant.user_id == user_id, RoleGrant.revoked_at.is_(None)).order_by(RoleGrant.id)
+        return list((await self._session.execute(query)).scalars())
+
+    async def add_grant(self, user_id: int, role: Role, department_id=None, region=None, inspector_id=None) -> RoleGrant:
+        grant = RoleGrant(user_id=user_id, role=role.value, department_id=department_id, region=region, inspector_id=inspector_id)
+        self._session.add(grant)
+        await self._session.flush()
+        return grant
+
+    async def inspector_holder(self, inspector_id: int) -> int | None:
+        """The user already bound to this inspector record, if any."""
+        query = select(RoleGrant.user_id).where(
+            RoleGrant.inspector_id == inspector_id, RoleGrant.role == Role.INSPECTOR.value, RoleGrant.revoked_at.is_(None)
+        )
+        return (await self._session.execute(query)).scalars().first()
+
+    async def actor_for(self, user: User) -> Actor:
+        grants = tuple(
+            Grant(Role(g.role), g.department_id, g.region, g.inspector_id) for g in await self.grants_of(user.id)
+        )
+        label = f"user:{user.id}" + (f"/tg:{user.telegram_id}" if user.telegram_id is not None else "")
+        return Actor(label=label, grants=grants, user_id=user.id)
+
+
+class InviteRepository:
+    def __init__(self, session: AsyncSession):
+        self._session = session
+
+    async def by_code_hash(self, code_hash: str, for_update: bool = False) -> Invite | None:
+        query = select(Invite).where(Invite.code_hash == code_hash)
+        if for_update:
+            query = query.with_for_update()
+        return (await self._session.execute(query)).scalar_one_or_none()
+
+    async def add(self, invite: Invite) -> Invite:
+        self._session.add(invite)
+        await self._session.flush()
+        return invite

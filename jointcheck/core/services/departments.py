@@ -1,0 +1,26 @@
+"""Bootstrap of departments by the platform operator."""
+
+from __future__ import annotations
+
+import re
+
+from jointcheck.core.authz import Action, Actor, authorize
+from jointcheck.core.errors import Conflict, InvalidInput
+from jointcheck.core.models import Department
+from jointcheck.core.uow import UnitOfWork
+
+_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
+
+
+async def add_department(uow: UnitOfWork, actor: Actor, code: str, name: str) -> Department:
+    authorize(actor, Action.DEPARTMENT_MANAGE)
+    code, name = code.strip(), name.strip()
+    if not _CODE.fullmatch(code):
+        raise InvalidInput(f"department code {code!r} must be 1-32 letters, digits, '_', '.' or '-'")
+    if not name:
+        raise InvalidInput("department name is empty")
+    if await uow.departments.by_code(code) is not None:
+        raise Conflict(f"department {code} exists already")
+    department = await uow.departments.add(code, name)
+    await uow.audit.record(actor, "department.added", "department", code, {"code": code, "name": name})
+    return department

@@ -1,0 +1,45 @@
+"""The unit of work: one transaction, its repositories, its audit log and its outbox."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from jointcheck.core.audit import AuditLog
+from jointcheck.core.clock import Clock, utcnow
+from jointcheck.core.outbox import Outbox
+from jointcheck.core.repositories.departments import DepartmentRepository
+from jointcheck.core.repositories.directory import InspectorRepository
+from jointcheck.core.repositories.users import InviteRepository, UserRepository
+
+
+class UnitOfWork:
+    """`async with uow:` opens a transaction; nothing is kept unless `commit()` is called."""
+
+    def __init__(self, sessionmaker: async_sessionmaker, clock: Clock = utcnow):
+        self._sessionmaker = sessionmaker
+        self.clock = clock
+        self.session = None
+
+    async def __aenter__(self) -> UnitOfWork:
+        self.session = self._sessionmaker()
+        await self.session.begin()
+        self.audit = AuditLog(self.session, self.clock)
+        self.outbox = Outbox(self.session)
+        self.departments = DepartmentRepository(self.session)
+        self.users = UserRepository(self.session)
+        self.invites = InviteRepository(self.session)
+        self.inspectors = InspectorRepository(self.session)
+        return self
+
+    async def __aexit__(self, exc_type, exc, tb) -> None:
+        try:
+            if self.session.in_transaction():
+                await self.session.rollback()
+        finally:
+            await self.session.close()
+
+    async def commit(self) -> None:
+        await self.session.commit()
+
+    async def rollback(self) -> None:
+        await self.session.rollback()

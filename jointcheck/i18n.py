@@ -1,0 +1,30 @@
+"""Loading the compiled gettext catalogs that the bot and the site render with."""
+
+from __future__ import annotations
+
+import gettext
+from functools import lru_cache
+from pathlib import Path
+
+LOCALES_DIR = Path(__file__).resolve().parent / "locales"
+DOMAIN = "jointcheck"
+LANGUAGES = ("zh_CN", "en")
+DEFAULT_LANGUAGE = "zh_CN"
+
+
+def normalize_language(code: str | None) -> str:
+    """Telegram sends IETF tags such as 'zh-hans', 'zh-TW' or 'en-US'; any zh* is zh_CN."""
+    if not code:
+        return DEFAULT_LANGUAGE
+    code = code.replace("-", "_").lower()
+    if code.startswith("zh"):
+        return "zh_CN"
+    if code.startswith("en"):
+        return "en"
+    return DEFAULT_LANGUAGE
+
+
+@lru_cache(maxsize=None)
+def translations(language: str) -> gettext.GNUTranslations:
+    """The compiled catalog; a missing .mo is an install error (run `make catalogs`), not a fallback."""
+    return gettext.translation(DOMAIN, localedir=LOCALES_DIR, languages=[language])
