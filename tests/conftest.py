@@ -11,6 +11,9 @@ import os
 import shutil
 import uuid
 
+# Imported before any test runs: CPython 3.11.7 can fail to compile a module imported late in a
+# session ("AST constructor recursion depth mismatch", fixed in 3.11.8), and hypothesis is such a module.
+import hypothesis  # noqa: F401
 import pytest
 from sqlalchemy.engine import make_url
 

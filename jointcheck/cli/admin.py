@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from jointcheck.cli.context import new_uow, open_database, operator_actor
 from jointcheck.core.services.departments import add_department
-from jointcheck.core.services.invites import issue_invite
+from jointcheck.core.services.invites import issue_invite, redeem_invite
 
 
 def register(commands) -> None:
@@ -26,6 +26,11 @@ def register(commands) -> None:
     invite.add_argument("--ttl-hours", type=int, default=None, help="hours until the code expires")
     invite.set_defaults(handler=invite_issue)
 
+    user = sub.add_parser("redeem", help="redeem an invite for a console user (no Telegram account); prints the user id for --as")
+    user.add_argument("code")
+    user.add_argument("--name", required=True)
+    user.set_defaults(handler=console_user)
+
 
 async def department_add(args, settings) -> int:
     async with open_database(settings) as sessionmaker, new_uow(sessionmaker) as uow:
@@ -46,4 +51,12 @@ async def invite_issue(args, settings) -> int:
     print(issued.code)
     print(issued.link(settings.bot_username))
     print(f"single use, expires {issued.expires_at.isoformat(timespec='minutes')}")
+    return 0
+
+
+async def console_user(args, settings) -> int:
+    async with open_database(settings) as sessionmaker, new_uow(sessionmaker) as uow:
+        user, grant = await redeem_invite(uow, args.code, None, args.name)
+        await uow.commit()
+    print(f"user {user.id} ({args.name}) holds the {grant.role} role; act as them with --as {user.id}")
     return 0

@@ -12,6 +12,7 @@ from jointcheck.core.authz import Actor
 from jointcheck.core.db import make_engine, make_sessionmaker
 from jointcheck.core.errors import JointcheckError
 from jointcheck.core.migrate import current_revision, head_revision
+from jointcheck.core.models import User
 from jointcheck.core.uow import UnitOfWork
 
 
@@ -46,3 +47,19 @@ async def open_database(settings: Settings):
 
 def new_uow(sessionmaker) -> UnitOfWork:
     return UnitOfWork(sessionmaker)
+
+
+def add_actor_option(parser) -> None:
+    parser.add_argument(
+        "--as", dest="as_user", type=int, metavar="USER_ID",
+        help="act as this user, with their roles (default: the operator at the console, an admin)",
+    )
+
+
+async def actor_for(uow: UnitOfWork, user_id: int | None) -> Actor:
+    if user_id is None:
+        return operator_actor()
+    user = await uow.session.get(User, user_id)
+    if user is None:
+        raise JointcheckError(f"no user {user_id}")
+    return await uow.users.actor_for(user)

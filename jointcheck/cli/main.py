@@ -8,7 +8,7 @@ import logging
 import os
 import sys
 
-from jointcheck.cli import admin, audit, db
+from jointcheck.cli import admin, audit, db, directory, plans, rounds, verify
 from jointcheck.config import Settings
 from jointcheck.core.errors import JointcheckError
 
@@ -16,7 +16,7 @@ from jointcheck.core.errors import JointcheckError
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jointcheck", description="Joint double-random, one-public inspections.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (db, admin, audit):
+    for module in (db, admin, directory, plans, rounds, verify, audit):
         module.register(commands)
     return parser
 

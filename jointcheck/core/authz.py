@@ -148,3 +148,34 @@ def authorize(actor: Actor, action: Action, scope: Scope = Scope()) -> None:
         action.value, actor.label, actor.user_id, sorted(scope.departments), scope.region,
     )
     raise PermissionDenied(f"not allowed: {action.value}")
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Everything an action may touch for this actor, to filter lists in SQL by the same rules."""
+
+    everything: bool = False
+    departments: frozenset[int] = frozenset()
+    regions: tuple[str, ...] = ()
+    inspectors: frozenset[int] = frozenset()
+
+
+def reach(actor: Actor, action: Action) -> Reach:
+    """Each grant reaches its own scope when the rules let it act there; raises when none does."""
+    everything, departments, regions, inspectors = False, set(), [], set()
+    for grant in actor.grants:
+        own = Scope.of(departments=[grant.department_id], region=grant.region, inspectors=[grant.inspector_id] if grant.inspector_id else [])
+        if not any(rule(grant, own) for rule in RULES[action]):
+            continue
+        if grant.role == Role.ADMIN:
+            everything = True
+        if grant.department_id is not None:
+            departments.add(grant.department_id)
+        if grant.region:
+            regions.append(grant.region)
+        if grant.inspector_id is not None:
+            inspectors.add(grant.inspector_id)
+    result = Reach(everything, frozenset(departments), tuple(regions), frozenset(inspectors))
+    if result == Reach():
+        authorize(actor, action, Scope())  # logs and raises, as any refusal
+    return result

@@ -96,7 +96,9 @@ class Target(Base):
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(500))
     kind: Mapped[str] = mapped_column(String(16))
-    region: Mapped[str] = mapped_column(String(6), index=True)
+    # No index on region: a second b-tree would cost every bulk load of the directory a third of
+    # its time, while region filters are either scans anyway (the draw) or paginated searches.
+    region: Mapped[str] = mapped_column(String(6))
     industry: Mapped[str] = mapped_column(String(8), default="")
     risk: Mapped[str] = mapped_column(String(1))
     # ';'-joined sorted codes: one row per target keeps a 20-million-row directory a single table.
@@ -196,6 +198,8 @@ class Round(Base):
     scope: Mapped[str] = mapped_column(Text, default="{}")
     ratios: Mapped[str] = mapped_column(Text, default="{}")
     cooling_off: Mapped[str] = mapped_column(Text, default="{}")
+    # Key items are checked in batches: consecutive runs of this many targets in visit order.
+    batch_size: Mapped[int | None] = mapped_column(Integer)
     draw_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     due_date: Mapped[dt.date | None] = mapped_column(Date)
     created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -8,7 +8,8 @@ from jointcheck.core.audit import AuditLog
 from jointcheck.core.clock import Clock, utcnow
 from jointcheck.core.outbox import Outbox
 from jointcheck.core.repositories.departments import DepartmentRepository
-from jointcheck.core.repositories.directory import InspectorRepository
+from jointcheck.core.repositories.rounds import RoundRepository
+from jointcheck.core.repositories.directory import InspectorRepository, TargetRepository
 from jointcheck.core.repositories.users import InviteRepository, UserRepository
 
 
@@ -29,6 +30,8 @@ class UnitOfWork:
         self.users = UserRepository(self.session)
         self.invites = InviteRepository(self.session)
         self.inspectors = InspectorRepository(self.session)
+        self.targets = TargetRepository(self.session)
+        self.rounds = RoundRepository(self.session)
         return self
 
     async def __aexit__(self, exc_type, exc, tb) -> None:

@@ -1,11 +1,41 @@
-"""Lookups in the inspector directory."""
+"""Reading the two directories: lookups and paginated searches, all filtering done in SQL."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Sequence
+
+from sqlalchemy import ColumnElement, delete, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from jointcheck.core.models import Inspector
+from jointcheck.core.models import Conflict, Department, Inspector, Target
+from jointcheck.core.regions import region_prefix
+
+
+def list_contains(column, value: str) -> ColumnElement[bool]:
+    """`column` holds a ';'-joined list; true when `value` is one of its members."""
+    return (literal(";") + column + literal(";")).contains(f";{value};", autoescape=True)
+
+
+def in_region(column, region: str) -> ColumnElement[bool]:
+    return column.startswith(region_prefix(region), autoescape=True)
+
+
+class TargetRepository:
+    def __init__(self, session: AsyncSession):
+        self._session = session
+
+    async def by_code(self, code: str) -> Target | None:
+        return (await self._session.execute(select(Target).where(Target.code == code))).scalar_one_or_none()
+
+    async def search(self, conditions: Sequence[ColumnElement[bool]], after_id: int | None, limit: int) -> list[Target]:
+        """One page in id order (keyset pagination: no OFFSET scan however deep the page)."""
+        query = select(Target).where(*conditions)
+        if after_id is not None:
+            query = query.where(Target.id > after_id)
+        return list((await self._session.execute(query.order_by(Target.id).limit(limit))).scalars())
+
+    async def count(self) -> int:
+        return (await self._session.execute(select(func.count()).select_from(Target))).scalar_one()
 
 
 class InspectorRepository:
@@ -17,3 +47,26 @@ class InspectorRepository:
 
     async def by_id(self, inspector_id: int) -> Inspector | None:
         return await self._session.get(Inspector, inspector_id)
+
+    async def search(self, conditions: Sequence[ColumnElement[bool]], after_id: int | None, limit: int) -> list[tuple[Inspector, str]]:
+        query = select(Inspector, Department.code).join(Department, Department.id == Inspector.department_id).where(*conditions)
+        if after_id is not None:
+            query = query.where(Inspector.id > after_id)
+        return [(row[0], row[1]) for row in await self._session.execute(query.order_by(Inspector.id).limit(limit))]
+
+    async def conflicts_of(self, inspector_id: int) -> list[Conflict]:
+        query = select(Conflict).where(Conflict.inspector_id == inspector_id).order_by(Conflict.target_code)
+        return list((await self._session.execute(query)).scalars())
+
+    async def add_conflict(self, inspector_id: int, target_code: str, reason: str) -> Conflict:
+        conflict = Conflict(inspector_id=inspector_id, target_code=target_code, reason=reason)
+        self._session.add(conflict)
+        await self._session.flush()
+        return conflict
+
+    async def remove_conflict(self, inspector_id: int, target_code: str) -> int:
+        result = await self._session.execute(
+            delete(Conflict).where(Conflict.inspector_id == inspector_id, Conflict.target_code == target_code)
+        )
+        return result.rowcount
+

@@ -54,9 +54,9 @@ async def issue_invite(
     needed = {Role.ADMIN: set(), Role.OFFICER: {"department"}, Role.CONVENER: {"region"}, Role.INSPECTOR: {"inspector"}}[parsed]
     given = {name for name, value in (("department", department), ("region", region), ("inspector", inspector)) if value}
     if missing := needed - given:
-        raise InvalidInput(f"a {parsed.value} invite needs --{' --'.join(sorted(missing))}")
+        raise InvalidInput(f"the {parsed.value} role needs --{' --'.join(sorted(missing))}")
     if extra := given - needed:
-        raise InvalidInput(f"a {parsed.value} invite takes no --{' --'.join(sorted(extra))}")
+        raise InvalidInput(f"the {parsed.value} role takes no --{' --'.join(sorted(extra))}")
     if not 1 <= ttl_hours <= 24 * 30:
         raise InvalidInput("an invite lives between 1 hour and 30 days")
 
@@ -97,9 +97,12 @@ async def issue_invite(
 
 
 async def redeem_invite(
-    uow: UnitOfWork, code: str, telegram_id: int, display_name: str, language: str | None = None
+    uow: UnitOfWork, code: str, telegram_id: int | None, display_name: str, language: str | None = None
 ) -> tuple[User, RoleGrant]:
-    """Bind the Telegram account to the invite's role; the code works once and only before it expires."""
+    """Bind the Telegram account to the invite's role; the code works once and only before it expires.
+
+    With no Telegram id, the invite makes a console user, who acts through the CLI's --as.
+    """
     invite = await uow.invites.by_code_hash(hash_code(code.strip()))
     if invite is None:
         raise NotFound("this invite code is not valid")
@@ -109,7 +112,7 @@ async def redeem_invite(
     if as_utc(invite.expires_at) <= now:
         raise Conflict("this invite code has expired")
 
-    user = await uow.users.by_telegram_id(telegram_id)
+    user = await uow.users.by_telegram_id(telegram_id) if telegram_id is not None else None
     if user is None:
         user = await uow.users.add(telegram_id, display_name, language)
     role = Role(invite.role)

@@ -91,9 +91,6 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_targets')),
     sa.UniqueConstraint('code', name=op.f('uq_targets_code'))
     )
-    with op.batch_alter_table('targets', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_targets_region'), ['region'], unique=False)
-
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('telegram_id', sa.BigInteger(), nullable=True),
@@ -154,6 +151,7 @@ def upgrade() -> None:
     sa.Column('scope', sa.Text(), nullable=False),
     sa.Column('ratios', sa.Text(), nullable=False),
     sa.Column('cooling_off', sa.Text(), nullable=False),
+    sa.Column('batch_size', sa.Integer(), nullable=True),
     sa.Column('draw_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('due_date', sa.Date(), nullable=True),
     sa.Column('created_by_user_id', sa.Integer(), nullable=True),
@@ -420,9 +418,6 @@ def downgrade() -> None:
 
     op.drop_table('check_items')
     op.drop_table('users')
-    with op.batch_alter_table('targets', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_targets_region'))
-
     op.drop_table('targets')
     op.drop_table('regions')
     op.drop_table('plans')

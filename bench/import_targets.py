@@ -1,0 +1,128 @@
+"""Import 1,000,000 generated targets and compare with the databases' own bulk loaders.
+
+    .venv/bin/python bench/import_targets.py [--rows N] [--postgres URL]
+
+Floor on SQLite: the sqlite3 shell's `.import` of the same CSV into a plain table; on PostgreSQL:
+`\\copy` of the same file into a plain table. jointcheck runs as its real console script, so the
+figures include start-up, validation, the upsert and the audit event. Peak memory is the import
+process's maximum resident set size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from jointcheck.core import migrate  # noqa: E402
+from jointcheck.core.directory_io.generate import iter_synthetic_targets  # noqa: E402
+from jointcheck.core.directory_io.writers import write_csv  # noqa: E402
+
+DEPARTMENTS = ("SAMR", "TAX", "EPB")
+COLUMNS = "code, name, kind, region, industry, risk, departments, tags, status, address"
+
+
+def timed(cmd: list[str], env: dict | None = None, stdin: str | None = None) -> tuple[float, int]:
+    """Wall seconds and peak RSS (MiB) of one child process."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdin=subprocess.PIPE if stdin else None, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if stdin:
+        proc.stdin.write(stdin)
+        proc.stdin.close()
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - started
+    out, err = proc.stdout.read(), proc.stderr.read()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{cmd[0]} failed: {err or out}")
+    return seconds, usage.ru_maxrss // 1024
+
+
+def make_csv(path: Path, rows: int) -> None:
+    if path.exists():
+        return
+    print(f"generating {rows:,} targets into {path} ...", flush=True)
+    write_csv(path, "targets", iter_synthetic_targets(rows, seed=7, departments=DEPARTMENTS))
+
+
+def jointcheck(url: str, csv_path: Path) -> tuple[float, int]:
+    env = {**os.environ, "JOINTCHECK_DATABASE_URL": url}
+    exe = str(Path(sys.executable).with_name("jointcheck"))
+    migrate.upgrade(url)
+    for code in DEPARTMENTS:
+        subprocess.run([exe, "admin", "department", "add", code, code], env=env, check=True, capture_output=True)
+    return timed([exe, "import", "targets", str(csv_path)], env)
+
+
+def sqlite_floor(db: Path, csv_path: Path) -> float:
+    db.unlink(missing_ok=True)
+    script = f"CREATE TABLE plain ({COLUMNS});\n.mode csv\n.import --skip 1 {csv_path} plain\n"
+    return timed(["sqlite3", str(db)], stdin=script)[0]
+
+
+async def _pg(url: str, sql: str) -> None:
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    conn = await asyncpg.connect(user=u.username, password=u.password, host=u.host, port=u.port or 5432, database=u.database)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def postgres(url: str, csv_path: Path) -> None:
+    from sqlalchemy.engine import make_url
+
+    name = f"jc_bench_{uuid.uuid4().hex[:8]}"
+    asyncio.run(_pg(url, f'CREATE DATABASE "{name}"'))
+    try:
+        db_url = make_url(url).set(database=name).render_as_string(hide_password=False)
+        u = make_url(db_url)
+        psql = ["psql", "-q", "-v", "ON_ERROR_STOP=1", "-h", u.host, "-p", str(u.port or 5432), "-U", u.username, "-d", name]
+        floor = timed(psql, stdin=f"CREATE TABLE plain ({', '.join(c + ' text' for c in COLUMNS.split(', '))});\n"
+                                  f"\\copy plain FROM '{csv_path}' WITH (FORMAT csv, HEADER true, ENCODING 'UTF8')\n")[0]
+        ours, peak = jointcheck(db_url, csv_path)
+        print(f"postgresql: COPY {floor:.2f}s   jointcheck import {ours:.2f}s   ratio {ours / floor:.2f}x (goal <= 2.5x)   peak {peak} MiB")
+    finally:
+        asyncio.run(_pg(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--workdir", default=str(ROOT / "bench-data"))
+    parser.add_argument("--postgres", default=os.environ.get("JOINTCHECK_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"))
+    parser.add_argument("--no-postgres", action="store_true")
+    args = parser.parse_args()
+    if not shutil.which("sqlite3"):
+        raise SystemExit("the sqlite3 shell is needed for the floor: apt-get install sqlite3")
+    work = Path(args.workdir)
+    work.mkdir(parents=True, exist_ok=True)
+    csv_path = work / f"targets-{args.rows}.csv"
+    make_csv(csv_path, args.rows)
+    size = csv_path.stat().st_size / 2**20
+    print(f"{args.rows:,} targets, {size:.0f} MiB of CSV")
+
+    floor = sqlite_floor(work / "floor.db", csv_path)
+    db = work / "jointcheck-bench.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    ours, peak = jointcheck(f"sqlite+aiosqlite:///{db}", csv_path)
+    print(f"sqlite:     .import {floor:.2f}s   jointcheck import {ours:.2f}s   ratio {ours / floor:.2f}x (goal <= 2.5x)   "
+          f"peak {peak} MiB (goal < 500)   {args.rows / ours:,.0f} rows/s")
+    if not args.no_postgres:
+        postgres(args.postgres, csv_path)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,208 @@
+"""`jointcheck round …`: the chat's round workflow from the console, acting as a named user."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from jointcheck.cli.context import actor_for, add_actor_option, new_uow, open_database
+from jointcheck.core.errors import InvalidInput
+from jointcheck.core.services.archive import archive_round
+from jointcheck.core.services.draw import run_draw, staff_by_hand
+from jointcheck.core.services.rounds import (
+    Proposal,
+    RoundScope,
+    approve_round,
+    enter_seed,
+    get_round,
+    list_rounds,
+    propose_round,
+    respond_to_round,
+)
+
+
+def _csv(text: str | None) -> tuple[str, ...]:
+    return tuple(p.strip() for p in (text or "").split(",") if p.strip())
+
+
+def _pairs(values: list[str] | None, what: str) -> dict[str, int]:
+    out = {}
+    for value in values or ():
+        key, sep, number = value.partition("=")
+        if not sep or not number.isdigit():
+            raise InvalidInput(f"--{what} takes KEY=NUMBER, got {value!r}")
+        out[key.strip()] = int(number)
+    return out
+
+
+def register(commands) -> None:
+    parser = commands.add_parser("round", help="joint rounds: list, show, propose, confirm, decline, approve, seed, draw, staff, archive")
+    sub = parser.add_subparsers(dest="round_command", required=True, metavar="ACTION")
+
+    p = sub.add_parser("list", help="rounds you may see")
+    p.add_argument("--status")
+    p.set_defaults(handler=list_command)
+
+    p = sub.add_parser("show", help="one round")
+    p.add_argument("round", type=int)
+    p.set_defaults(handler=show_command)
+
+    p = sub.add_parser("propose", help="propose a joint round as the lead department's officer")
+    p.add_argument("--lead", required=True, help="lead department code")
+    p.add_argument("--title", required=True)
+    p.add_argument("--region", required=True, help="the convening jurisdiction (6 digits)")
+    p.add_argument("--items", required=True, help="comma-separated item codes of the lead")
+    p.add_argument("--invite", action="append", required=True, metavar="DEPT=TEAM", help="invited department and its team size (repeat)")
+    p.add_argument("--ratio", action="append", required=True, metavar="CLASS=PERMILLE", help="sampling ratio per risk class (repeat)")
+    p.add_argument("--team", type=int, default=1, help="the lead's team size")
+    p.add_argument("--cooling-off", action="append", metavar="CLASS=DAYS")
+    p.add_argument("--scope-regions"), p.add_argument("--scope-kinds"), p.add_argument("--scope-industries")
+    p.add_argument("--scope-tags"), p.add_argument("--scope-departments")
+    p.add_argument("--stratify-by-region", action="store_true")
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--draw-at", help="ISO time with zone, e.g. 2026-12-01T10:00+08:00")
+    p.add_argument("--due", help="due date, YYYY-MM-DD")
+    p.add_argument("--special", action="store_true", help="a special (专项) round")
+    p.set_defaults(handler=propose_command)
+
+    for name, helptext in (("confirm", "join a round as an invited department"), ("decline", "decline an invitation")):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("round", type=int)
+        p.add_argument("--department", required=True)
+        if name == "confirm":
+            p.add_argument("--items", required=True, help="comma-separated item codes of your department")
+        p.set_defaults(handler=respond_command, accept=name == "confirm")
+
+    p = sub.add_parser("approve", help="approve and freeze (convener)")
+    p.add_argument("round", type=int)
+    p.set_defaults(handler=approve_command)
+
+    p = sub.add_parser("seed", help="enter the public seed digits (convener)")
+    p.add_argument("round", type=int)
+    p.add_argument("digits", help="20 to 200 decimal digits; spaces are removed")
+    p.set_defaults(handler=seed_command)
+
+    p = sub.add_parser("draw", help="run the draw, once (convener)")
+    p.add_argument("round", type=int)
+    p.set_defaults(handler=draw_command)
+
+    p = sub.add_parser("staff", help="put an inspector on a task's team by hand, with a reason")
+    p.add_argument("task", type=int)
+    p.add_argument("--department", required=True)
+    p.add_argument("--inspector", required=True, metavar="CERT_NO")
+    p.add_argument("--reason", required=True)
+    p.set_defaults(handler=staff_command)
+
+    p = sub.add_parser("archive", help="write the round bundle to DIR, or a ZIP when DIR ends in .zip")
+    p.add_argument("round", type=int)
+    p.add_argument("destination")
+    p.set_defaults(handler=archive_command)
+
+    for action in sub.choices.values():
+        add_actor_option(action)
+
+
+async def _run(settings, as_user, fn, *args, commit=True, **kw):
+    async with open_database(settings) as sessionmaker, new_uow(sessionmaker) as uow:
+        actor = await actor_for(uow, as_user)
+        result = await fn(uow, actor, *args, **kw)
+        if commit:
+            await uow.commit()
+        return result
+
+
+async def list_command(args, settings) -> int:
+    rounds = await _run(settings, args.as_user, list_rounds, status=args.status, commit=False)
+    for r in rounds:
+        print(f"{r.id}\t{r.status}\t{r.region}\t{r.title}")
+    if not rounds:
+        print("no rounds")
+    return 0
+
+
+async def show_command(args, settings) -> int:
+    async def show(uow, actor, round_id):
+        r = await get_round(uow, actor, round_id)
+        draw = await uow.rounds.draw_of(round_id)
+        participants = await uow.rounds.participants(round_id)
+        items = await uow.rounds.items(round_id)
+        return {
+            "id": r.id, "title": r.title, "status": r.status, "region": r.region, "kind": r.kind,
+            "participants": {d.code: {"status": p.status, "team": p.team_size, "lead": p.is_lead} for p, d in participants},
+            "items": [f"{i.code} v{i.version}" for i in items], "ratios": json.loads(r.ratios),
+            "commitment": draw.commitment if draw else None, "seed": draw.seed_digits if draw else None,
+            "tasks": await uow.rounds.task_count(round_id),
+        }
+
+    print(json.dumps(await _run(settings, args.as_user, show, args.round, commit=False), ensure_ascii=False, indent=2))
+    return 0
+
+
+async def propose_command(args, settings) -> int:
+    proposal = Proposal(
+        lead=args.lead, title=args.title, region=args.region, items=_csv(args.items),
+        invited=_pairs(args.invite, "invite"), ratios=_pairs(args.ratio, "ratio"), lead_team_size=args.team,
+        cooling_off_days=_pairs(args.cooling_off, "cooling-off"),
+        scope=RoundScope(
+            regions=_csv(args.scope_regions), kinds=_csv(args.scope_kinds), industries=_csv(args.scope_industries),
+            tags=_csv(args.scope_tags), departments=_csv(args.scope_departments), stratify_by_region=args.stratify_by_region,
+        ),
+        batch_size=args.batch_size, draw_at=_time(args.draw_at), due_date=dt.date.fromisoformat(args.due) if args.due else None,
+        kind="special" if args.special else "regular",
+    )
+    round_ = await _run(settings, args.as_user, propose_round, proposal)
+    print(f"round {round_.id} proposed; invitations queued")
+    return 0
+
+
+def _time(text: str | None) -> dt.datetime | None:
+    if not text:
+        return None
+    value = dt.datetime.fromisoformat(text)
+    if value.tzinfo is None:
+        raise InvalidInput("--draw-at needs a time zone, e.g. 2026-12-01T10:00+08:00")
+    return value
+
+
+async def respond_command(args, settings) -> int:
+    items = _csv(getattr(args, "items", None))
+    participant = await _run(settings, args.as_user, respond_to_round, args.round, args.department, args.accept, items)
+    print(f"round {args.round}: {args.department} {participant.status}")
+    return 0
+
+
+async def approve_command(args, settings) -> int:
+    report = await _run(settings, args.as_user, approve_round, args.round)
+    print(f"round {report.round_id} approved and frozen: {report.population} targets, {report.expected_tasks} to be drawn")
+    print(f"commitment {report.commitment}")
+    for w in report.warnings:
+        how = "all" if w.certain else "up to"
+        print(f"warning: {w.department} has {w.pool} inspectors for teams of {w.team_size}: {how} {w.targets} targets unstaffed")
+    return 0
+
+
+async def seed_command(args, settings) -> int:
+    material = await _run(settings, args.as_user, enter_seed, args.round, args.digits)
+    print(f"seed material {material}")
+    return 0
+
+
+async def draw_command(args, settings) -> int:
+    report = await _run(settings, args.as_user, run_draw, args.round)
+    print(f"round {report.round_id} drawn: {report.selected} targets, {report.assignments} assignments")
+    print(f"selected.tsv sha256 {report.selected_sha256}")
+    for target, department in report.unstaffed:
+        print(f"unstaffed: {target} for {department}")
+    return 0
+
+
+async def staff_command(args, settings) -> int:
+    await _run(settings, args.as_user, staff_by_hand, args.task, args.department, args.inspector, args.reason)
+    print(f"task {args.task}: {args.inspector} added to the {args.department} team")
+    return 0
+
+
+async def archive_command(args, settings) -> int:
+    path = await _run(settings, args.as_user, archive_round, args.round, args.destination)
+    print(f"round {args.round} archived to {path}")
+    return 0

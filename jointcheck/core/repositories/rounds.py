@@ -1,0 +1,187 @@
+"""Rounds, their participants and items, their draw files, tasks and teams."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator, Sequence
+
+from sqlalchemy import ColumnElement, delete, func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from jointcheck.core.models import (
+    CheckItem,
+    Conflict,
+    Department,
+    Draw,
+    DrawFile,
+    Inspector,
+    Round,
+    RoundItem,
+    RoundParticipant,
+    Target,
+    Task,
+    TeamMember,
+)
+from jointcheck.core.public_proof import sha256_hex
+
+
+class RoundRepository:
+    def __init__(self, session: AsyncSession):
+        self._session = session
+
+    @property
+    def _postgres(self) -> bool:
+        return self._session.bind.dialect.name == "postgresql"
+
+    async def get(self, round_id: int, *, for_update: bool = False) -> Round | None:
+        query = select(Round).where(Round.id == round_id)
+        if for_update:
+            query = query.with_for_update()
+        return (await self._session.execute(query)).scalar_one_or_none()
+
+    async def add(self, round_: Round) -> Round:
+        self._session.add(round_)
+        await self._session.flush()
+        return round_
+
+    def add_participant(self, participant: RoundParticipant) -> None:
+        self._session.add(participant)
+
+    def add_item(self, item: RoundItem) -> None:
+        self._session.add(item)
+
+    async def participants(self, round_id: int) -> list[tuple[RoundParticipant, Department]]:
+        query = (
+            select(RoundParticipant, Department)
+            .join(Department, Department.id == RoundParticipant.department_id)
+            .where(RoundParticipant.round_id == round_id)
+            .order_by(Department.code)
+        )
+        return [(p, d) for p, d in await self._session.execute(query)]
+
+    async def items(self, round_id: int) -> list[CheckItem]:
+        query = (
+            select(CheckItem).join(RoundItem, RoundItem.item_id == CheckItem.id)
+            .where(RoundItem.round_id == round_id).order_by(CheckItem.code)
+        )
+        return list((await self._session.execute(query)).scalars())
+
+    async def remove_items_of(self, round_id: int, department_id: int) -> None:
+        await self._session.execute(
+            delete(RoundItem).where(RoundItem.round_id == round_id, RoundItem.department_id == department_id)
+        )
+
+    async def current_items(self, department_id: int, codes: Sequence[str]) -> dict[str, CheckItem]:
+        query = select(CheckItem).where(
+            CheckItem.department_id == department_id, CheckItem.is_current.is_(True), CheckItem.code.in_(list(codes))
+        )
+        return {item.code: item for item in (await self._session.execute(query)).scalars()}
+
+    async def list(self, condition: ColumnElement[bool], limit: int = 50) -> list[Round]:
+        query = select(Round).where(condition).order_by(Round.id.desc()).limit(limit)
+        return list((await self._session.execute(query)).scalars())
+
+    # -- the frozen draw ------------------------------------------------------------------------
+
+    async def draw_of(self, round_id: int) -> Draw | None:
+        return (await self._session.execute(select(Draw).where(Draw.round_id == round_id))).scalar_one_or_none()
+
+    async def add_draw(self, draw: Draw, files: dict[str, bytes]) -> Draw:
+        self._session.add(draw)
+        await self._session.flush()
+        for name, content in files.items():
+            self.put_file(draw.id, name, content)
+        return draw
+
+    def put_file(self, draw_id: int, name: str, content: bytes) -> None:
+        self._session.add(DrawFile(draw_id=draw_id, name=name, sha256=sha256_hex(content), content=content))
+
+    async def file(self, draw_id: int, name: str) -> bytes | None:
+        query = select(DrawFile.content).where(DrawFile.draw_id == draw_id, DrawFile.name == name)
+        return (await self._session.execute(query)).scalar_one_or_none()
+
+    async def claim_draw(self, draw_id: int, now: dt.datetime) -> bool:
+        """Compare-and-set: true for exactly one caller, however many race for the same draw."""
+        result = await self._session.execute(
+            update(Draw)
+            .where(Draw.id == draw_id, Draw.seeded_at.is_not(None), Draw.drawn_at.is_(None))
+            .values(drawn_at=now)
+        )
+        return result.rowcount == 1
+
+    async def population(self, conditions: Sequence[ColumnElement[bool]], batch: int = 50_000) -> AsyncIterator[list[tuple[str, str, str]]]:
+        """(code, risk, region) of every eligible target, in ascending UTF-8 byte order of code."""
+        code = Target.code.collate("C") if self._postgres else Target.code
+        query = select(Target.code, Target.risk, Target.region).where(*conditions).order_by(code)
+        result = await self._session.stream(query.execution_options(yield_per=batch))
+        async for rows in result.partitions(batch):
+            yield rows
+
+    async def pools(self, department_ids: Sequence[int]) -> list[tuple[str, str]]:
+        """(department code, certificate number) of every active law-enforcement inspector."""
+        query = (
+            select(Department.code, Inspector.cert_no)
+            .join(Department, Department.id == Inspector.department_id)
+            .where(Inspector.department_id.in_(list(department_ids)), Inspector.kind == "enforcement", Inspector.status == "active")
+        )
+        return [(d, c) for d, c in await self._session.execute(query)]
+
+    async def conflicts(self, department_ids: Sequence[int], population: Sequence[ColumnElement[bool]]) -> list[tuple[str, str]]:
+        """(certificate number, target code) for pool inspectors and population targets only."""
+        eligible = select(Target.code).where(*population)
+        query = (
+            select(Inspector.cert_no, Conflict.target_code)
+            .join(Inspector, Inspector.id == Conflict.inspector_id)
+            .where(
+                Inspector.department_id.in_(list(department_ids)), Inspector.kind == "enforcement",
+                Inspector.status == "active", Conflict.target_code.in_(eligible),
+            )
+        )
+        return [(i, t) for i, t in await self._session.execute(query)]
+
+    # -- tasks -----------------------------------------------------------------------------------
+
+    async def insert_tasks(self, round_id: int, rows: Sequence[tuple[str, str, str, int, int | None]], due_date: dt.date | None) -> None:
+        """rows: (target code, stratum, ticket hex, visit order, batch); ids are looked up in SQL."""
+        statement = (
+            "INSERT INTO tasks (round_id, target_id, stratum, ticket, visit_order, batch, source, status, due_date) "
+            "SELECT :round_id, id, :stratum, :ticket, :visit_order, :batch, 'draw', 'assigned', :due_date "
+            "FROM targets WHERE code = :code"
+        )
+        params = [
+            {"round_id": round_id, "code": c, "stratum": s, "ticket": t, "visit_order": v, "batch": b, "due_date": due_date}
+            for c, s, t, v, b in rows
+        ]
+        if params:
+            await self._session.execute(text(statement), params)
+
+    async def insert_team(self, round_id: int, rows: Sequence[tuple[int, str, int]]) -> None:
+        """rows: (visit order, certificate number, position within the department's team)."""
+        statement = (
+            "INSERT INTO team_members (task_id, inspector_id, department_id, position, source, reason) "
+            "SELECT t.id, i.id, i.department_id, :position, 'draw', '' FROM tasks t, inspectors i "
+            "WHERE t.round_id = :round_id AND t.visit_order = :visit_order AND i.cert_no = :cert_no"
+        )
+        params = [{"round_id": round_id, "visit_order": v, "cert_no": c, "position": p} for v, c, p in rows]
+        if params:
+            await self._session.execute(text(statement), params)
+
+    async def inspector_ids(self, cert_nos: Sequence[str]) -> dict[str, int]:
+        query = select(Inspector.cert_no, Inspector.id).where(Inspector.cert_no.in_(list(cert_nos)))
+        return {c: i for c, i in await self._session.execute(query)}
+
+    async def task_count(self, round_id: int) -> int:
+        return (await self._session.execute(select(func.count()).select_from(Task).where(Task.round_id == round_id))).scalar_one()
+
+    async def task(self, task_id: int) -> Task | None:
+        return await self._session.get(Task, task_id)
+
+    async def team(self, task_id: int) -> list[tuple[TeamMember, Inspector]]:
+        query = (
+            select(TeamMember, Inspector).join(Inspector, Inspector.id == TeamMember.inspector_id)
+            .where(TeamMember.task_id == task_id).order_by(TeamMember.department_id, TeamMember.position)
+        )
+        return [(m, i) for m, i in await self._session.execute(query)]
+
+    def add_team_member(self, member: TeamMember) -> None:
+        self._session.add(member)

@@ -1,0 +1,139 @@
+"""Running a round's draw, once ever, and staffing by hand what assign-v1 could not.
+
+The draw reads only the frozen files (never the live directory), so what it computes is exactly
+what an outsider recomputes from the published bundle.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from jointcheck.core import public_proof as proof
+from jointcheck.core.authz import Action, Actor, Scope, authorize
+from jointcheck.core.errors import Conflict, InvalidInput, NotFound
+from jointcheck.core.models import Round, Target, TeamMember
+from jointcheck.core.services.notify import notify_departments, notify_inspectors
+from jointcheck.core.uow import UnitOfWork
+
+_UNSTAFFED_IN_EVENT = 1000
+
+
+@dataclass
+class DrawReport:
+    round_id: int
+    selected: int
+    assignments: int
+    unstaffed: list[tuple[str, str]]
+    selected_sha256: str
+    assignments_sha256: str
+
+
+async def run_draw(uow: UnitOfWork, actor: Actor, round_id: int) -> DrawReport:
+    round_ = await uow.rounds.get(round_id, for_update=True)
+    if round_ is None:
+        raise NotFound(f"round {round_id} not found")
+    authorize(actor, Action.ROUND_DRAW, Scope.of(region=round_.region))
+    draw = await uow.rounds.draw_of(round_id)
+    if draw is None or draw.seed_digits is None:
+        raise Conflict(f"round {round_id} is {round_.status}: it is drawn after its seed is entered")
+    if not await uow.rounds.claim_draw(draw.id, uow.clock()):
+        raise Conflict(f"round {round_id} has been drawn already; there is no redraw")
+
+    files = {name: await uow.rounds.file(draw.id, name) for name in ("params.json", "population.tsv", "pools.tsv", "conflicts.tsv")}
+    params = proof.parse_params(files["params.json"])
+    material = proof.make_seed_material(draw.seed_digits, draw.server_secret.hex())
+    key = proof.draw_key(files["params.json"], material)
+    selected = proof.select(key, proof.parse_population_tsv(files["population.tsv"]), proof.k_by_stratum(params))
+    visit_order = [target for target, _, _ in selected]
+    assignments, unstaffed = proof.assign(
+        key, visit_order, proof.pools_by_department(proof.parse_pools_tsv(files["pools.tsv"])),
+        params["teams"], proof.parse_conflicts_tsv(files["conflicts.tsv"]),
+    )
+    selected_tsv = proof.selected_tsv(selected)
+    assignments_tsv = proof.assignments_tsv(assignments)
+    uow.rounds.put_file(draw.id, "seed.txt", material.encode("utf-8") + b"\n")
+    uow.rounds.put_file(draw.id, "selected.tsv", selected_tsv)
+    uow.rounds.put_file(draw.id, "assignments.tsv", assignments_tsv)
+
+    await _persist_tasks(uow, round_, selected, assignments)
+    round_.status = "drawn"
+    report = DrawReport(round_id, len(selected), len(assignments), unstaffed, proof.sha256_hex(selected_tsv), proof.sha256_hex(assignments_tsv))
+    await uow.audit.record(actor, "round.drawn", "round", round_id, {
+        "seed_material_sha256": proof.sha256_hex(material.encode()),
+        "selected_sha256": report.selected_sha256,
+        "assignments_sha256": report.assignments_sha256,
+        "selected": report.selected,
+        "unstaffed_count": len(unstaffed),
+        "unstaffed": [list(pair) for pair in unstaffed[:_UNSTAFFED_IN_EVENT]],
+    })
+    await _notify(uow, round_, report, assignments)
+    return report
+
+
+async def _persist_tasks(uow: UnitOfWork, round_: Round, selected, assignments) -> None:
+    has_key_items = any(item.category == "key" for item in await uow.rounds.items(round_.id))
+    batch_size = round_.batch_size if has_key_items and round_.batch_size else None
+    rows = [
+        (target, stratum, ticket.hex(), order, (order // batch_size + 1) if batch_size else None)
+        for order, (target, stratum, ticket) in enumerate(selected)
+    ]
+    await uow.rounds.insert_tasks(round_.id, rows, round_.due_date)
+    order_of = {target: order for order, (target, _, _) in enumerate(selected)}
+    position: dict[tuple[str, str], int] = {}
+    team_rows = []
+    for target, department, inspector in assignments:
+        slot = position.get((target, department), 0)
+        position[(target, department)] = slot + 1
+        team_rows.append((order_of[target], inspector, slot))
+    await uow.rounds.insert_team(round_.id, team_rows)
+
+
+async def _notify(uow: UnitOfWork, round_: Round, report: DrawReport, assignments) -> None:
+    participants = [d.id for p, d in await uow.rounds.participants(round_.id) if p.status == "confirmed"]
+    await notify_departments(uow, participants, "round_drawn", {
+        "round_id": round_.id, "selected": report.selected, "unstaffed": len(report.unstaffed),
+        "selected_sha256": report.selected_sha256,
+    }, f"round:{round_.id}:drawn")
+    tasks_of = Counter(inspector for _, _, inspector in assignments)
+    cert_of = {i: cert for cert, i in (await uow.rounds.inspector_ids(list(tasks_of))).items()}
+    await notify_inspectors(
+        uow, cert_of, "tasks_assigned",
+        lambda inspector_id: {"round_id": round_.id, "tasks": tasks_of[cert_of[inspector_id]]},
+        f"round:{round_.id}:tasks",
+    )
+
+
+async def staff_by_hand(uow: UnitOfWork, actor: Actor, task_id: int, department_code: str, cert_no: str, reason: str) -> TeamMember:
+    """An officer puts one of their own inspectors (or experts) on a team, with a logged reason."""
+    task = await uow.rounds.task(task_id)
+    if task is None:
+        raise NotFound(f"task {task_id} not found")
+    department = await uow.departments.by_code(department_code)
+    if department is None:
+        raise NotFound(f"no department with code {department_code}")
+    authorize(actor, Action.TASK_STAFF, Scope.of(departments=[department.id]))
+    if not reason.strip():
+        raise InvalidInput("staffing by hand needs a reason")
+    inspector = await uow.inspectors.by_cert_no(cert_no)
+    if inspector is None or inspector.department_id != department.id:
+        raise NotFound(f"{cert_no} is not an inspector of {department_code}")
+    if inspector.status != "active":
+        raise InvalidInput(f"inspector {cert_no} is not active")
+    target = await uow.session.get(Target, task.target_id)
+    if any(c.target_code == target.code for c in await uow.inspectors.conflicts_of(inspector.id)):
+        raise InvalidInput(f"inspector {cert_no} must recuse from {target.code}")
+    team = await uow.rounds.team(task_id)
+    if any(member.inspector_id == inspector.id for member, _ in team):
+        raise Conflict(f"{cert_no} is on this team already")
+    position = sum(1 for member, _ in team if member.department_id == department.id)
+    member = TeamMember(
+        task_id=task_id, inspector_id=inspector.id, department_id=department.id, position=position,
+        source="expert" if inspector.kind == "expert" else "manual", reason=reason.strip(),
+    )
+    uow.rounds.add_team_member(member)
+    await uow.audit.record(actor, "task.staffed", "task", task_id, {
+        "round_id": task.round_id, "department": department_code, "inspector": cert_no, "kind": inspector.kind, "reason": reason.strip(),
+    })
+    await notify_inspectors(uow, [inspector.id], "task_staffed", lambda _: {"task_id": task_id}, f"task:{task_id}:staffed")
+    return member

@@ -1,0 +1,141 @@
+"""Freezing a round at approval: the population, pools, conflicts and params of draw-v1.
+
+After this nothing about the draw can change: the files are stored byte for byte and the SHA-256
+of params.json is the commitment published before any seed exists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+from collections import Counter
+from dataclasses import dataclass, field
+
+from sqlalchemy import ColumnElement, case, literal, or_, select
+
+from jointcheck.core import public_proof as proof
+from jointcheck.core.models import Case, CheckItem, Department, Round, RoundParticipant, Target
+from jointcheck.core.repositories.directory import in_region, list_contains
+from jointcheck.core.uow import UnitOfWork
+
+RISK_CLASSES = ("A", "B", "C", "D")
+
+
+@dataclass(frozen=True)
+class StaffingWarning:
+    department: str
+    pool: int
+    team_size: int
+    targets: int  # how many targets would be unstaffed for this department
+    certain: bool  # True: the pool is too small for any target; False: an upper bound from conflicts
+
+
+@dataclass
+class Frozen:
+    files: dict[str, bytes]
+    params: dict
+    commitment: str
+    secret: bytes
+    population: int
+    expected_tasks: int
+    warnings: list[StaffingWarning] = field(default_factory=list)
+
+
+def population_conditions(round_: Round, today: dt.date) -> list[ColumnElement[bool]]:
+    """Eligible targets of a round as SQL: in scope, active, out of cooling-off, no open case."""
+    scope = json.loads(round_.scope)
+    cooling = json.loads(round_.cooling_off)
+    conditions: list[ColumnElement[bool]] = [Target.status == "active", in_region(Target.region, round_.region)]
+    if scope.get("regions"):
+        conditions.append(or_(*(in_region(Target.region, r) for r in scope["regions"])))
+    if scope.get("kinds"):
+        conditions.append(Target.kind.in_(scope["kinds"]))
+    if scope.get("industries"):
+        conditions.append(or_(*(Target.industry.startswith(i, autoescape=True) for i in scope["industries"])))
+    if scope.get("tags"):
+        conditions.append(or_(*(list_contains(Target.tags, t) for t in scope["tags"])))
+    if scope.get("departments"):
+        conditions.append(or_(*(list_contains(Target.departments, d) for d in scope["departments"])))
+    # Results are mutually recognised: an inspection by any department starts the cooling-off.
+    cutoffs = {risk: today - dt.timedelta(days=int(days)) for risk, days in cooling.items() if int(days) > 0}
+    if cutoffs:
+        cutoff = case(*((Target.risk == risk, literal(day)) for risk, day in cutoffs.items()), else_=None)
+        conditions.append(or_(Target.last_inspected_on.is_(None), cutoff.is_(None), Target.last_inspected_on <= cutoff))
+    open_cases = select(Case.target_code).where(Case.status == "open")
+    conditions.append(Target.code.not_in(open_cases))
+    return conditions
+
+
+async def freeze_round(
+    uow: UnitOfWork,
+    round_: Round,
+    participants: list[tuple[RoundParticipant, Department]],
+    items: list[CheckItem],
+    today: dt.date,
+) -> Frozen:
+    conditions = population_conditions(round_, today)
+    scope = json.loads(round_.scope)
+    by_region = bool(scope.get("stratify_by_region"))
+    rows: list[tuple[str, str]] = []
+    async for batch in uow.rounds.population(conditions):
+        if by_region:
+            rows.extend((code, f"{risk}/{region}") for code, risk, region in batch)
+        else:
+            rows.extend((code, risk) for code, risk, _ in batch)
+    population = proof.population_tsv(rows)
+
+    department_ids = [d.id for _, d in participants]
+    pool_rows = await uow.rounds.pools(department_ids)
+    pools = proof.pools_tsv(pool_rows)
+    conflict_rows = await uow.rounds.conflicts(department_ids, conditions)
+    conflicts = proof.conflicts_tsv(conflict_rows)
+
+    ratios = {k: int(v) for k, v in json.loads(round_.ratios).items()}
+    counts = Counter(stratum for _, stratum in rows)
+    strata = {s: {"n": n, "permille": ratios.get(s.split("/")[0], 0)} for s, n in sorted(counts.items())}
+    teams = {d.code: p.team_size for p, d in participants}
+    secret = secrets.token_bytes(32)
+    params = proof.build_params(
+        round_.id, population, pools, conflicts, strata, teams, proof.server_commitment(secret),
+        title=round_.title,
+        region=round_.region,
+        scope=scope,
+        cooling_off=json.loads(round_.cooling_off),
+        items=[{"code": i.code, "version": i.version, "category": i.category, "department_id": i.department_id} for i in items],
+        batch_size=round_.batch_size,
+        frozen_on=today.isoformat(),
+    )
+    expected = sum(proof.k_for(s["n"], s["permille"]) for s in strata.values())
+    frozen = Frozen(
+        files={"params.json": params, "population.tsv": population, "pools.tsv": pools, "conflicts.tsv": conflicts},
+        params=json.loads(params),
+        commitment=proof.sha256_hex(params),
+        secret=secret,
+        population=len(rows),
+        expected_tasks=expected,
+    )
+    frozen.warnings = _staffing_warnings(teams, pool_rows, conflict_rows, expected)
+    return frozen
+
+
+def _staffing_warnings(teams: dict[str, int], pool_rows, conflict_rows, expected: int) -> list[StaffingWarning]:
+    pool_of: dict[str, set[str]] = {}
+    for department, inspector in pool_rows:
+        pool_of.setdefault(department, set()).add(inspector)
+    barred: dict[str, Counter] = {}
+    department_of = {inspector: department for department, inspector in pool_rows}
+    for inspector, target in conflict_rows:
+        barred.setdefault(department_of[inspector], Counter())[target] += 1
+    warnings = []
+    for department, n in sorted(teams.items()):
+        size = len(pool_of.get(department, ()))
+        if size < n:
+            warnings.append(StaffingWarning(department, size, n, expected, True))
+            continue
+        short = sum(1 for c in barred.get(department, Counter()).values() if size - c < n)
+        if short:
+            warnings.append(StaffingWarning(department, size, n, short, False))
+    return warnings
+
+

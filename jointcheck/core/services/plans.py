@@ -1,0 +1,111 @@
+"""The annual plan (年度抽查计划): one file row per planned joint round, each a proposed round."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from sqlalchemy import select
+
+from jointcheck.core.authz import Actor
+from jointcheck.core.directory_io.readers import read_rows
+from jointcheck.core.errors import InvalidInput, JointcheckError
+from jointcheck.core.models import Plan
+from jointcheck.core.regions import is_region_code
+from jointcheck.core.services.rounds import Proposal, RoundScope, propose_round
+from jointcheck.core.uow import UnitOfWork
+
+# column → (Chinese header, required)
+COLUMNS = {
+    "title": ("轮次名称", True),
+    "lead": ("牵头部门", True),
+    "region": ("行政区划", True),
+    "items": ("抽查事项", True),
+    "invited": ("参与部门", True),
+    "ratios": ("抽查比例", True),
+    "lead_team_size": ("牵头部门检查组人数", False),
+    "cooling_off": ("间隔期", False),
+    "scope_regions": ("范围区划", False),
+    "scope_kinds": ("范围对象类型", False),
+    "scope_industries": ("范围行业", False),
+    "scope_tags": ("范围标签", False),
+    "scope_departments": ("范围监管部门", False),
+    "batch_size": ("重点事项批次规模", False),
+    "draw_at": ("抽取时间", False),
+    "due_date": ("完成期限", False),
+    "kind": ("轮次类型", False),
+}
+_BY_HEADER = {key: key for key in COLUMNS} | {zh: key for key, (zh, _) in COLUMNS.items()}
+
+
+def _list(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.replace("；", ";").split(";") if part.strip())
+
+
+def _pairs(text: str, what: str) -> dict[str, int]:
+    """'TAX:1;EPB:2' → {'TAX': 1, 'EPB': 2}."""
+    out = {}
+    for part in _list(text):
+        key, sep, value = part.replace("：", ":").partition(":")
+        if not sep or not value.strip().isdigit():
+            raise ValueError(f"{what} entry {part!r} is not CODE:NUMBER")
+        out[key.strip()] = int(value)
+    return out
+
+
+def _proposal(row: dict[str, str], plan_id: int) -> Proposal:
+    due = dt.date.fromisoformat(row["due_date"]) if row.get("due_date") else None
+    draw_at = dt.datetime.fromisoformat(row["draw_at"]) if row.get("draw_at") else None
+    if draw_at is not None and draw_at.tzinfo is None:
+        raise ValueError("draw_at needs a time zone, e.g. 2026-12-01T10:00+08:00")
+    return Proposal(
+        lead=row["lead"], title=row["title"], region=row["region"], items=_list(row["items"]),
+        invited=_pairs(row["invited"], "invited"), ratios=_pairs(row["ratios"], "ratios"),
+        lead_team_size=int(row.get("lead_team_size") or 1),
+        cooling_off_days=_pairs(row.get("cooling_off", ""), "cooling_off"),
+        scope=RoundScope(
+            regions=_list(row.get("scope_regions", "")), kinds=_list(row.get("scope_kinds", "")),
+            industries=_list(row.get("scope_industries", "")), tags=_list(row.get("scope_tags", "")),
+            departments=_list(row.get("scope_departments", "")),
+        ),
+        batch_size=int(row["batch_size"]) if row.get("batch_size") else None,
+        draw_at=draw_at, due_date=due, kind=row.get("kind") or "regular", plan_id=plan_id,
+    )
+
+
+async def import_plan(uow: UnitOfWork, actor: Actor, path: str | Path, *, region: str, year: int, title: str) -> list[int]:
+    """Every row becomes a proposed round, or (on any bad row) none does; errors name line and reason."""
+    if not is_region_code(region):
+        raise InvalidInput(f"region {region!r} is not a 6-digit code")
+    rows = read_rows(Path(path))
+    try:
+        _, header = next(rows)
+    except StopIteration:
+        raise InvalidInput("the plan file is empty") from None
+    keys = [_BY_HEADER.get(h.strip().lstrip("\ufeff").lower() if h.strip().isascii() else h.strip()) for h in header]
+    unknown = [h for h, k in zip(header, keys) if k is None]
+    missing = [k for k, (_, required) in COLUMNS.items() if required and k not in keys]
+    if unknown or missing:
+        raise InvalidInput("; ".join(filter(None, [
+            f"unknown columns: {', '.join(unknown)}" if unknown else "",
+            f"missing columns: {', '.join(missing)}" if missing else "",
+        ])))
+    existing = (await uow.session.execute(select(Plan).where(Plan.region == region, Plan.year == year, Plan.title == title))).scalar_one_or_none()
+    plan = existing or Plan(region=region, year=year, title=title)
+    uow.session.add(plan)
+    await uow.session.flush()
+    created, errors = [], []
+    for line, cells in rows:
+        if not any(c.strip() for c in cells):
+            continue
+        row = {k: c.strip() for k, c in zip(keys, cells)}
+        try:
+            async with uow.session.begin_nested():
+                created.append((await propose_round(uow, actor, _proposal(row, plan.id))).id)
+        except (ValueError, JointcheckError) as exc:
+            errors.append(f"line {line}: {exc}")
+    if errors:
+        await uow.rollback()
+        raise InvalidInput("nothing imported:\n" + "\n".join(errors))
+    await uow.audit.record(actor, "plan.imported", "plan", plan.id, {"file": Path(path).name, "rounds": created, "year": year})
+    return created

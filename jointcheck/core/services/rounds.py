@@ -1,0 +1,334 @@
+"""The joint round up to its draw: propose, confirm or decline, approve (which freezes), seed.
+
+Each step is authorized here, writes its audit event, and queues its notifications in the same
+transaction (SPEC capability 3).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass, field
+
+from sqlalchemy import false, or_, select
+
+from jointcheck.core import public_proof as proof
+from jointcheck.core.authz import Action, Actor, Scope, authorize, can, reach
+from jointcheck.core.errors import Conflict, InvalidInput, NotFound
+from jointcheck.core.models import CheckItem, Department, Draw, Round, RoundItem, RoundParticipant, Task, TeamMember
+from jointcheck.core.regions import is_region_code, region_covers
+from jointcheck.core.repositories.directory import in_region
+from jointcheck.core.services.freeze import RISK_CLASSES, Frozen, StaffingWarning, freeze_round
+from jointcheck.core.services.notify import notify_departments
+from jointcheck.core.uow import UnitOfWork
+
+MAX_TEAM = 20
+TARGET_KINDS = ("enterprise", "individual", "product", "project", "behaviour")
+_INDUSTRY = re.compile(r"[A-T]([0-9]{2,4})?")
+
+
+@dataclass(frozen=True)
+class RoundScope:
+    """Which targets a round draws from, on top of its jurisdiction."""
+
+    regions: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    industries: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    departments: tuple[str, ...] = ()
+    stratify_by_region: bool = False
+
+    def as_json(self) -> dict:
+        return {
+            "regions": list(self.regions), "kinds": list(self.kinds), "industries": list(self.industries),
+            "tags": list(self.tags), "departments": list(self.departments), "stratify_by_region": self.stratify_by_region,
+        }
+
+
+@dataclass(frozen=True)
+class Proposal:
+    lead: str
+    title: str
+    region: str
+    items: tuple[str, ...]
+    invited: dict[str, int]  # invited department code → its team size
+    ratios: dict[str, int]  # risk class → per mille
+    lead_team_size: int = 1
+    cooling_off_days: dict[str, int] = field(default_factory=dict)
+    scope: RoundScope = RoundScope()
+    batch_size: int | None = None
+    draw_at: dt.datetime | None = None
+    due_date: dt.date | None = None
+    kind: str = "regular"
+    plan_id: int | None = None
+
+
+@dataclass
+class ApprovalReport:
+    round_id: int
+    commitment: str
+    population: int
+    expected_tasks: int
+    strata: dict
+    warnings: list[StaffingWarning]
+
+
+# ---- validation helpers ----------------------------------------------------------------------
+
+
+async def _department(uow: UnitOfWork, code: str) -> Department:
+    department = await uow.departments.by_code(code)
+    if department is None:
+        raise NotFound(f"no department with code {code}")
+    return department
+
+
+def _check_ratios(ratios: dict[str, int]) -> dict[str, int]:
+    clean = {}
+    for risk, permille in ratios.items():
+        risk = risk.strip().upper()
+        if risk not in RISK_CLASSES:
+            raise InvalidInput(f"risk class {risk!r} is not one of A, B, C, D")
+        if not isinstance(permille, int) or not 0 <= permille <= 1000:
+            raise InvalidInput(f"ratio for class {risk} must be 0 to 1000 per mille, got {permille!r}")
+        clean[risk] = permille
+    if not any(clean.values()):
+        raise InvalidInput("every ratio is zero: the round would draw nothing")
+    return {risk: clean.get(risk, 0) for risk in RISK_CLASSES}
+
+
+def _check_caps(items: list[CheckItem], ratios: dict[str, int]) -> None:
+    """A general item caps every class's ratio; key items have no cap."""
+    for item in items:
+        if item.category != "general" or item.ratio_cap is None:
+            continue
+        for risk, permille in ratios.items():
+            if permille > item.ratio_cap:
+                raise InvalidInput(
+                    f"ratio {permille}‰ for class {risk} is above the cap {item.ratio_cap}‰ of item {item.code} ({item.name})"
+                )
+
+
+def _check_team(department: str, size: int) -> int:
+    if not isinstance(size, int) or not 1 <= size <= MAX_TEAM:
+        raise InvalidInput(f"team size of {department} must be 1 to {MAX_TEAM}, got {size!r}")
+    return size
+
+
+async def _own_items(uow: UnitOfWork, department: Department, codes: tuple[str, ...]) -> list[CheckItem]:
+    if not codes:
+        raise InvalidInput(f"choose at least one item of {department.code}")
+    found = await uow.rounds.current_items(department.id, codes)
+    for code in codes:
+        if code not in found:
+            raise InvalidInput(f"item {code} is not a current item of {department.code}")
+    return [found[c] for c in dict.fromkeys(codes)]
+
+
+async def _check_scope(uow: UnitOfWork, region: str, scope: RoundScope) -> None:
+    for r in scope.regions:
+        if not is_region_code(r) or not region_covers(region, r):
+            raise InvalidInput(f"scope region {r} is not inside the round's region {region}")
+    for kind in scope.kinds:
+        if kind not in TARGET_KINDS:
+            raise InvalidInput(f"target kind {kind!r} is not one of enterprise, individual, product, project, behaviour")
+    for industry in scope.industries:
+        if not _INDUSTRY.fullmatch(industry):
+            raise InvalidInput(f"industry {industry!r} is not a GB/T 4754 code such as F or F51")
+    for code in scope.departments:
+        await _department(uow, code)
+
+
+# ---- the steps -------------------------------------------------------------------------------
+
+
+async def propose_round(uow: UnitOfWork, actor: Actor, p: Proposal) -> Round:
+    lead = await _department(uow, p.lead)
+    authorize(actor, Action.ROUND_PROPOSE, Scope.of(departments=[lead.id]))
+    if not p.title.strip():
+        raise InvalidInput("the round needs a title")
+    if not is_region_code(p.region):
+        raise InvalidInput(f"region {p.region!r} is not a 6-digit GB/T 2260 code")
+    if p.kind not in ("regular", "special"):
+        raise InvalidInput(f"round kind {p.kind!r} is not regular or special")
+    if p.lead in p.invited:
+        raise InvalidInput("a lead department cannot invite itself")
+    if not p.invited:
+        raise InvalidInput("a joint round invites at least one other department")
+    ratios = _check_ratios(p.ratios)
+    items = await _own_items(uow, lead, p.items)
+    _check_caps(items, ratios)
+    _check_team(p.lead, p.lead_team_size)
+    invited = [(await _department(uow, code), _check_team(code, size)) for code, size in sorted(p.invited.items())]
+    cooling = {}
+    for risk, days in p.cooling_off_days.items():
+        if risk.upper() not in RISK_CLASSES or not isinstance(days, int) or not 0 <= days <= 3650:
+            raise InvalidInput(f"cooling-off for class {risk!r} must be 0 to 3650 days")
+        cooling[risk.upper()] = days
+    await _check_scope(uow, p.region, p.scope)
+    if p.batch_size is not None and p.batch_size < 1:
+        raise InvalidInput("batch size must be at least 1")
+    if p.draw_at and p.due_date and p.due_date < p.draw_at.date():
+        raise InvalidInput("the due date is before the draw")
+
+    round_ = await uow.rounds.add(Round(
+        plan_id=p.plan_id, lead_department_id=lead.id, title=p.title.strip(), region=p.region, kind=p.kind,
+        status="proposed", scope=proof.canonical_json(p.scope.as_json()).decode(), ratios=proof.canonical_json(ratios).decode(),
+        cooling_off=proof.canonical_json(cooling).decode(), batch_size=p.batch_size, draw_at=p.draw_at, due_date=p.due_date,
+        created_by_user_id=actor.user_id,
+    ))
+    uow.rounds.add_participant(RoundParticipant(round_id=round_.id, department_id=lead.id, is_lead=True, status="confirmed", team_size=p.lead_team_size, responded_at=uow.clock()))
+    for department, size in invited:
+        uow.rounds.add_participant(RoundParticipant(round_id=round_.id, department_id=department.id, is_lead=False, status="invited", team_size=size))
+    for item in items:
+        uow.rounds.add_item(RoundItem(round_id=round_.id, item_id=item.id, department_id=lead.id))
+    await uow.audit.record(actor, "round.proposed", "round", round_.id, {
+        "lead": p.lead, "title": round_.title, "region": p.region, "kind": p.kind, "items": [i.code for i in items],
+        "invited": {d.code: s for d, s in invited}, "lead_team_size": p.lead_team_size, "ratios": ratios,
+        "cooling_off": cooling, "scope": p.scope.as_json(), "batch_size": p.batch_size,
+        "draw_at": p.draw_at.isoformat() if p.draw_at else None, "due_date": p.due_date.isoformat() if p.due_date else None,
+    })
+    await notify_departments(uow, [d.id for d, _ in invited], "round_invitation", {"round_id": round_.id}, f"round:{round_.id}:invite")
+    return round_
+
+
+async def respond_to_round(
+    uow: UnitOfWork, actor: Actor, round_id: int, department_code: str, accept: bool, items: tuple[str, ...] = ()
+) -> RoundParticipant:
+    round_ = await _round_for(uow, actor, round_id, for_update=True)
+    department = await _department(uow, department_code)
+    participant = next((p for p, d in await uow.rounds.participants(round_id) if d.id == department.id), None)
+    if participant is None or participant.is_lead:
+        raise NotFound(f"{department_code} is not invited to round {round_id}")
+    authorize(actor, Action.ROUND_RESPOND, Scope.of(departments=[department.id]))
+    if round_.status != "proposed":
+        raise Conflict(f"round {round_id} is {round_.status}: answers are closed")
+    if participant.status != "invited":
+        raise Conflict(f"{department_code} has answered round {round_id} already ({participant.status})")
+    chosen: list[CheckItem] = []
+    if accept:
+        chosen = await _own_items(uow, department, items)
+        _check_caps(chosen, json.loads(round_.ratios))
+        for item in chosen:
+            uow.rounds.add_item(RoundItem(round_id=round_id, item_id=item.id, department_id=department.id))
+    participant.status = "confirmed" if accept else "declined"
+    participant.responded_at = uow.clock()
+    await uow.audit.record(actor, "round.confirmed" if accept else "round.declined", "round", round_id, {
+        "department": department_code, "items": [i.code for i in chosen],
+    })
+    await notify_departments(
+        uow, [round_.lead_department_id], "round_response",
+        {"round_id": round_id, "department": department_code, "accepted": accept}, f"round:{round_id}:response:{department_code}",
+    )
+    return participant
+
+
+async def approve_round(uow: UnitOfWork, actor: Actor, round_id: int, today: dt.date | None = None) -> ApprovalReport:
+    """The convener approves: the round can no longer change and its draw inputs are frozen."""
+    round_ = await _round_for(uow, actor, round_id, for_update=True)
+    authorize(actor, Action.ROUND_APPROVE, Scope.of(region=round_.region))
+    if round_.status != "proposed":
+        raise Conflict(f"round {round_id} is {round_.status}, not awaiting approval")
+    participants = [(p, d) for p, d in await uow.rounds.participants(round_id) if p.status == "confirmed"]
+    if not any(not p.is_lead for p, _ in participants):
+        raise InvalidInput(f"round {round_id} has no confirmed participant besides the lead and cannot be approved")
+    items = await uow.rounds.items(round_id)
+    now = uow.clock()
+    frozen: Frozen = await freeze_round(uow, round_, participants, items, today or now.date())
+    await uow.rounds.add_draw(
+        _new_draw(round_id, frozen, now), frozen.files,
+    )
+    round_.status = "approved"
+    round_.approved_by_user_id = actor.user_id
+    round_.approved_at = now
+    await uow.audit.record(actor, "round.approved", "round", round_id, {
+        "commitment": frozen.commitment,
+        "population": frozen.population,
+        "expected_tasks": frozen.expected_tasks,
+        "files": {name: proof.sha256_hex(content) for name, content in frozen.files.items()},
+        "staffing_warnings": [w.__dict__ for w in frozen.warnings],
+    })
+    await notify_departments(
+        uow, [d.id for _, d in participants], "round_commitment",
+        {"round_id": round_id, "commitment": frozen.commitment}, f"round:{round_id}:commitment",
+    )
+    return ApprovalReport(round_id, frozen.commitment, frozen.population, frozen.expected_tasks, frozen.params["strata"], frozen.warnings)
+
+
+def _new_draw(round_id: int, frozen: Frozen, now: dt.datetime) -> Draw:
+    return Draw(round_id=round_id, params_json=frozen.files["params.json"], commitment=frozen.commitment, server_secret=frozen.secret, frozen_at=now)
+
+
+async def enter_seed(uow: UnitOfWork, actor: Actor, round_id: int, text: str) -> str:
+    """The public seed digits; the server's secret is revealed with them. Returns the seed material."""
+    round_ = await _round_for(uow, actor, round_id, for_update=True)
+    authorize(actor, Action.ROUND_SEED, Scope.of(region=round_.region))
+    draw = await uow.rounds.draw_of(round_id)
+    if round_.status != "approved" or draw is None or draw.seed_digits is not None:
+        raise Conflict(f"round {round_id} is {round_.status}: the seed is entered once, after approval")
+    try:
+        digits = proof.normalize_seed_digits(text)
+    except proof.SeedError as exc:
+        raise InvalidInput(str(exc)) from None
+    material = proof.make_seed_material(digits, draw.server_secret.hex())
+    draw.seed_digits = digits
+    draw.seeded_at = uow.clock()
+    round_.status = "seeded"
+    await uow.audit.record(actor, "round.seeded", "round", round_id, {
+        "seed_digits": digits, "server_secret": draw.server_secret.hex(), "commitment": draw.commitment,
+    })
+    participants = [d.id for p, d in await uow.rounds.participants(round_id) if p.status == "confirmed"]
+    await notify_departments(uow, participants, "round_seed", {"round_id": round_id, "seed": material}, f"round:{round_id}:seed")
+    return material
+
+
+# ---- reading ---------------------------------------------------------------------------------
+
+
+async def _round_for(uow: UnitOfWork, actor: Actor, round_id: int, *, for_update: bool = False) -> Round:
+    round_ = await uow.rounds.get(round_id, for_update=for_update)
+    if round_ is None:
+        raise NotFound(f"round {round_id} not found")
+    return round_
+
+
+async def _may_view(uow: UnitOfWork, actor: Actor, round_: Round) -> bool:
+    departments = [d.id for _, d in await uow.rounds.participants(round_.id)]
+    if can(actor, Action.ROUND_VIEW, Scope.of(departments=departments, region=round_.region)):
+        return True
+    mine = actor.inspector_ids()
+    if not mine:
+        return False
+    on_team = (await uow.session.execute(
+        select(TeamMember.inspector_id).join(Task, Task.id == TeamMember.task_id)
+        .where(Task.round_id == round_.id, TeamMember.inspector_id.in_(mine)).limit(1)
+    )).first()
+    return on_team is not None and can(actor, Action.ROUND_VIEW, Scope.of(inspectors=[on_team[0]]))
+
+
+async def get_round(uow: UnitOfWork, actor: Actor, round_id: int) -> Round:
+    """A round for someone entitled to see it; to anyone else it does not exist."""
+    round_ = await uow.rounds.get(round_id)
+    if round_ is None or not await _may_view(uow, actor, round_):
+        raise NotFound(f"round {round_id} not found")
+    return round_
+
+
+async def list_rounds(uow: UnitOfWork, actor: Actor, status: str | None = None, limit: int = 50) -> list[Round]:
+    allowed = reach(actor, Action.ROUND_VIEW)
+    clauses = []
+    if allowed.everything:
+        clauses.append(Round.id.is_not(None))
+    if allowed.departments:
+        clauses.append(Round.id.in_(select(RoundParticipant.round_id).where(RoundParticipant.department_id.in_(allowed.departments))))
+    for region in allowed.regions:
+        clauses.append(in_region(Round.region, region))
+    if allowed.inspectors:
+        clauses.append(Round.id.in_(
+            select(Task.round_id).join(TeamMember, TeamMember.task_id == Task.id).where(TeamMember.inspector_id.in_(allowed.inspectors))
+        ))
+    condition = or_(*clauses) if clauses else false()
+    if status:
+        condition = condition & (Round.status == status)
+    return await uow.rounds.list(condition, limit)
