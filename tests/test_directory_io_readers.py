@@ -144,3 +144,21 @@ def test_xlsx_from_a_file_object(tmp_path):
 )
 def test_xlsx_cell_text(value, text):
     assert xlsx_cell_text(value) == text
+
+
+def test_abandoned_reads_close_cleanly(tmp_path):
+    from jointcheck.core.directory_io import validate_file
+
+    path = _csv(tmp_path, "code,name,kind,region,risk,departments\n91350100M000100Y43,甲,enterprise,350102,A,SAMR\nCP-1,乙,product,350102,A,SAMR\n")
+    validation = validate_file("targets", path, {"SAMR"})
+    records = iter(validation)
+    assert next(records)["code"] == "91350100M000100Y43"
+    validation.close()
+    assert not validation.finished and not validation.ok
+    stream = open(path, "rb")
+    try:
+        with validate_file("targets", stream, {"SAMR"}, filename="upload.csv") as validation:
+            assert len(list(validation)) == 2 and validation.ok
+        assert not stream.closed  # the caller's stream stays the caller's
+    finally:
+        stream.close()

@@ -112,11 +112,10 @@ async def _run(settings, as_user, fn, *args, commit=True, **kw):
 
 
 async def list_command(args, settings) -> int:
-    rounds = await _run(settings, args.as_user, list_rounds, status=args.status, commit=False)
-    for r in rounds:
-        print(f"{r.id}\t{r.status}\t{r.region}\t{r.title}")
-    if not rounds:
-        print("no rounds")
+    async def lines(uow, actor):
+        return [f"{r.id}\t{r.status}\t{r.region}\t{r.title}" for r in await list_rounds(uow, actor, status=args.status)]
+
+    print("\n".join(await _run(settings, args.as_user, lines, commit=False)) or "no rounds")
     return 0
 
 

@@ -68,6 +68,7 @@ class Table:
         self._stream = stream
         self._owns = owns_stream
         self._workbook = None
+        self._rows: Iterator | None = None
         self._start = stream.tell()
         if fmt == "csv":
             head = stream.read(4)
@@ -77,7 +78,10 @@ class Table:
             self.encoding = detect_encoding_of_stream(stream)
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
-        return self._csv_rows() if self.format == "csv" else self._xlsx_rows()
+        if self._rows is not None:
+            raise RuntimeError("the rows of a Table can be read only once")
+        self._rows = self._csv_rows() if self.format == "csv" else self._xlsx_rows()
+        return self._rows
 
     def _csv_rows(self) -> Iterator[tuple[int, list[str]]]:
         text = io.TextIOWrapper(self._stream, encoding=self.encoding, newline="", errors="strict")
@@ -119,6 +123,8 @@ class Table:
             yield number, [value if value.__class__ is str else convert(value) for value in values]
 
     def close(self) -> None:
+        if self._rows is not None:
+            self._rows.close()  # runs the generator's clean-up while the stream is still open
         if self._workbook is not None:
             self._workbook.close()
             self._workbook = None
