@@ -286,3 +286,19 @@ async def test_who_sees_a_round(uow_factory, world):
             assert [r.id for r in await list_rounds(uow, world.actors["inspector"])] == [round_id]
         else:
             assert await list_rounds(uow, world.actors["inspector"]) == []
+
+
+async def test_the_database_itself_refuses_a_second_draw(uow_factory, world):
+    """Even with the service's compare-and-set undone by hand, the unique constraints hold."""
+    from sqlalchemy.exc import IntegrityError
+
+    from jointcheck.core.models import Draw
+
+    round_id = await drawn_round(uow_factory, world)
+    async with uow_factory() as uow:
+        await uow.session.execute(update(Draw).where(Draw.round_id == round_id).values(drawn_at=None))
+        with pytest.raises(IntegrityError):
+            await run_draw(uow, world.actors["convener"], round_id)
+    async with uow_factory() as uow:
+        assert await uow.rounds.task_count(round_id) == 45
+        assert (await uow.rounds.draw_of(round_id)).drawn_at is not None
