@@ -5,16 +5,23 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncIterator, Sequence
 
-from sqlalchemy import ColumnElement, delete, func, select, text, update
+import csv
+import io
+
+from sqlalchemy import ColumnElement, delete, false, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from jointcheck.core.audit import event_record
+from jointcheck.core.authz import Reach
 from jointcheck.core.models import (
+    AuditEvent,
     CheckItem,
     Conflict,
     Department,
     Draw,
     DrawFile,
     Inspector,
+    Result,
     Round,
     RoundItem,
     RoundParticipant,
@@ -22,7 +29,8 @@ from jointcheck.core.models import (
     Task,
     TeamMember,
 )
-from jointcheck.core.public_proof import sha256_hex
+from jointcheck.core.public_proof import canonical_json, sha256_hex
+from jointcheck.core.repositories.directory import in_region
 
 
 class RoundRepository:
@@ -77,9 +85,54 @@ class RoundRepository:
         )
         return {item.code: item for item in (await self._session.execute(query)).scalars()}
 
-    async def list(self, condition: ColumnElement[bool], limit: int = 50) -> list[Round]:
-        query = select(Round).where(condition).order_by(Round.id.desc()).limit(limit)
-        return list((await self._session.execute(query)).scalars())
+    async def visible(self, reach: Reach, status: str | None, limit: int) -> list[Round]:
+        """Newest first, the rounds inside this reach: its departments', regions' and inspectors'."""
+        clauses = []
+        if reach.everything:
+            clauses.append(Round.id.is_not(None))
+        if reach.departments:
+            clauses.append(Round.id.in_(select(RoundParticipant.round_id).where(RoundParticipant.department_id.in_(reach.departments))))
+        clauses += [in_region(Round.region, region) for region in reach.regions]
+        if reach.inspectors:
+            clauses.append(Round.id.in_(
+                select(Task.round_id).join(TeamMember, TeamMember.task_id == Task.id).where(TeamMember.inspector_id.in_(reach.inspectors))
+            ))
+        query = select(Round).where(or_(*clauses) if clauses else false())
+        if status:
+            query = query.where(Round.status == status)
+        return list((await self._session.execute(query.order_by(Round.id.desc()).limit(limit))).scalars())
+
+    async def team_member_among(self, round_id: int, inspector_ids) -> int | None:
+        """One of these inspectors who is on a team of this round, if any."""
+        query = (
+            select(TeamMember.inspector_id).join(Task, Task.id == TeamMember.task_id)
+            .where(Task.round_id == round_id, TeamMember.inspector_id.in_(list(inspector_ids))).limit(1)
+        )
+        return (await self._session.execute(query)).scalar_one_or_none()
+
+    async def results_csv(self, round_id: int, published_only: bool) -> bytes:
+        """results.csv of the bundle: target, item, version, category, follow-up, status, publication."""
+        query = (
+            select(Target.code, CheckItem.code, CheckItem.version, Result.category, Result.follow_up, Result.status, Result.published_at)
+            .join(Task, Task.id == Result.task_id).join(Target, Target.id == Task.target_id).join(CheckItem, CheckItem.id == Result.item_id)
+            .where(Task.round_id == round_id).order_by(Task.visit_order, CheckItem.code)
+        )
+        if published_only:
+            query = query.where(Result.status == "published")
+        out = io.StringIO(newline="")
+        writer = csv.writer(out, lineterminator="\n")
+        for code, item, version, category, follow_up, status, published_at in await self._session.execute(query):
+            writer.writerow([code, item, version, category, follow_up, status, published_at.isoformat() if published_at else ""])
+        return out.getvalue().encode("utf-8")
+
+    async def audit_jsonl(self, round_id: int) -> bytes:
+        """The round's own events and its tasks' events, one canonical JSON object a line."""
+        task_ids = select(Task.id.cast(AuditEvent.entity_id.type)).where(Task.round_id == round_id)
+        query = select(AuditEvent).where(or_(
+            (AuditEvent.entity == "round") & (AuditEvent.entity_id == str(round_id)),
+            (AuditEvent.entity == "task") & AuditEvent.entity_id.in_(task_ids),
+        )).order_by(AuditEvent.seq)
+        return b"".join(canonical_json(event_record(ev)) + b"\n" for ev in (await self._session.execute(query)).scalars())
 
     # -- the frozen draw ------------------------------------------------------------------------
 

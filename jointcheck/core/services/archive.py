@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
-from sqlalchemy import or_, select
-
 from jointcheck.core import public_proof as proof
-from jointcheck.core.audit import event_record
 from jointcheck.core.authz import Action, Actor, Scope, authorize
 from jointcheck.core.errors import Conflict, NotFound
-from jointcheck.core.models import AuditEvent, CheckItem, Result, Target, Task
 from jointcheck.core.uow import UnitOfWork
 
 DRAW_FILES = ("params.json", "population.tsv", "pools.tsv", "conflicts.tsv", "seed.txt", "selected.tsv", "assignments.tsv")
-RESULT_COLUMNS = ("target_id", "item_code", "item_version", "category", "follow_up", "status", "published_at")
 
 
 async def bundle_files(uow: UnitOfWork, actor: Actor, round_id: int, *, public: bool = False) -> tuple[dict[str, bytes], tuple[str, ...]]:
@@ -35,8 +28,8 @@ async def bundle_files(uow: UnitOfWork, actor: Actor, round_id: int, *, public: 
     if public:
         del files["conflicts.tsv"]
         redacted = ("conflicts.tsv",)
-    files["results.csv"] = await _results_csv(uow, round_id, published_only=public)
-    files["audit.jsonl"] = await _audit_jsonl(uow, round_id)
+    files["results.csv"] = await uow.rounds.results_csv(round_id, published_only=public)
+    files["audit.jsonl"] = await uow.rounds.audit_jsonl(round_id)
     return files, redacted
 
 
@@ -49,26 +42,3 @@ async def archive_round(uow: UnitOfWork, actor: Actor, round_id: int, destinatio
     })
     return path
 
-
-async def _results_csv(uow: UnitOfWork, round_id: int, published_only: bool) -> bytes:
-    query = (
-        select(Target.code, CheckItem.code, CheckItem.version, Result.category, Result.follow_up, Result.status, Result.published_at)
-        .join(Task, Task.id == Result.task_id).join(Target, Target.id == Task.target_id).join(CheckItem, CheckItem.id == Result.item_id)
-        .where(Task.round_id == round_id).order_by(Task.visit_order, CheckItem.code)
-    )
-    if published_only:
-        query = query.where(Result.status == "published")
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\n")
-    for code, item, version, category, follow_up, status, published_at in await uow.session.execute(query):
-        writer.writerow([code, item, version, category, follow_up, status, published_at.isoformat() if published_at else ""])
-    return out.getvalue().encode("utf-8")
-
-
-async def _audit_jsonl(uow: UnitOfWork, round_id: int) -> bytes:
-    query = select(AuditEvent).where(or_(
-        (AuditEvent.entity == "round") & (AuditEvent.entity_id == str(round_id)),
-        (AuditEvent.entity == "task") & AuditEvent.entity_id.in_(select(Task.id.cast(AuditEvent.entity_id.type)).where(Task.round_id == round_id)),
-    )).order_by(AuditEvent.seq)
-    lines = [proof.canonical_json(event_record(ev)) + b"\n" for ev in (await uow.session.execute(query)).scalars()]
-    return b"".join(lines)

@@ -11,14 +11,11 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from sqlalchemy import false, or_, select
-
 from jointcheck.core import public_proof as proof
 from jointcheck.core.authz import Action, Actor, Scope, authorize, can, reach
 from jointcheck.core.errors import Conflict, InvalidInput, NotFound
-from jointcheck.core.models import CheckItem, Department, Draw, Round, RoundItem, RoundParticipant, Task, TeamMember
+from jointcheck.core.models import CheckItem, Department, Draw, Round, RoundItem, RoundParticipant
 from jointcheck.core.regions import is_region_code, region_covers
-from jointcheck.core.repositories.directory import in_region
 from jointcheck.core.services.freeze import RISK_CLASSES, Frozen, StaffingWarning, freeze_round
 from jointcheck.core.services.notify import notify_departments
 from jointcheck.core.uow import UnitOfWork
@@ -298,13 +295,8 @@ async def _may_view(uow: UnitOfWork, actor: Actor, round_: Round) -> bool:
     if can(actor, Action.ROUND_VIEW, Scope.of(departments=departments, region=round_.region)):
         return True
     mine = actor.inspector_ids()
-    if not mine:
-        return False
-    on_team = (await uow.session.execute(
-        select(TeamMember.inspector_id).join(Task, Task.id == TeamMember.task_id)
-        .where(Task.round_id == round_.id, TeamMember.inspector_id.in_(mine)).limit(1)
-    )).first()
-    return on_team is not None and can(actor, Action.ROUND_VIEW, Scope.of(inspectors=[on_team[0]]))
+    member = await uow.rounds.team_member_among(round_.id, mine) if mine else None
+    return member is not None and can(actor, Action.ROUND_VIEW, Scope.of(inspectors=[member]))
 
 
 async def get_round(uow: UnitOfWork, actor: Actor, round_id: int) -> Round:
@@ -316,19 +308,4 @@ async def get_round(uow: UnitOfWork, actor: Actor, round_id: int) -> Round:
 
 
 async def list_rounds(uow: UnitOfWork, actor: Actor, status: str | None = None, limit: int = 50) -> list[Round]:
-    allowed = reach(actor, Action.ROUND_VIEW)
-    clauses = []
-    if allowed.everything:
-        clauses.append(Round.id.is_not(None))
-    if allowed.departments:
-        clauses.append(Round.id.in_(select(RoundParticipant.round_id).where(RoundParticipant.department_id.in_(allowed.departments))))
-    for region in allowed.regions:
-        clauses.append(in_region(Round.region, region))
-    if allowed.inspectors:
-        clauses.append(Round.id.in_(
-            select(Task.round_id).join(TeamMember, TeamMember.task_id == Task.id).where(TeamMember.inspector_id.in_(allowed.inspectors))
-        ))
-    condition = or_(*clauses) if clauses else false()
-    if status:
-        condition = condition & (Round.status == status)
-    return await uow.rounds.list(condition, limit)
+    return await uow.rounds.visible(reach(actor, Action.ROUND_VIEW), status, limit)
