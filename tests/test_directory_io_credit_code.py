@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from jointcheck.core.directory_io.credit_code import (
     ALPHABET,
+    _fast_check_digit,
     WEIGHTS,
     check_digit,
     credit_code_error,
@@ -99,6 +100,7 @@ def _reference_check_digit(prefix: str) -> str:
 def test_fast_check_agrees_with_the_textbook_formula(prefix):
     code = prefix + _reference_check_digit(prefix)
     assert make_credit_code(prefix) == code
+    assert _fast_check_digit(prefix) == code[17]
     assert is_valid_credit_code(code)
     for wrong in ALPHABET:
         if wrong != code[17]:

@@ -386,8 +386,9 @@ def validate_rows(
 ) -> Validation:
     """Check `header` now (HeaderError lists every problem); iterate the result for the records.
 
-    `rows` yields (line_number, cells) as `readers.read_rows` does, without the header. Errors past
-    `max_errors` are counted (`error_count`) but not kept."""
+    `rows` yields (line_number, cells) as `readers.read_rows` does, without the header (a cell list
+    may get a "" appended when the header lacks optional columns). Errors past `max_errors` are
+    counted (`error_count`) but not kept."""
     return Validation(kind, header, rows, known_departments, header_line=header_line, max_errors=max_errors)
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, delete, func, literal, select
+from sqlalchemy import ColumnElement, delete, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from jointcheck.core.models import Conflict, Department, Inspector, Target
+from jointcheck.core.models import CheckItem, Conflict, Department, Inspector, Target
+from jointcheck.core.repositories.bulk_targets import TARGET_COLUMNS
 from jointcheck.core.regions import region_prefix
 
 
@@ -70,3 +71,32 @@ class InspectorRepository:
         )
         return result.rowcount
 
+
+async def export_rows(session: AsyncSession, kind: str, department_codes: dict[int, str], *, restrict: bool, batch: int = 20_000):
+    """Batches of records in the import format, in code order, for the departments given."""
+    if kind == "targets":
+        query = select(*(getattr(Target, c) for c in TARGET_COLUMNS)).order_by(Target.code)
+        if restrict:
+            query = query.where(or_(*(list_contains(Target.departments, c) for c in department_codes.values())))
+        stream = await session.stream(query.execution_options(yield_per=batch))
+        async for rows in stream.partitions(batch):
+            yield [dict(zip(TARGET_COLUMNS, row)) for row in rows]
+    elif kind == "inspectors":
+        conflicts: dict[int, list[str]] = {}
+        for inspector_id, code in await session.execute(select(Conflict.inspector_id, Conflict.target_code).order_by(Conflict.target_code)):
+            conflicts.setdefault(inspector_id, []).append(code)
+        query = select(Inspector).where(Inspector.department_id.in_(list(department_codes))).order_by(Inspector.cert_no)
+        stream = await session.stream_scalars(query.execution_options(yield_per=batch))
+        async for rows in stream.partitions(batch):
+            yield [{
+                "cert_no": i.cert_no, "name": i.name, "department": department_codes[i.department_id], "kind": i.kind,
+                "skills": i.skills, "region": i.region, "conflicts": ";".join(conflicts.get(i.id, ())),
+            } for i in rows]
+    else:
+        query = select(CheckItem).where(CheckItem.is_current.is_(True), CheckItem.department_id.in_(list(department_codes))).order_by(CheckItem.code)
+        items = (await session.execute(query)).scalars().all()
+        yield [{
+            "code": i.code, "department": department_codes[i.department_id], "name": i.name, "category": i.category,
+            "basis": i.basis, "subject": i.subject, "content": i.content, "method": i.method,
+            "object_kind": i.object_kind, "ratio_cap": i.ratio_cap,
+        } for i in items]

@@ -39,6 +39,26 @@ class UserRepository:
         )
         return (await self._session.execute(query)).scalars().first()
 
+    async def officer_chats(self, department_ids: list[int]) -> list[tuple[int, int]]:
+        """(user id, Telegram chat id) of every officer of these departments who has Telegram."""
+        query = (
+            select(User.id, User.telegram_id).join(RoleGrant, RoleGrant.user_id == User.id)
+            .where(RoleGrant.role == Role.OFFICER.value, RoleGrant.department_id.in_(department_ids),
+                   RoleGrant.revoked_at.is_(None), User.telegram_id.is_not(None))
+            .distinct().order_by(User.id)
+        )
+        return [(u, t) for u, t in await self._session.execute(query)]
+
+    async def inspector_chats(self, inspector_ids: list[int]) -> list[tuple[int, int]]:
+        """(inspector id, Telegram chat id) of the accounts bound to these inspector records."""
+        query = (
+            select(RoleGrant.inspector_id, User.telegram_id).join(User, User.id == RoleGrant.user_id)
+            .where(RoleGrant.role == Role.INSPECTOR.value, RoleGrant.inspector_id.in_(inspector_ids),
+                   RoleGrant.revoked_at.is_(None), User.telegram_id.is_not(None))
+            .order_by(RoleGrant.inspector_id)
+        )
+        return [(i, t) for i, t in await self._session.execute(query)]
+
     async def actor_for(self, user: User) -> Actor:
         grants = tuple(
             Grant(Role(g.role), g.department_id, g.region, g.inspector_id) for g in await self.grants_of(user.id)

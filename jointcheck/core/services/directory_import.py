@@ -14,25 +14,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import delete, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
-
 from jointcheck.core.authz import Action, Actor, reach
 from jointcheck.core.directory_io.errors import RowError
 from jointcheck.core.directory_io.report import write_bad_rows_csv
 from jointcheck.core.directory_io.validation import validate_file
 from jointcheck.core.directory_io.writers import write_table
 from jointcheck.core.errors import InvalidInput
-from jointcheck.core.models import CheckItem, Conflict, Inspector, Target
-from jointcheck.core.repositories.bulk_targets import TARGET_COLUMNS, TargetBulkWriter
-from jointcheck.core.repositories.directory import list_contains
+from jointcheck.core.repositories.bulk_targets import TargetBulkWriter
+from jointcheck.core.repositories.directory_writers import InspectorWriter, ItemWriter
+from jointcheck.core.repositories.directory import export_rows
 from jointcheck.core.uow import UnitOfWork
 
 KINDS = ("targets", "inspectors", "items")
 BATCH = 20_000
 STRICT_ERRORS_KEPT = 1000
-# ON CONFLICT DO UPDATE is spelled alike by both, but each dialect has its own construct.
-_INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
 
 @dataclass
@@ -143,85 +138,17 @@ def _writer(kind: str, uow: UnitOfWork, departments: dict[str, int], present: tu
     if kind == "targets":
         return TargetBulkWriter(uow.session)
     if kind == "inspectors":
-        return _InspectorWriter(uow, departments, "conflicts" in present)
-    return _ItemWriter(uow, departments)
-
-
-class _InspectorWriter:
-    """Upsert by certificate number; a file with a conflicts column sets each listed inspector's conflicts."""
-
-    def __init__(self, uow: UnitOfWork, departments: dict[str, int], replace_conflicts: bool):
-        self._session = uow.session
-        self._departments = departments
-        self._replace_conflicts = replace_conflicts
-        self.changed = 0
-
-    async def finish(self) -> None:
-        pass
-
-    async def write(self, rows: list[tuple]) -> None:
-        insert = _INSERTS[self._session.bind.dialect.name]
-        values = [
-            {"cert_no": c, "name": n, "department_id": self._departments[d], "kind": k, "skills": s, "region": r, "status": "active"}
-            for c, n, d, k, s, r, _ in rows
-        ]
-        statement = insert(Inspector).values(values)
-        columns = ("name", "department_id", "kind", "skills", "region", "status")
-        statement = statement.on_conflict_do_update(
-            index_elements=[Inspector.cert_no], set_={c: statement.excluded[c] for c in columns}
-        )
-        await self._session.execute(statement)
-        self.changed += len(values)
-        if not self._replace_conflicts:
-            return
-        ids = dict((await self._session.execute(
-            select(Inspector.cert_no, Inspector.id).where(Inspector.cert_no.in_([r[0] for r in rows]))
-        )).all())
-        await self._session.execute(delete(Conflict).where(Conflict.inspector_id.in_(list(ids.values()))))
-        conflicts = [
-            {"inspector_id": ids[cert], "target_code": code, "reason": "import"}
-            for cert, *_, listed in rows for code in (listed.split(";") if listed else ())
-        ]
-        if conflicts:
-            await self._session.execute(insert(Conflict).values(conflicts))
-
-
-class _ItemWriter:
-    """A changed item becomes a new version; the old one stays for the rounds that use it."""
-
-    FIELDS = ("department_id", "name", "category", "basis", "subject", "content", "method", "object_kind", "ratio_cap")
-
-    def __init__(self, uow: UnitOfWork, departments: dict[str, int]):
-        self._session = uow.session
-        self._departments = departments
-        self.changed = 0
-
-    async def finish(self) -> None:
-        pass
-
-    async def write(self, rows: list[tuple]) -> None:
-        codes = [r[0] for r in rows]
-        current = {
-            item.code: item for item in (await self._session.execute(
-                select(CheckItem).where(CheckItem.code.in_(codes), CheckItem.is_current.is_(True))
-            )).scalars()
-        }
-        for code, department, name, category, basis, subject, content, method, object_kind, ratio_cap in rows:
-            values = dict(zip(self.FIELDS, (self._departments[department], name, category, basis, subject, content, method, object_kind, ratio_cap)))
-            old = current.get(code)
-            if old is not None and all(getattr(old, f) == v for f, v in values.items()):
-                continue
-            if old is not None:
-                old.is_current = False
-                await self._session.flush()
-            self._session.add(CheckItem(code=code, version=(old.version + 1) if old else 1, is_current=True, **values))
-            self.changed += 1
-        await self._session.flush()
+        return InspectorWriter(uow.session, departments, "conflicts" in present)
+    return ItemWriter(uow.session, departments)
 
 
 # ---- export ----------------------------------------------------------------------------------
 
 _DONE = object()
+
+
+def _all_departments(allowed: dict[str, int], every) -> bool:
+    return len(allowed) == len(every)
 
 
 async def export_directory(uow: UnitOfWork, actor: Actor, kind: str, path: str | Path, *, language: str = "en") -> int:
@@ -238,39 +165,8 @@ async def export_directory(uow: UnitOfWork, actor: Actor, kind: str, path: str |
 
     writing = asyncio.ensure_future(asyncio.to_thread(write_table, Path(path), kind, records(), language=language))
     try:
-        async for batch in _export_batches(uow, kind, by_id):
+        async for batch in export_rows(uow.session, kind, by_id, restrict=not _all_departments(departments, await uow.departments.all())):
             await asyncio.to_thread(handoff.put, batch)
     finally:
         await asyncio.to_thread(handoff.put, _DONE)
     return await writing
-
-
-async def _export_batches(uow: UnitOfWork, kind: str, department_codes: dict[int, str]):
-    session = uow.session
-    if kind == "targets":
-        query = select(*(getattr(Target, c) for c in TARGET_COLUMNS)).order_by(Target.code)
-        if department_codes and len(department_codes) < len(await uow.departments.all()):
-            query = query.where(or_(*(list_contains(Target.departments, c) for c in department_codes.values())))
-        stream = await session.stream(query.execution_options(yield_per=BATCH))
-        async for rows in stream.partitions(BATCH):
-            yield [dict(zip(TARGET_COLUMNS, row)) for row in rows]
-    elif kind == "inspectors":
-        conflicts: dict[int, list[str]] = {}
-        for inspector_id, code in await session.execute(select(Conflict.inspector_id, Conflict.target_code).order_by(Conflict.target_code)):
-            conflicts.setdefault(inspector_id, []).append(code)
-        query = select(Inspector).where(Inspector.department_id.in_(list(department_codes))).order_by(Inspector.cert_no)
-        stream = await session.stream_scalars(query.execution_options(yield_per=BATCH))
-        async for rows in stream.partitions(BATCH):
-            yield [{
-                "cert_no": i.cert_no, "name": i.name, "department": department_codes[i.department_id], "kind": i.kind,
-                "skills": i.skills, "region": i.region, "conflicts": ";".join(conflicts.get(i.id, ())),
-            } for i in rows]
-    else:
-        query = select(CheckItem).where(CheckItem.is_current.is_(True), CheckItem.department_id.in_(list(department_codes))).order_by(CheckItem.code)
-        items = (await session.execute(query)).scalars().all()
-        yield [{
-            "code": i.code, "department": department_codes[i.department_id], "name": i.name, "category": i.category,
-            "basis": i.basis, "subject": i.subject, "content": i.content, "method": i.method,
-            "object_kind": i.object_kind, "ratio_cap": i.ratio_cap,
-        } for i in items]
-

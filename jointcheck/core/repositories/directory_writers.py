@@ -1,0 +1,84 @@
+"""Upserting imported inspectors and items, batch by batch, in the caller's transaction."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from jointcheck.core.models import CheckItem, Conflict, Inspector
+
+# ON CONFLICT DO UPDATE is spelled alike by both, but each dialect has its own construct.
+_INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+
+
+class InspectorWriter:
+    """Upsert by certificate number; a file with a conflicts column sets each listed inspector's conflicts."""
+
+    def __init__(self, session: AsyncSession, departments: dict[str, int], replace_conflicts: bool):
+        self._session = session
+        self._departments = departments
+        self._replace_conflicts = replace_conflicts
+        self.changed = 0
+
+    async def finish(self) -> None:
+        pass
+
+    async def write(self, rows: list[tuple]) -> None:
+        insert = _INSERTS[self._session.bind.dialect.name]
+        values = [
+            {"cert_no": c, "name": n, "department_id": self._departments[d], "kind": k, "skills": s, "region": r, "status": "active"}
+            for c, n, d, k, s, r, _ in rows
+        ]
+        statement = insert(Inspector).values(values)
+        columns = ("name", "department_id", "kind", "skills", "region", "status")
+        statement = statement.on_conflict_do_update(
+            index_elements=[Inspector.cert_no], set_={c: statement.excluded[c] for c in columns}
+        )
+        await self._session.execute(statement)
+        self.changed += len(values)
+        if not self._replace_conflicts:
+            return
+        ids = dict((await self._session.execute(
+            select(Inspector.cert_no, Inspector.id).where(Inspector.cert_no.in_([r[0] for r in rows]))
+        )).all())
+        await self._session.execute(delete(Conflict).where(Conflict.inspector_id.in_(list(ids.values()))))
+        conflicts = [
+            {"inspector_id": ids[cert], "target_code": code, "reason": "import"}
+            for cert, *_, listed in rows for code in (listed.split(";") if listed else ())
+        ]
+        if conflicts:
+            await self._session.execute(insert(Conflict).values(conflicts))
+
+
+class ItemWriter:
+    """A changed item becomes a new version; the old one stays for the rounds that use it."""
+
+    FIELDS = ("department_id", "name", "category", "basis", "subject", "content", "method", "object_kind", "ratio_cap")
+
+    def __init__(self, session: AsyncSession, departments: dict[str, int]):
+        self._session = session
+        self._departments = departments
+        self.changed = 0
+
+    async def finish(self) -> None:
+        pass
+
+    async def write(self, rows: list[tuple]) -> None:
+        codes = [r[0] for r in rows]
+        current = {
+            item.code: item for item in (await self._session.execute(
+                select(CheckItem).where(CheckItem.code.in_(codes), CheckItem.is_current.is_(True))
+            )).scalars()
+        }
+        for code, department, name, category, basis, subject, content, method, object_kind, ratio_cap in rows:
+            values = dict(zip(self.FIELDS, (self._departments[department], name, category, basis, subject, content, method, object_kind, ratio_cap)))
+            old = current.get(code)
+            if old is not None and all(getattr(old, f) == v for f, v in values.items()):
+                continue
+            if old is not None:
+                old.is_current = False
+                await self._session.flush()
+            self._session.add(CheckItem(code=code, version=(old.version + 1) if old else 1, is_current=True, **values))
+            self.changed += 1
+        await self._session.flush()
