@@ -178,14 +178,19 @@ async def test_429_injection_surfaces_as_retry_after(emulator, bot):
 
 
 async def test_a_blocked_user_answers_403(emulator, bot):
-    alice, bob = emulator.user(1001, "Alice"), emulator.user(1002, "Bob")
+    alice, bob, carol = emulator.user(1001, "Alice"), emulator.user(1002, "Bob"), emulator.user(1003, "Carol")
     alice.block()
+    emulator.inject(method="sendMessage", chat_id=carol.id, error=403, times=None)
 
     with pytest.raises(TelegramForbiddenError, match="bot was blocked by the user"):
         await bot.send_message(alice.id, "notice")
     await bot.send_message(bob.id, "notice")
+    for _ in range(2):
+        with pytest.raises(TelegramForbiddenError):
+            await bot.send_message(carol.id, "notice")
 
     assert emulator.delivered_counts() == {bob.id: 1}
+    assert [c.params["chat_id"] for c in emulator.rejected] == [alice.id, carol.id, carol.id]
     assert emulator.pending_updates[-1]["my_chat_member"]["new_chat_member"]["status"] == "kicked"
     await alice.send("I'm back")  # writing to the bot means the user unblocked it
     await bot.send_message(alice.id, "welcome back")
@@ -193,6 +198,16 @@ async def test_a_blocked_user_answers_403(emulator, bot):
 
 
 async def test_rate_limiter_rejects_a_second_message_to_a_chat_within_a_second(emulator, bot):
+    alice = emulator.user(1001, "Alice")
+    emulator.limit()  # Telegram's documented limits, on the monotonic clock
+    await bot.send_message(alice.id, "now")
+    with pytest.raises(TelegramRetryAfter) as real_clock:
+        await bot.send_message(alice.id, "again at once")
+    assert real_clock.value.retry_after == 1
+    assert [m.text for m in emulator.sent_to(alice.id)] == ["now"]
+
+
+async def test_rate_limiter_windows(emulator, bot):
     now = [1000.0]
     emulator.limit(global_per_second=30, per_chat_per_second=1, per_group_per_minute=2, clock=lambda: now[0])
     alice, bob = emulator.user(1001, "Alice"), emulator.user(1002, "Bob")

@@ -22,7 +22,7 @@ import zlib
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import count, islice, repeat
+from itertools import compress, count, islice, repeat
 from pathlib import Path
 
 AUDIT_GENESIS = "0" * 64
@@ -232,6 +232,11 @@ def select(
         for stratum, bucket in buckets.items():
             limits[stratum] = _trim(bucket, wanted[stratum], sizes[stratum], limits[stratum])
             sizes[stratum] = len(bucket)
+    return _visit_order(buckets, wanted)
+
+
+def _visit_order(buckets: Mapping[str, list[bytes]], wanted: Mapping[str, int]) -> list[tuple[str, str, bytes]]:
+    """The k smallest candidates (ticket + id bytes) of each stratum, merged into visit order."""
     chosen: list[bytes] = []
     stratum_of: dict[bytes, str] = {}
     for stratum, bucket in buckets.items():
@@ -248,6 +253,115 @@ def select(
     # output alone would otherwise cost as much as the hashing.
     ids = map(bytes.decode, map(_AFTER_TICKET, chosen))
     return list(zip(ids, map(stratum_of.__getitem__, chosen), map(_TICKET, chosen)))
+
+
+# ---------------------------------------------------------------------------------------------
+# population.tsv at directory scale: read block by block, straight from its bytes
+
+# About 50,000 lines of a typical population.tsv: big enough that per-block work in Python is
+# noise, small enough that a block's temporary lists stay a few MB.
+_BLOCK = 1 << 20
+_HASH_COPY = type(hashlib.sha256()).copy
+_HASH_UPDATE = type(hashlib.sha256()).update
+_HASH_DIGEST = type(hashlib.sha256()).digest
+# Beyond this many strata in one block, one pass per stratum costs more than a Python loop.
+_FEW_STRATA = 8
+
+
+class _NotPlain(Exception):
+    """The block reader met something parse_population_tsv would refuse; it then says what and where."""
+
+
+def _population_blocks(data: bytes) -> Iterable[tuple[list[bytes], list[bytes]]]:
+    """(ids, strata) as UTF-8 bytes, block by block, for a population.tsv that parse_population_tsv
+    accepts, without building a tuple per line. Raises _NotPlain instead of any error message:
+    callers then run parse_population_tsv, so every refusal reads exactly as it always has.
+
+    Bytes compare as their UTF-8 text does (code point order), so the ascending check on bytes is
+    _require_ascending's. A block is cut just after a LF, which is never inside a UTF-8 sequence.
+    """
+    if data.startswith(b"\xef\xbb\xbf") or (data and not data.endswith(b"\n")):
+        raise _NotPlain
+    previous = b""
+    start, size = 0, len(data)
+    while start < size:
+        end = data.find(b"\n", start + _BLOCK - 1) + 1 or size
+        block = data[start:end]
+        start = end
+        if not block.isascii():
+            try:
+                block.decode("utf-8")
+            except UnicodeDecodeError:
+                raise _NotPlain from None
+        lines = block.split(b"\n")
+        lines.pop()  # the empty piece after the block's last LF
+        # Exactly one TAB in every line, with text on both sides: as many TABs as lines, and a
+        # TAB past the first byte of each line. Then no field is empty and none holds a TAB.
+        if (
+            b"\r" in block
+            or block.count(b"\t") != len(lines)
+            or min(map(bytes.find, lines, repeat(b"\t"))) < 1
+            or b"\t\n" in block
+        ):
+            raise _NotPlain
+        fields = block.replace(b"\n", b"\t").split(b"\t")
+        ids, strata = fields[0:-1:2], fields[1::2]
+        if not (previous < ids[0] and all(map(operator.lt, ids, islice(ids, 1, None)))):
+            raise _NotPlain
+        previous = ids[-1]
+        yield ids, strata
+
+
+def population_counts(data: bytes, name: str = "population.tsv") -> Counter[str]:
+    """Targets per stratum of a population.tsv, refusing exactly what parse_population_tsv refuses,
+    with the same messages, but without holding one tuple per target."""
+    counts: Counter[bytes] = Counter()
+    try:
+        for _, strata in _population_blocks(data):
+            counts.update(strata)
+    except _NotPlain:
+        return Counter(map(_SECOND, parse_population_tsv(data, name)))
+    return Counter({stratum.decode("utf-8"): n for stratum, n in counts.items()})
+
+
+def select_population(
+    key: bytes, data: bytes, k_by_stratum: Mapping[str, int], name: str = "population.tsv"
+) -> list[tuple[str, str, bytes]]:
+    """select(key, parse_population_tsv(data), k_by_stratum), with the same result and the same
+    refusals, read from the bytes block by block: the population is never a list of tuples, and
+    the tickets are computed by C-level maps instead of a Python loop per target."""
+    wanted = {stratum: _k_value(k) for stratum, k in k_by_stratum.items()}
+    by_raw = {stratum.encode("utf-8"): stratum for stratum in wanted}
+    buckets: dict[str, list[bytes]] = {stratum: [] for stratum in wanted}
+    limits: dict[str, bytes | None] = dict.fromkeys(wanted)
+    base = hashlib.sha256(key + b"\x01")
+    try:
+        for ids, strata in _population_blocks(data):
+            hashes = list(map(_HASH_COPY, repeat(base, len(ids))))
+            deque(map(_HASH_UPDATE, hashes, ids), maxlen=0)
+            entries = list(map(bytes.__add__, map(_HASH_DIGEST, hashes), ids))
+            present = set(strata)
+            if not present <= by_raw.keys():
+                unknown = next(raw for raw in strata if raw not in by_raw)  # the first, as select names it
+                population_counts(data, name)  # a malformed file is refused as such first, as select's callers do
+                raise ValueError(f"stratum {unknown.decode('utf-8')!r} of the population has no k")
+            if len(present) == 1:
+                grouped = {present.pop(): entries}
+            elif len(present) <= _FEW_STRATA:
+                grouped = {raw: list(compress(entries, map(raw.__eq__, strata))) for raw in present}
+            else:
+                grouped = {}
+                for entry, raw in zip(entries, strata):
+                    grouped.setdefault(raw, []).append(entry)
+            for raw, fresh in grouped.items():
+                stratum = by_raw[raw]
+                bucket = buckets[stratum]
+                before = len(bucket)
+                bucket += fresh
+                limits[stratum] = _trim(bucket, wanted[stratum], before, limits[stratum])
+    except _NotPlain:
+        return select(key, parse_population_tsv(data, name), k_by_stratum)
+    return _visit_order(buckets, wanted)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -429,6 +543,38 @@ def population_tsv(rows: Iterable[tuple[str, str]]) -> bytes:
     if repeat_at is not None:
         raise ValueError(f"population: target id {ids[repeat_at]!r} appears twice")
     return body
+
+
+def population_tsv_presorted(batches: Iterable[Sequence[tuple[str, str]]]) -> tuple[bytes, Counter[str]] | None:
+    """population_tsv(rows) and the targets per stratum, for rows that arrive in batches already
+    ascending by id (as a database sorts them), one batch in memory at a time.
+
+    None when the rows are not strictly ascending or not plain text fields: the caller then goes
+    through population_tsv, which sorts them or says what is wrong, exactly as it always has.
+    """
+    pieces: list[bytes] = []
+    counts: Counter[str] = Counter()
+    previous: str | None = None
+    for rows in batches:
+        if not rows:
+            continue
+        if not set(map(len, rows)) <= {2}:
+            return None
+        try:
+            text = "\n".join(map("\t".join, rows)) + "\n"
+        except TypeError:
+            return None
+        if not _well_formed(text, len(rows), 2):
+            return None
+        ids = list(map(_FIRST, rows))
+        if previous is not None and not previous < ids[0]:
+            return None
+        if not all(map(operator.lt, ids, islice(ids, 1, None))):
+            return None
+        previous = ids[-1]
+        counts.update(map(_SECOND, rows))
+        pieces.append(text.encode("utf-8"))
+    return b"".join(pieces), counts
 
 
 def _sorted_unique_lines(rows: Iterable[tuple[str, str]], what: str) -> bytes:
@@ -637,7 +783,10 @@ def parse_params(data: bytes, name: str = "params.json") -> dict:
 
 def strata_problems(strata: Mapping[str, Mapping[str, int]], population: Iterable[tuple[str, str]]) -> list[str]:
     """Where params' strata disagree with the population or with k_for; empty when consistent."""
-    counts = Counter(map(_SECOND, population))
+    return _strata_problems(strata, Counter(map(_SECOND, population)))
+
+
+def _strata_problems(strata: Mapping[str, Mapping[str, int]], counts: Mapping[str, int]) -> list[str]:
     problems = [f"stratum {s!r} is in the population but not in params" for s in sorted(set(counts) - set(strata))]
     for stratum, entry in sorted(strata.items()):
         n = counts.get(stratum, 0)
@@ -663,7 +812,7 @@ def build_params(
 ) -> bytes:
     """params.json for freezing a round. The three files are parsed first, so the service can never
     commit to a file the verifier would refuse."""
-    population_rows = parse_population_tsv(population)
+    population_counts_ = population_counts(population)
     pool_rows = parse_pools_tsv(pools)
     parse_conflicts_tsv(conflicts)
     clash = sorted(set(extra) & set(_PARAMS_KEYS))
@@ -677,7 +826,7 @@ def build_params(
         if entry.get("k", k) != k:
             raise ValueError(f"stratum {stratum!r}: k = {entry['k']} but k_for gives {k}")
         full_strata[stratum] = {"n": entry["n"], "permille": entry["permille"], "k": k}
-    problems = strata_problems(full_strata, population_rows)
+    problems = _strata_problems(full_strata, population_counts_)
     if problems:
         raise ValueError("; ".join(problems))
     stray = sorted({department for department, _ in pool_rows} - set(teams))
@@ -904,7 +1053,7 @@ def _check_params(b: _Bundle) -> str:
     return f"canonical, {DRAW_VERSION}, round {params['round']!r}, commitment sha256(params.json) = {sha256_hex(raw)}"
 
 
-def _check_committed_file(b: _Bundle, name: str, hash_key: str, parser: Callable[[bytes, str], list]) -> list:
+def _check_committed_file(b: _Bundle, name: str, hash_key: str, parser: Callable[[bytes, str], object]) -> object:
     params = b.need("params.json")
     raw = b.file(name)
     if sha256_hex(raw) != params[hash_key]:  # type: ignore[index]
@@ -915,8 +1064,9 @@ def _check_committed_file(b: _Bundle, name: str, hash_key: str, parser: Callable
 
 
 def _check_population(b: _Bundle) -> str:
-    rows = _check_committed_file(b, "population.tsv", "population_sha256", parse_population_tsv)
-    return f"{len(rows)} targets, sha256 matches params.json"
+    # Counts, not rows: ten million tuples would take gigabytes; selected.tsv re-reads the bytes.
+    counts = _check_committed_file(b, "population.tsv", "population_sha256", population_counts)
+    return f"{sum(counts.values())} targets, sha256 matches params.json"
 
 
 def _check_pools(b: _Bundle) -> str:
@@ -939,7 +1089,7 @@ def _check_conflicts(b: _Bundle) -> str:
 def _check_strata(b: _Bundle) -> str:
     params = b.need("params.json")
     population = b.need("population.tsv")
-    problems = strata_problems(params["strata"], population)  # type: ignore[index, arg-type]
+    problems = _strata_problems(params["strata"], population)  # type: ignore[index, arg-type]
     if problems:
         raise _Fail("; ".join(problems))
     ks = k_by_stratum(params)  # type: ignore[arg-type]
@@ -984,7 +1134,8 @@ def _first_difference(expected: bytes, found: bytes) -> str:
 def _check_selected(b: _Bundle) -> str:
     key = b.need("key")
     ks = b.need("k")
-    selected = select(key, b.need("population.tsv"), ks)  # type: ignore[arg-type]
+    b.need("population.tsv")
+    selected = select_population(key, b.file("population.tsv"), ks)  # type: ignore[arg-type]
     b.found["visit order"] = [target_id for target_id, _, _ in selected]
     if selected_tsv(selected) != b.file("selected.tsv"):
         raise _Fail(f"not reproduced: {_first_difference(selected_tsv(selected), b.file('selected.tsv'))}")

@@ -47,7 +47,8 @@ class _TelegramHTML(HTMLParser):
         self.parts.append(data)
 
     def handle_entityref(self, name: str) -> None:
-        self.parts.append(html.unescape(f"&{name};"))
+        # only these named entities are supported; others stay as written
+        self.parts.append(html.unescape(f"&{name};") if name in ("lt", "gt", "amp", "quot") else f"&{name};")
 
     def handle_charref(self, name: str) -> None:
         self.parts.append(html.unescape(f"&#{name};"))

@@ -8,7 +8,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from jointcheck.bot.emulator.state import ApiError, ChatState
+from jointcheck.bot.emulator.state import ApiError, ChatState, UpdateQueue
 
 SEND_METHODS = frozenset({"sendMessage", "sendPhoto", "sendDocument"})
 # Calls that reach the user's chat, refused with 403 once the user blocked the bot.
@@ -20,7 +20,7 @@ DESCRIPTIONS = {
     401: "Unauthorized",
     403: BLOCKED,
     404: "Not Found",
-    409: "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running",
+    409: UpdateQueue.CONFLICT,
     500: "Internal Server Error",
     502: "Bad Gateway",
 }

@@ -138,7 +138,7 @@ class BotAPI:
         markup = params.get("reply_markup")
         check_reply_markup(markup)
         message = ChatMessage(chat_id=chat.chat_id, message_id=0, date=int(time.time()),
-                              sender=self.state.bot_user, from_bot=True, parse_mode=params.get("parse_mode"),
+                              sender=self.state.bot_sender, from_bot=True, parse_mode=params.get("parse_mode"),
                               reply_markup=markup, reply_to_message_id=self._reply_target(chat, params), **fields)
         message.message_id = chat.new_message_id()
         self.state.add_message(chat, message)

@@ -288,6 +288,7 @@ class EmulatorState:
         self.bot_user = {"id": bot_id, "is_bot": True, "first_name": bot_name, "username": bot_username,
                          "can_join_groups": True, "can_read_all_group_messages": False,
                          "supports_inline_queries": False}
+        self.bot_sender = {k: self.bot_user[k] for k in ("id", "is_bot", "first_name", "username")}
         self.chats: dict[int, ChatState] = {}
         self.files: dict[str, StoredFile] = {}
         self.files_by_path: dict[str, StoredFile] = {}

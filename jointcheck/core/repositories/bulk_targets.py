@@ -30,7 +30,7 @@ def _upsert_sql(values_clause: str, distinct_op: str) -> str:
 
 _SQLITE_UPSERT = _upsert_sql(f"VALUES ({', '.join('?' * len(TARGET_COLUMNS))}, CURRENT_TIMESTAMP)", "IS NOT")
 # "WHERE true" keeps PostgreSQL from reading ON CONFLICT as part of the SELECT's join syntax.
-_PG_UPSERT = _upsert_sql(f"SELECT {', '.join(TARGET_COLUMNS)}, CURRENT_TIMESTAMP FROM targets_staging WHERE true", "IS DISTINCT FROM")
+_PG_UPSERT = _upsert_sql(f"SELECT {', '.join(TARGET_COLUMNS)}, CURRENT_TIMESTAMP FROM targets_staging WHERE true ORDER BY code", "IS DISTINCT FROM")
 
 
 class TargetBulkWriter:
@@ -64,7 +64,9 @@ class TargetBulkWriter:
         driver = await self._driver_connection()
         if self._dialect == "sqlite":
             before = driver.total_changes
-            await driver.executemany(_SQLITE_UPSERT, rows)
+            # In code order the unique index is written page after page instead of all over the
+            # b-tree: about a third less time per million rows (bench/import_targets.py).
+            await driver.executemany(_SQLITE_UPSERT, sorted(rows))
             self.changed += driver.total_changes - before
         else:
             buffer = io.StringIO()
