@@ -323,8 +323,8 @@ def verdict(ok: bool) -> str:
 
 
 def one_run(base: Path, run: int) -> dict:
-    work = DATA / "draw-run.db"
-    bundle = DATA / "draw-bundle"
+    work = base.with_name(base.stem + "-run.db")
+    bundle = base.with_name(base.stem + "-bundle")
     for leftover in (work, Path(f"{work}-wal"), Path(f"{work}-shm")):
         leftover.unlink(missing_ok=True)
     shutil.rmtree(bundle, ignore_errors=True)

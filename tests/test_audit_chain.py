@@ -117,3 +117,26 @@ def test_rolled_back_change_leaves_no_event(db_url, uow_factory, run_async):
 @pytest.fixture
 def run_async():
     return run_in_thread
+
+
+def test_events_cut_from_the_end_are_caught_against_an_anchor(cli, db_url):
+    _seed_events(cli, db_url)
+    head = cli(db_url, "audit", "verify").out.split("head ")[1].split()[0]
+    assert head.startswith("4:")
+    _sql(db_url, ("DELETE FROM audit_events WHERE seq = 4", {}))
+    assert cli(db_url, "audit", "verify").code == 0  # alone, a shortened chain still looks whole
+    result = cli(db_url, "audit", "verify", "--anchor", head)
+    assert result.code == 1 and "cut from its end" in result.out
+    assert cli(db_url, "audit", "verify", "--anchor", "4:" + "0" * 64).code == 1
+    assert cli(db_url, "audit", "verify", "--anchor", "banana").code == 1
+
+
+def test_anchor_inside_an_intact_chain(cli, db_url):
+    _seed_events(cli, db_url, n=3)
+    head = cli(db_url, "audit", "verify").out.split("head ")[1].split()[0]
+    _seed_events_more = cli(db_url, "admin", "department", "add", "X9", "新")
+    assert _seed_events_more.code == 0
+    assert cli(db_url, "audit", "verify", "--anchor", head).code == 0
+    forged = head.split(":")[0] + ":" + "f" * 64
+    result = cli(db_url, "audit", "verify", "--anchor", forged)
+    assert result.code == 1 and "anchor" in result.out

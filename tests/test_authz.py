@@ -24,7 +24,7 @@ ALLOWED_ON_OWN = {
     Action.DEPARTMENT_MANAGE: {"admin"},
     Action.INVITE_ISSUE: {"admin"},
     Action.AUDIT_VERIFY: {"admin"},
-    Action.DIRECTORY_IMPORT: {"admin", "officer"},
+    Action.DIRECTORY_IMPORT: {"admin"},
     Action.ITEMS_MANAGE: {"officer"},
     Action.DIRECTORY_MANAGE: {"officer"},
     Action.DIRECTORY_VIEW: {"officer", "convener"},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import itertools
 from pathlib import Path
 
@@ -153,3 +154,104 @@ def test_unknown_and_missing_columns_are_listed_at_once(cli, directory_db, tmp_p
     result = cli(directory_db, "import", "targets", str(path))
     assert result.code == 1
     assert "colour" in result.err and "weight" in result.err and "kind" in result.err and "risk" in result.err
+
+
+@pytest.fixture
+def in_worker(monkeypatch):
+    """Validate in the worker process whatever the file's size (big files do so by default)."""
+    from jointcheck.core.services import directory_import
+
+    monkeypatch.setattr(directory_import, "WORKER_THRESHOLD_BYTES", 0)
+
+
+def test_worker_process_imports_the_same(cli, directory_db, tmp_path, in_worker):
+    rows = targets(25_000, seed=8)
+    path = write(tmp_path / "t.csv", "targets", rows)
+    result = cli(directory_db, "import", "targets", str(path))
+    assert result.code == 0, result.err
+    assert "25000 good, 0 bad" in result.out and "25000 rows written" in result.out
+    export = tmp_path / "out.csv"
+    cli(directory_db, "export", "targets", str(export))
+    assert sorted(r[0] for r in read_csv(export)[1:]) == sorted(r["code"] for r in rows)
+
+
+def test_worker_process_reports_bad_rows_and_imports_nothing(cli, directory_db, tmp_path, in_worker):
+    rows = targets(25_000, seed=9)
+    rows[21_000]["risk"] = "Z"
+    before = snapshot(directory_db)
+    result = cli(directory_db, "import", "targets", str(write(tmp_path / "bad.csv", "targets", rows)))
+    assert result.code == 1 and "line 21002" in result.err and "(risk)" in result.err
+    assert snapshot(directory_db) == before
+    header = tmp_path / "header.csv"
+    header.write_text("code,colour\n", encoding="utf-8")
+    result = cli(directory_db, "import", "targets", str(header))
+    assert result.code == 1 and "colour" in result.err and result.err.count("\n") == 1
+
+
+def test_only_the_operator_imports_and_exports(cli, directory_db, tmp_path):
+    code = cli(directory_db, "admin", "invite", "--role", "officer", "--department", "TAX").out.splitlines()[0]
+    officer = re.search(r"user (\d+)", cli(directory_db, "admin", "redeem", code, "--name", "税务").out).group(1)
+    path = write(tmp_path / "t.csv", "targets", targets(5))
+    before = snapshot(directory_db)
+    refused = cli(directory_db, "import", "targets", str(path), "--as", officer)
+    assert refused.code == 1 and "not allowed: directory.import" in refused.err
+    assert cli(directory_db, "export", "targets", str(tmp_path / "o.csv"), "--as", officer).code == 1
+    assert snapshot(directory_db) == before
+
+
+def test_a_file_without_a_column_leaves_that_column_alone(cli, directory_db, tmp_path):
+    rows = targets(6, seed=12)
+    rows[2]["status"], rows[2]["tags"] = "deregistered", "食品"
+    cli(directory_db, "import", "targets", str(write(tmp_path / "a.csv", "targets", rows)))
+    partial = tmp_path / "b.csv"
+    with open(partial, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["code", "name", "kind", "region", "risk", "departments"])
+        for r in rows:
+            writer.writerow([r["code"], r["name"] + "（更名）", r["kind"], r["region"], r["risk"], r["departments"]])
+    result = cli(directory_db, "import", "targets", str(partial))
+    assert result.code == 0 and "6 rows written" in result.out
+    export = tmp_path / "out.csv"
+    cli(directory_db, "export", "targets", str(export))
+    row = {r[0]: r for r in read_csv(export)[1:]}[rows[2]["code"]]
+    assert row[1].endswith("（更名）") and row[7] == "食品" and row[8] == "deregistered"
+
+
+def test_backslash_n_is_text_not_null(cli, directory_db, tmp_path):
+    rows = targets(3, seed=13)
+    rows[1]["address"] = "\\N"
+    assert cli(directory_db, "import", "targets", str(write(tmp_path / "a.csv", "targets", rows))).code == 0
+    export = tmp_path / "out.csv"
+    cli(directory_db, "export", "targets", str(export))
+    assert {r[0]: r for r in read_csv(export)[1:]}[rows[1]["code"]][9] == "\\N"
+
+
+def test_reimporting_inspectors_keeps_recusals_added_by_hand(cli, directory_db, tmp_path):
+    from jointcheck.core.authz import Actor, Grant
+    from jointcheck.core.db import make_engine, make_sessionmaker
+    from jointcheck.core.models import Role
+    from jointcheck.core.services.conflicts import add_conflict
+    from jointcheck.core.uow import UnitOfWork
+    from tests.conftest import run_in_thread
+
+    inspector = {"cert_no": "S-1", "name": "张三", "department": "SAMR", "kind": "enforcement", "skills": "", "region": "", "conflicts": "CODE-A"}
+    path = write(tmp_path / "i.csv", "inspectors", [inspector])
+    assert cli(directory_db, "import", "inspectors", str(path)).code == 0
+
+    async def by_hand():
+        engine = make_engine(directory_db)
+        try:
+            async with UnitOfWork(make_sessionmaker(engine)) as uow:
+                samr = await uow.departments.by_code("SAMR")
+                await add_conflict(uow, Actor("o", (Grant(Role.OFFICER, department_id=samr.id),)), "S-1", "CODE-B", "亲属")
+                await uow.commit()
+        finally:
+            await engine.dispose()
+
+    run_in_thread(by_hand())
+    inspector["conflicts"] = "CODE-C"
+    result = cli(directory_db, "import", "inspectors", str(write(tmp_path / "j.csv", "inspectors", [inspector])))
+    assert result.code == 0 and "0 rows written" in result.out  # the inspector's own fields did not change
+    out = tmp_path / "o.csv"
+    cli(directory_db, "export", "inspectors", str(out))
+    assert read_csv(out)[1][-1] == "CODE-B;CODE-C"

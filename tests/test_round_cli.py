@@ -103,3 +103,23 @@ def test_plan_import_creates_proposed_rounds_or_nothing(cli, db_url, province, t
     assert result.code == 1
     assert "line 3: ratio 900‰" in result.err and "line 4: a lead department cannot invite itself" in result.err
     assert cli(db_url, "round", "list", "--as", u["tax"]).out.count("proposed") == 2
+
+
+def test_plan_import_refusals(cli, db_url, province, tmp_path):
+    u = province
+    header_only = tmp_path / "empty.csv"
+    header_only.write_text("title,lead,region,items,invited,ratios\n", encoding="utf-8")
+    args = ("--region", "440100", "--year", "2027", "--title", "计划")
+    assert "no rounds" in cli(db_url, "plan", "import", str(header_only), "--as", u["samr"], *args).err
+    plan = tmp_path / "plan.csv"
+    plan.write_text("title,lead,region,items,invited,ratios\nq1,SAMR,440100,SAMR-001,TAX:1,A:50\n", encoding="utf-8")
+    for who in ("tax", "convener"):
+        refused = cli(db_url, "plan", "import", str(plan), "--as", u[who], *args)
+        assert refused.code == 1 and "line 2: not allowed: round.propose" in refused.err
+    outside = tmp_path / "outside.csv"
+    outside.write_text("title,lead,region,items,invited,ratios\nq1,SAMR,350100,SAMR-001,TAX:1,A:50\n", encoding="utf-8")
+    assert "not inside the plan's region" in cli(db_url, "plan", "import", str(outside), "--as", u["samr"], *args).err
+    assert cli(db_url, "plan", "import", str(plan), "--as", u["samr"], *args).code == 0
+    again = cli(db_url, "plan", "import", str(plan), "--as", u["samr"], *args)
+    assert again.code == 1 and "exists already" in again.err
+    assert cli(db_url, "round", "list", "--as", u["samr"]).out.count("proposed") == 1

@@ -196,9 +196,14 @@ async def test_no_confirmed_participant_no_approval(uow_factory, world):
 
 async def test_approval_is_the_conveners_and_freezes(uow_factory, world):
     round_id = await proposed_and_confirmed(uow_factory, world)
-    for who in ("samr", "other_convener", "inspector"):
-        with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied):
+        await step(uow_factory, approve_round, world.actors["samr"], round_id, TODAY)
+    # To those who may not see the round, it answers exactly as a round that does not exist.
+    for who in ("other_convener", "inspector"):
+        with pytest.raises(NotFound, match=f"round {round_id} not found"):
             await step(uow_factory, approve_round, world.actors[who], round_id, TODAY)
+    with pytest.raises(NotFound, match="round 9999 not found"):
+        await step(uow_factory, approve_round, world.actors["other_convener"], 9999, TODAY)
     await step(uow_factory, approve_round, world.actors["convener"], round_id, TODAY)
     with pytest.raises(Conflict):
         await step(uow_factory, approve_round, world.actors["convener"], round_id, TODAY)

@@ -55,6 +55,10 @@ class AuditLog:
             self._head = (row.seq, row.hash) if row else (0, AUDIT_GENESIS)
         return self._head
 
+    def forget_head(self) -> None:
+        """After a rollback the events this log appended are gone: read the head again next time."""
+        self._head = None
+
     async def record(self, actor: Actor, action: str, entity: str, entity_id: object, payload: dict | None = None) -> AuditEvent:
         last_seq, last_hash = await self._chain_head()
         fields = {
@@ -86,8 +90,13 @@ class ChainReport:
     head_hash: str = AUDIT_GENESIS
 
 
-async def verify_chain(session: AsyncSession, batch: int = 5000) -> ChainReport:
-    """Walk the whole chain in seq order, streaming; stop at the first event that does not fit."""
+async def verify_chain(session: AsyncSession, batch: int = 5000, anchor: tuple[int, str] | None = None) -> ChainReport:
+    """Walk the whole chain in seq order, streaming; stop at the first event that does not fit.
+
+    A chain cannot tell on its own that events were cut from its end. `anchor` is an event
+    (seq, hash) recorded outside the database earlier, such as a head printed by a previous
+    verify or published with a round: the chain must still hold it.
+    """
     expected_seq, prev_hash, checked = 1, AUDIT_GENESIS, 0
     result = await session.stream(select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=batch))
     async for ev in result.scalars():
@@ -101,5 +110,9 @@ async def verify_chain(session: AsyncSession, batch: int = 5000) -> ChainReport:
             return ChainReport(False, checked, ev.seq, "payload is not valid JSON")
         if audit_event_hash(prev_hash, fields) != ev.hash:
             return ChainReport(False, checked, ev.seq, "content does not match its hash: the event was edited")
+        if anchor and ev.seq == anchor[0] and ev.hash != anchor[1]:
+            return ChainReport(False, checked, ev.seq, "is not the event recorded as the anchor")
         prev_hash, expected_seq, checked = ev.hash, expected_seq + 1, checked + 1
+    if anchor and checked < anchor[0]:
+        return ChainReport(False, checked, checked + 1, f"the chain ends before the anchor event {anchor[0]}: events were cut from its end")
     return ChainReport(True, checked, head_hash=prev_hash)

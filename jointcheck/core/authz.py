@@ -113,8 +113,9 @@ RULES: dict[Action, tuple[Rule, ...]] = {
     Action.DEPARTMENT_MANAGE: (_admin,),
     Action.INVITE_ISSUE: (_admin,),
     Action.AUDIT_VERIFY: (_admin,),
-    # Provincial bulk loads come from the operator; a department's own officers may load theirs.
-    Action.DIRECTORY_IMPORT: (_admin, _officer_of_scope),
+    # Bulk loads and exports are the platform operator's: an upsert by code cannot tell a
+    # department's own rows from another's, so officers change the directories row by row.
+    Action.DIRECTORY_IMPORT: (_admin,),
     Action.ITEMS_MANAGE: (_officer_of_scope,),
     Action.DIRECTORY_MANAGE: (_officer_of_scope,),
     Action.DIRECTORY_VIEW: (_officer_of_scope, _convener_of_scope),

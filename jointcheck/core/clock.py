@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
 Clock = Callable[[], dt.datetime]
 
@@ -19,3 +20,11 @@ def as_utc(value: dt.datetime) -> dt.datetime:
 
 def iso_utc(value: dt.datetime) -> str:
     return as_utc(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+# Dates of the domain (cooling-off days, due dates, working days) are dates in China.
+DOMAIN_TZ = ZoneInfo("Asia/Shanghai")
+
+
+def local_date(value: dt.datetime) -> dt.date:
+    return as_utc(value).astimezone(DOMAIN_TZ).date()

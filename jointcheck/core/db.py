@@ -29,6 +29,9 @@ def _serialize_sqlite_writers(engine: AsyncEngine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
+        # PostgreSQL's LIKE is case-sensitive; without this SQLite's is not, and department 'samr'
+        # would match the lists of 'SAMR'.
+        cursor.execute("PRAGMA case_sensitive_like=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         # SQLite's default page cache is 2 MiB; a directory's indexes need far more to take

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -146,6 +147,14 @@ class User(Base):
 
 class RoleGrant(Base):
     __tablename__ = "role_grants"
+    # One live account per inspector record, even when two invites are redeemed at once.
+    __table_args__ = (
+        Index(
+            "uq_role_grants_live_inspector", "inspector_id", unique=True,
+            sqlite_where=text("role = 'inspector' AND revoked_at IS NULL"),
+            postgresql_where=text("role = 'inspector' AND revoked_at IS NULL"),
+        ),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     role: Mapped[str] = mapped_column(String(16))

@@ -545,36 +545,54 @@ def population_tsv(rows: Iterable[tuple[str, str]]) -> bytes:
     return body
 
 
-def population_tsv_presorted(batches: Iterable[Sequence[tuple[str, str]]]) -> tuple[bytes, Counter[str]] | None:
-    """population_tsv(rows) and the targets per stratum, for rows that arrive in batches already
-    ascending by id (as a database sorts them), one batch in memory at a time.
+class PresortedPopulation:
+    """population_tsv(rows) built batch by batch, for rows that arrive already ascending by id (as
+    a database sorts them), with the targets per stratum; one batch is in memory at a time.
 
-    None when the rows are not strictly ascending or not plain text fields: the caller then goes
-    through population_tsv, which sorts them or says what is wrong, exactly as it always has.
+    `add` returns False, and the builder is then spent, as soon as the rows are not strictly
+    ascending or not plain text fields: the caller then goes through population_tsv, which sorts
+    them or says what is wrong, exactly as it always has.
     """
-    pieces: list[bytes] = []
-    counts: Counter[str] = Counter()
-    previous: str | None = None
-    for rows in batches:
-        if not rows:
-            continue
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+        self._pieces: list[bytes] = []
+        self._previous: str | None = None
+        self._spent = False
+
+    def add(self, rows: Sequence[tuple[str, str]]) -> bool:
+        if self._spent:
+            return False
+        if rows and not self._add(rows):
+            self._spent = True
+            self._pieces.clear()
+        return not self._spent
+
+    def _add(self, rows: Sequence[tuple[str, str]]) -> bool:
         if not set(map(len, rows)) <= {2}:
-            return None
+            return False
         try:
             text = "\n".join(map("\t".join, rows)) + "\n"
         except TypeError:
-            return None
+            return False
         if not _well_formed(text, len(rows), 2):
-            return None
+            return False
         ids = list(map(_FIRST, rows))
-        if previous is not None and not previous < ids[0]:
-            return None
+        if self._previous is not None and not self._previous < ids[0]:
+            return False
         if not all(map(operator.lt, ids, islice(ids, 1, None))):
-            return None
-        previous = ids[-1]
-        counts.update(map(_SECOND, rows))
-        pieces.append(text.encode("utf-8"))
-    return b"".join(pieces), counts
+            return False
+        self._previous = ids[-1]
+        self.counts.update(map(_SECOND, rows))
+        self._pieces.append(text.encode("utf-8"))
+        return True
+
+    def tsv(self) -> bytes:
+        if self._spent:
+            raise ValueError("population: rows were not presorted; use population_tsv")
+        data = b"".join(self._pieces)
+        self._pieces = [data]
+        return data
 
 
 def _sorted_unique_lines(rows: Iterable[tuple[str, str]], what: str) -> bytes:

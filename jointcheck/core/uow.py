@@ -8,6 +8,7 @@ from jointcheck.core.audit import AuditLog
 from jointcheck.core.clock import Clock, utcnow
 from jointcheck.core.outbox import Outbox
 from jointcheck.core.repositories.departments import DepartmentRepository
+from jointcheck.core.repositories.plans import PlanRepository
 from jointcheck.core.repositories.rounds import RoundRepository
 from jointcheck.core.repositories.directory import InspectorRepository, TargetRepository
 from jointcheck.core.repositories.users import InviteRepository, UserRepository
@@ -32,6 +33,7 @@ class UnitOfWork:
         self.inspectors = InspectorRepository(self.session)
         self.targets = TargetRepository(self.session)
         self.rounds = RoundRepository(self.session)
+        self.plans = PlanRepository(self.session)
         return self
 
     async def __aexit__(self, exc_type, exc, tb) -> None:
@@ -46,3 +48,4 @@ class UnitOfWork:
 
     async def rollback(self) -> None:
         await self.session.rollback()
+        self.audit.forget_head()

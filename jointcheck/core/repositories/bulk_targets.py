@@ -12,15 +12,20 @@ import io
 from sqlalchemy.ext.asyncio import AsyncSession
 
 TARGET_COLUMNS = ("code", "name", "kind", "region", "industry", "risk", "departments", "tags", "status", "address")
-_UPDATED = [c for c in TARGET_COLUMNS if c != "code"]
 
 
-def _upsert_sql(values_clause: str, distinct_op: str) -> str:
+def _upsert_sql(values_clause: str, distinct_op: str, updated: tuple[str, ...]) -> str:
+    """Insert new codes; for known ones change only the `updated` columns, and only if they differ.
+
+    A file without, say, a status column must not reactivate what was deregistered, so columns
+    the file lacks are left alone; unchanged rows are not rewritten, so re-importing touches nothing.
+    """
     cols = ", ".join(TARGET_COLUMNS)
-    assignments = ", ".join(f"{c} = excluded.{c}" for c in _UPDATED)
-    old = ", ".join(f"targets.{c}" for c in _UPDATED)
-    new = ", ".join(f"excluded.{c}" for c in _UPDATED)
-    # Unchanged rows are not rewritten, so re-importing the same file touches nothing.
+    if not updated:
+        return f"INSERT INTO targets ({cols}, updated_at) {values_clause} ON CONFLICT (code) DO NOTHING"
+    assignments = ", ".join(f"{c} = excluded.{c}" for c in updated)
+    old = ", ".join(f"targets.{c}" for c in updated)
+    new = ", ".join(f"excluded.{c}" for c in updated)
     return (
         f"INSERT INTO targets ({cols}, updated_at) {values_clause} "
         f"ON CONFLICT (code) DO UPDATE SET {assignments}, updated_at = CURRENT_TIMESTAMP "
@@ -28,9 +33,14 @@ def _upsert_sql(values_clause: str, distinct_op: str) -> str:
     )
 
 
-_SQLITE_UPSERT = _upsert_sql(f"VALUES ({', '.join('?' * len(TARGET_COLUMNS))}, CURRENT_TIMESTAMP)", "IS NOT")
-# "WHERE true" keeps PostgreSQL from reading ON CONFLICT as part of the SELECT's join syntax.
-_PG_UPSERT = _upsert_sql(f"SELECT {', '.join(TARGET_COLUMNS)}, CURRENT_TIMESTAMP FROM targets_staging WHERE true ORDER BY code", "IS DISTINCT FROM")
+def sqlite_upsert(updated: tuple[str, ...]) -> str:
+    return _upsert_sql(f"VALUES ({', '.join('?' * len(TARGET_COLUMNS))}, CURRENT_TIMESTAMP)", "IS NOT", updated)
+
+
+def postgres_upsert(updated: tuple[str, ...]) -> str:
+    # "WHERE true" keeps PostgreSQL from reading ON CONFLICT as part of the SELECT's join syntax.
+    source = f"SELECT {', '.join(TARGET_COLUMNS)}, CURRENT_TIMESTAMP FROM targets_staging WHERE true ORDER BY code"
+    return _upsert_sql(source, "IS DISTINCT FROM", updated)
 
 
 class TargetBulkWriter:
@@ -41,8 +51,11 @@ class TargetBulkWriter:
     staging table, and `finish` upserts the whole of it in one statement.
     """
 
-    def __init__(self, session: AsyncSession):
+    def __init__(self, session: AsyncSession, present: tuple[str, ...] = TARGET_COLUMNS):
+        """`present`: the columns the file had; only those change on rows that exist already."""
         self._session = session
+        updated = tuple(c for c in TARGET_COLUMNS if c != "code" and c in present)
+        self._sqlite_sql, self._postgres_sql = sqlite_upsert(updated), postgres_upsert(updated)
         self.changed = 0
         self._dialect = session.bind.dialect.name
         self._driver = None
@@ -66,11 +79,12 @@ class TargetBulkWriter:
             before = driver.total_changes
             # In code order the unique index is written page after page instead of all over the
             # b-tree: about a third less time per million rows (bench/import_targets.py).
-            await driver.executemany(_SQLITE_UPSERT, sorted(rows))
+            await driver.executemany(self._sqlite_sql, sorted(rows))
             self.changed += driver.total_changes - before
         else:
             buffer = io.StringIO()
-            csv.writer(buffer, lineterminator="\n").writerows(rows)
+            # Every value quoted: an unquoted \N would arrive as NULL.
+            csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL).writerows(rows)
             await driver.copy_to_table(
                 "targets_staging", source=io.BytesIO(buffer.getvalue().encode("utf-8")),
                 columns=TARGET_COLUMNS, format="csv", null="\\N",
@@ -78,5 +92,5 @@ class TargetBulkWriter:
 
     async def finish(self) -> None:
         if self._dialect == "postgresql" and self._driver is not None:
-            status = await self._driver.execute(_PG_UPSERT)
+            status = await self._driver.execute(self._postgres_sql)
             self.changed += int(status.rsplit(" ", 1)[-1])

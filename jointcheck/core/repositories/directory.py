@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, delete, func, literal, or_, select
+from sqlalchemy import ColumnElement, delete, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jointcheck.core.models import CheckItem, Conflict, Department, Inspector, Target
@@ -72,12 +72,10 @@ class InspectorRepository:
         return result.rowcount
 
 
-async def export_rows(session: AsyncSession, kind: str, department_codes: dict[int, str], *, restrict: bool, batch: int = 20_000):
-    """Batches of records in the import format, in code order, for the departments given."""
+async def export_rows(session: AsyncSession, kind: str, department_codes: dict[int, str], *, batch: int = 20_000):
+    """Batches of records in the import format, in code order; department_codes maps ids to codes."""
     if kind == "targets":
         query = select(*(getattr(Target, c) for c in TARGET_COLUMNS)).order_by(Target.code)
-        if restrict:
-            query = query.where(or_(*(list_contains(Target.departments, c) for c in department_codes.values())))
         stream = await session.stream(query.execution_options(yield_per=batch))
         async for rows in stream.partitions(batch):
             yield [dict(zip(TARGET_COLUMNS, row)) for row in rows]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -10,45 +10,65 @@ from jointcheck.core.models import CheckItem, Conflict, Inspector
 
 # ON CONFLICT DO UPDATE is spelled alike by both, but each dialect has its own construct.
 _INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+# The reason recorded on recusals that came from an import file.
+IMPORTED = "import"
 
 
 class InspectorWriter:
-    """Upsert by certificate number; a file with a conflicts column sets each listed inspector's conflicts."""
+    """Upsert by certificate number, changing only the columns the file has.
 
-    def __init__(self, session: AsyncSession, departments: dict[str, int], replace_conflicts: bool):
+    With a conflicts column, each listed inspector's imported recusals become exactly the listed
+    ones; recusals an officer added by hand (with their own reason) are left alone.
+    """
+
+    FIELDS = {"name": "name", "department": "department_id", "kind": "kind", "skills": "skills", "region": "region"}
+    CHUNK = 1000  # rows per statement: SQLite allows 32,766 bound values
+
+    def __init__(self, session: AsyncSession, departments: dict[str, int], present: tuple[str, ...]):
         self._session = session
         self._departments = departments
-        self._replace_conflicts = replace_conflicts
+        self._updated = [column for key, column in self.FIELDS.items() if key in present]
+        self._replace_conflicts = "conflicts" in present
         self.changed = 0
 
     async def finish(self) -> None:
         pass
 
     async def write(self, rows: list[tuple]) -> None:
+        for start in range(0, len(rows), self.CHUNK):
+            await self._write(rows[start:start + self.CHUNK])
+
+    async def _write(self, rows: list[tuple]) -> None:
         insert = _INSERTS[self._session.bind.dialect.name]
-        values = [
+        statement = insert(Inspector).values([
             {"cert_no": c, "name": n, "department_id": self._departments[d], "kind": k, "skills": s, "region": r, "status": "active"}
             for c, n, d, k, s, r, _ in rows
-        ]
-        statement = insert(Inspector).values(values)
-        columns = ("name", "department_id", "kind", "skills", "region", "status")
-        statement = statement.on_conflict_do_update(
-            index_elements=[Inspector.cert_no], set_={c: statement.excluded[c] for c in columns}
-        )
-        await self._session.execute(statement)
-        self.changed += len(values)
+        ])
+        if self._updated:
+            statement = statement.on_conflict_do_update(
+                index_elements=[Inspector.cert_no],
+                set_={c: statement.excluded[c] for c in self._updated},
+                where=or_(*(getattr(Inspector, c).is_distinct_from(statement.excluded[c]) for c in self._updated)),
+            )
+        else:
+            statement = statement.on_conflict_do_nothing(index_elements=[Inspector.cert_no])
+        self.changed += (await self._session.execute(statement)).rowcount
         if not self._replace_conflicts:
             return
         ids = dict((await self._session.execute(
             select(Inspector.cert_no, Inspector.id).where(Inspector.cert_no.in_([r[0] for r in rows]))
         )).all())
-        await self._session.execute(delete(Conflict).where(Conflict.inspector_id.in_(list(ids.values()))))
+        await self._session.execute(
+            delete(Conflict).where(Conflict.inspector_id.in_(list(ids.values())), Conflict.reason == IMPORTED)
+        )
         conflicts = [
-            {"inspector_id": ids[cert], "target_code": code, "reason": "import"}
+            {"inspector_id": ids[cert], "target_code": code, "reason": IMPORTED}
             for cert, *_, listed in rows for code in (listed.split(";") if listed else ())
         ]
         if conflicts:
-            await self._session.execute(insert(Conflict).values(conflicts))
+            await self._session.execute(
+                insert(Conflict).values(conflicts).on_conflict_do_nothing(index_elements=[Conflict.inspector_id, Conflict.target_code])
+            )
 
 
 class ItemWriter:

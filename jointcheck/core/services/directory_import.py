@@ -14,10 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from jointcheck.core.authz import Action, Actor, reach
+from jointcheck.core.authz import Action, Actor, authorize
 from jointcheck.core.directory_io.errors import RowError
 from jointcheck.core.directory_io.report import write_bad_rows_csv
-from jointcheck.core.directory_io.validation import validate_file
+from jointcheck.core.directory_io.passes import WORKER_THRESHOLD_BYTES, Outcome, Pass
 from jointcheck.core.directory_io.writers import write_table
 from jointcheck.core.errors import InvalidInput
 from jointcheck.core.repositories.bulk_targets import TargetBulkWriter
@@ -55,9 +55,8 @@ def _sha256_of(path: Path) -> str:
 
 
 async def _department_codes(uow: UnitOfWork, actor: Actor) -> dict[str, int]:
-    """Departments this actor may load rows for: all for the operator, an officer's own otherwise."""
-    allowed = reach(actor, Action.DIRECTORY_IMPORT)
-    return {d.code: d.id for d in await uow.departments.all() if allowed.everything or d.id in allowed.departments}
+    authorize(actor, Action.DIRECTORY_IMPORT)
+    return {d.code: d.id for d in await uow.departments.all()}
 
 
 async def import_directory(
@@ -82,36 +81,40 @@ async def import_directory(
     departments = await _department_codes(uow, actor)
     hashing = asyncio.ensure_future(asyncio.to_thread(_sha256_of, path))
     result = ImportResult(kind=kind, dry_run=dry_run)
-    validation = validate_file(kind, path, departments, max_errors=None if skip_bad_rows else STRICT_ERRORS_KEPT)
-    writer = _writer(kind, uow, departments, validation.present)
-    in_flight: asyncio.Future | None = None
-    with validation:
-        batch: list[tuple] = []
-        for record in validation.tuples():
-            batch.append(record)
-            if len(batch) >= BATCH:
-                in_flight = await _hand_over(in_flight, writer, batch, validation, skip_bad_rows, dry_run)
-                batch = []
-                if progress:
-                    progress(validation.rows_read)
-        in_flight = await _hand_over(in_flight, writer, batch, validation, skip_bad_rows, dry_run)
-        if in_flight is not None:
-            await in_flight
-        if not dry_run and (skip_bad_rows or not validation.error_count):
-            await writer.finish()
-        if progress:
-            progress(validation.rows_read)
+    strict = not skip_bad_rows
+    validation = Pass(
+        kind, path, departments, max_errors=STRICT_ERRORS_KEPT if strict else None, batch=BATCH,
+        stop_at_error=strict or dry_run, in_worker=path.stat().st_size >= WORKER_THRESHOLD_BYTES,
+    )
+    try:
+        messages = _messages_of(validation)
+        start = await anext(messages)
+        writer = _writer(kind, uow, departments, start.present)
+        async for message in messages:
+            if isinstance(message, Outcome):
+                outcome = message
+                break
+            if not dry_run and (skip_bad_rows or not message.error_count):
+                await writer.write(message.records)
+            if progress:
+                progress(message.rows_read)
+    finally:
+        validation.close()
+    if not dry_run and (skip_bad_rows or not outcome.error_count):
+        await writer.finish()
+    if progress:
+        progress(outcome.rows_read)
     result.file_sha256 = await hashing
-    result.rows_read, result.good = validation.rows_read, validation.rows_ok
-    result.bad_rows, result.error_count = validation.bad_row_count, validation.error_count
-    result.errors, result.errors_truncated = list(validation.errors), validation.truncated
+    result.rows_read, result.good = outcome.rows_read, outcome.rows_ok
+    result.bad_rows, result.error_count = outcome.bad_row_count, outcome.error_count
+    result.errors, result.errors_truncated = outcome.errors, outcome.truncated
     result.written = writer.changed
-    if validation.error_count and not skip_bad_rows or dry_run:
+    if outcome.error_count and strict or dry_run:
         await uow.rollback()
         return result
-    if validation.bad_row_count:
+    if outcome.bad_row_count:
         result.bad_rows_file = Path(bad_rows_path)
-        write_bad_rows_csv(result.bad_rows_file, validation.header, validation.bad_rows, kind=kind)
+        write_bad_rows_csv(result.bad_rows_file, start.header, outcome.bad_rows, kind=kind)
     await uow.audit.record(actor, "directory.imported", "directory", kind, {
         "file": path.name, "sha256": result.file_sha256, "rows": result.rows_read, "good": result.good,
         "bad": result.bad_rows, "written": result.written, "skip_bad_rows": skip_bad_rows,
@@ -121,34 +124,31 @@ async def import_directory(
     return result
 
 
-async def _hand_over(in_flight, writer, batch, validation, skip_bad_rows, dry_run):
-    """Start writing `batch` while the next one is validated; one write in flight at a time."""
-    if in_flight is not None:
-        await in_flight
-    if not batch or dry_run or (validation.error_count and not skip_bad_rows):
-        return None
-    task = asyncio.ensure_future(writer.write(batch))
-    # Let the write reach the driver's thread before validation takes the event loop back.
-    for _ in range(3):
-        await asyncio.sleep(0)
-    return task
+async def _messages_of(validation: Pass):
+    """The pass's messages; from a worker, each is awaited in a thread so the event loop runs on."""
+    if not validation.in_worker:
+        for message in validation.local():
+            yield message
+        return
+    validation.start_worker()
+    while True:
+        message = await asyncio.to_thread(validation.receive)
+        yield message
+        if isinstance(message, Outcome):
+            return
 
 
 def _writer(kind: str, uow: UnitOfWork, departments: dict[str, int], present: tuple[str, ...]):
     if kind == "targets":
-        return TargetBulkWriter(uow.session)
+        return TargetBulkWriter(uow.session, present)
     if kind == "inspectors":
-        return InspectorWriter(uow.session, departments, "conflicts" in present)
+        return InspectorWriter(uow.session, departments, present)
     return ItemWriter(uow.session, departments)
 
 
 # ---- export ----------------------------------------------------------------------------------
 
 _DONE = object()
-
-
-def _all_departments(allowed: dict[str, int], every) -> bool:
-    return len(allowed) == len(every)
 
 
 async def export_directory(uow: UnitOfWork, actor: Actor, kind: str, path: str | Path, *, language: str = "en") -> int:
@@ -165,7 +165,7 @@ async def export_directory(uow: UnitOfWork, actor: Actor, kind: str, path: str |
 
     writing = asyncio.ensure_future(asyncio.to_thread(write_table, Path(path), kind, records(), language=language))
     try:
-        async for batch in export_rows(uow.session, kind, by_id, restrict=not _all_departments(departments, await uow.departments.all())):
+        async for batch in export_rows(uow.session, kind, by_id):
             await asyncio.to_thread(handoff.put, batch)
     finally:
         await asyncio.to_thread(handoff.put, _DONE)

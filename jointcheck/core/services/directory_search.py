@@ -77,7 +77,9 @@ async def search_targets(uow: UnitOfWork, actor: Actor, query: TargetQuery, *, a
     limit = _page_size(limit)
     conditions = [await _visible(uow, actor, _supervised_by(uow), Target.region)]
     if query.code:
-        conditions.append(Target.code.startswith(query.code.strip().upper(), autoescape=True))
+        typed = query.code.strip()
+        # Credit codes are stored upper-cased; product or project codes exactly as imported.
+        conditions.append(or_(*(Target.code.startswith(c, autoescape=True) for c in {typed, typed.upper()})))
     if query.name:
         conditions.append(Target.name.contains(query.name.strip(), autoescape=True))
     if query.region:

@@ -44,7 +44,7 @@ async def run_draw(uow: UnitOfWork, actor: Actor, round_id: int) -> DrawReport:
     params = proof.parse_params(files["params.json"])
     material = proof.make_seed_material(draw.seed_digits, draw.server_secret.hex())
     key = proof.draw_key(files["params.json"], material)
-    selected = proof.select(key, proof.parse_population_tsv(files["population.tsv"]), proof.k_by_stratum(params))
+    selected = proof.select_population(key, files["population.tsv"], proof.k_by_stratum(params))
     visit_order = [target for target, _, _ in selected]
     assignments, unstaffed = proof.assign(
         key, visit_order, proof.pools_by_department(proof.parse_pools_tsv(files["pools.tsv"])),
@@ -79,13 +79,17 @@ async def _persist_tasks(uow: UnitOfWork, round_: Round, selected, assignments) 
         for order, (target, stratum, ticket) in enumerate(selected)
     ]
     await uow.rounds.insert_tasks(round_.id, rows, round_.due_date)
+    del rows
     order_of = {target: order for order, (target, _, _) in enumerate(selected)}
-    position: dict[tuple[str, str], int] = {}
+    # assignments come in visit order, then department, then order taken: a team's members are
+    # consecutive, so its positions are a running count reset at each new (target, department).
     team_rows = []
+    team, slot = None, 0
     for target, department, inspector in assignments:
-        slot = position.get((target, department), 0)
-        position[(target, department)] = slot + 1
+        if (target, department) != team:
+            team, slot = (target, department), 0
         team_rows.append((order_of[target], inspector, slot))
+        slot += 1
     await uow.rounds.insert_team(round_.id, team_rows)
 
 

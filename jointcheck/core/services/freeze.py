@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import operator
 import secrets
 from collections import Counter
+from contextlib import aclosing
 from dataclasses import dataclass, field
 
 from sqlalchemy import ColumnElement, case, literal, or_, select
@@ -77,13 +79,7 @@ async def freeze_round(
     conditions = population_conditions(round_, today)
     scope = json.loads(round_.scope)
     by_region = bool(scope.get("stratify_by_region"))
-    rows: list[tuple[str, str]] = []
-    async for batch in uow.rounds.population(conditions):
-        if by_region:
-            rows.extend((code, f"{risk}/{region}") for code, risk, region in batch)
-        else:
-            rows.extend((code, risk) for code, risk, _ in batch)
-    population = proof.population_tsv(rows)
+    population, counts = await _population(uow, conditions, by_region)
 
     department_ids = [d.id for _, d in participants]
     pool_rows = await uow.rounds.pools(department_ids)
@@ -92,7 +88,6 @@ async def freeze_round(
     conflicts = proof.conflicts_tsv(conflict_rows)
 
     ratios = {k: int(v) for k, v in json.loads(round_.ratios).items()}
-    counts = Counter(stratum for _, stratum in rows)
     strata = {s: {"n": n, "permille": ratios.get(s.split("/")[0], 0)} for s, n in sorted(counts.items())}
     teams = {d.code: p.team_size for p, d in participants}
     secret = secrets.token_bytes(32)
@@ -112,11 +107,41 @@ async def freeze_round(
         params=json.loads(params),
         commitment=proof.sha256_hex(params),
         secret=secret,
-        population=len(rows),
+        population=sum(counts.values()),
         expected_tasks=expected,
     )
     frozen.warnings = _staffing_warnings(teams, pool_rows, conflict_rows, expected)
     return frozen
+
+
+_CODE_AND_RISK = operator.itemgetter(0, 1)
+_CODE, _RISK, _REGION = operator.itemgetter(0), operator.itemgetter(1), operator.itemgetter(2)
+
+
+def _strata_rows(batch, by_region: bool) -> list[tuple[str, str]]:
+    if by_region:
+        return list(zip(map(_CODE, batch), map("{}/{}".format, map(_RISK, batch), map(_REGION, batch))))
+    return list(map(_CODE_AND_RISK, batch))
+
+
+async def _population(uow: UnitOfWork, conditions, by_region: bool) -> tuple[bytes, Counter]:
+    """population.tsv and the targets per stratum.
+
+    The database returns the rows in id order already, so the file is written batch by batch and
+    no list of ten million tuples is ever held. Should the rows not come out plainly ascending,
+    they are read again and go through population_tsv, which sorts them or names the bad row.
+    """
+    builder = proof.PresortedPopulation()
+    async with aclosing(uow.rounds.population(conditions)) as batches:
+        async for batch in batches:
+            if not builder.add(_strata_rows(batch, by_region)):
+                break
+        else:
+            return builder.tsv(), builder.counts
+    rows: list[tuple[str, str]] = []
+    async for batch in uow.rounds.population(conditions):
+        rows += _strata_rows(batch, by_region)
+    return proof.population_tsv(rows), Counter(stratum for _, stratum in rows)
 
 
 def _staffing_warnings(teams: dict[str, int], pool_rows, conflict_rows, expected: int) -> list[StaffingWarning]:

@@ -8,6 +8,7 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 
 from jointcheck.core.authz import Action, Actor, authorize
 from jointcheck.core.clock import as_utc
@@ -131,7 +132,10 @@ async def redeem_invite(
     )
     if claimed.rowcount != 1:
         raise Conflict("this invite code has been used already")
-    grant = await uow.users.add_grant(user.id, role, invite.department_id, invite.region, invite.inspector_id)
+    try:
+        grant = await uow.users.add_grant(user.id, role, invite.department_id, invite.region, invite.inspector_id)
+    except IntegrityError:  # another account bound this inspector record a moment ago
+        raise Conflict("this inspector record is bound to another account") from None
     actor = await uow.users.actor_for(user)
     await uow.audit.record(
         actor, "invite.redeemed", "user", user.id,

@@ -5,13 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from sqlalchemy import select
-
 from jointcheck.core.authz import Actor
 from jointcheck.core.directory_io.readers import read_rows
-from jointcheck.core.errors import InvalidInput, JointcheckError
+from jointcheck.core.errors import Conflict, InvalidInput, JointcheckError
 from jointcheck.core.models import Plan
-from jointcheck.core.regions import is_region_code
+from jointcheck.core.regions import is_region_code, region_covers
 from jointcheck.core.services.rounds import Proposal, RoundScope, propose_round
 from jointcheck.core.uow import UnitOfWork
 
@@ -90,16 +88,17 @@ async def import_plan(uow: UnitOfWork, actor: Actor, path: str | Path, *, region
             f"unknown columns: {', '.join(unknown)}" if unknown else "",
             f"missing columns: {', '.join(missing)}" if missing else "",
         ])))
-    existing = (await uow.session.execute(select(Plan).where(Plan.region == region, Plan.year == year, Plan.title == title))).scalar_one_or_none()
-    plan = existing or Plan(region=region, year=year, title=title)
-    uow.session.add(plan)
-    await uow.session.flush()
+    planned = [(line, {k: c.strip() for k, c in zip(keys, cells)}) for line, cells in rows if any(c.strip() for c in cells)]
+    if not planned:
+        raise InvalidInput("the plan has no rounds")
+    if await uow.plans.find(region, year, title) is not None:
+        raise Conflict(f"a plan '{title}' for {region} in {year} exists already")
+    plan = await uow.plans.add(Plan(region=region, year=year, title=title))
     created, errors = [], []
-    for line, cells in rows:
-        if not any(c.strip() for c in cells):
-            continue
-        row = {k: c.strip() for k, c in zip(keys, cells)}
+    for line, row in planned:
         try:
+            if not region_covers(region, row.get("region", "")):
+                raise InvalidInput(f"region {row.get('region')!r} is not inside the plan's region {region}")
             async with uow.session.begin_nested():
                 created.append((await propose_round(uow, actor, _proposal(row, plan.id))).id)
         except (ValueError, JointcheckError) as exc:

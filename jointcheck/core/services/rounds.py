@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from jointcheck.core import public_proof as proof
 from jointcheck.core.authz import Action, Actor, Scope, authorize, can, reach
+from jointcheck.core.clock import local_date
 from jointcheck.core.errors import Conflict, InvalidInput, NotFound
 from jointcheck.core.models import CheckItem, Department, Draw, Round, RoundItem, RoundParticipant
 from jointcheck.core.regions import is_region_code, region_covers
@@ -195,10 +196,10 @@ async def respond_to_round(
 ) -> RoundParticipant:
     round_ = await _round_for(uow, actor, round_id, for_update=True)
     department = await _department(uow, department_code)
+    authorize(actor, Action.ROUND_RESPOND, Scope.of(departments=[department.id]))
     participant = next((p for p, d in await uow.rounds.participants(round_id) if d.id == department.id), None)
     if participant is None or participant.is_lead:
         raise NotFound(f"{department_code} is not invited to round {round_id}")
-    authorize(actor, Action.ROUND_RESPOND, Scope.of(departments=[department.id]))
     if round_.status != "proposed":
         raise Conflict(f"round {round_id} is {round_.status}: answers are closed")
     if participant.status != "invited":
@@ -232,7 +233,7 @@ async def approve_round(uow: UnitOfWork, actor: Actor, round_id: int, today: dt.
         raise InvalidInput(f"round {round_id} has no confirmed participant besides the lead and cannot be approved")
     items = await uow.rounds.items(round_id)
     now = uow.clock()
-    frozen: Frozen = await freeze_round(uow, round_, participants, items, today or now.date())
+    frozen: Frozen = await freeze_round(uow, round_, participants, items, today or local_date(now))
     await uow.rounds.add_draw(
         _new_draw(round_id, frozen, now), frozen.files,
     )
@@ -284,8 +285,9 @@ async def enter_seed(uow: UnitOfWork, actor: Actor, round_id: int, text: str) ->
 
 
 async def _round_for(uow: UnitOfWork, actor: Actor, round_id: int, *, for_update: bool = False) -> Round:
+    """The round, if this actor may see it; otherwise the same answer as for no round at all."""
     round_ = await uow.rounds.get(round_id, for_update=for_update)
-    if round_ is None:
+    if round_ is None or not await _may_view(uow, actor, round_):
         raise NotFound(f"round {round_id} not found")
     return round_
 
@@ -301,10 +303,7 @@ async def _may_view(uow: UnitOfWork, actor: Actor, round_: Round) -> bool:
 
 async def get_round(uow: UnitOfWork, actor: Actor, round_id: int) -> Round:
     """A round for someone entitled to see it; to anyone else it does not exist."""
-    round_ = await uow.rounds.get(round_id)
-    if round_ is None or not await _may_view(uow, actor, round_):
-        raise NotFound(f"round {round_id} not found")
-    return round_
+    return await _round_for(uow, actor, round_id)
 
 
 async def list_rounds(uow: UnitOfWork, actor: Actor, status: str | None = None, limit: int = 50) -> list[Round]:

@@ -243,6 +243,11 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('role_grants', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_role_grants_user_id'), ['user_id'], unique=False)
+        batch_op.create_index(
+            'uq_role_grants_live_inspector', ['inspector_id'], unique=True,
+            sqlite_where=sa.text("role = 'inspector' AND revoked_at IS NULL"),
+            postgresql_where=sa.text("role = 'inspector' AND revoked_at IS NULL"),
+        )
 
     op.create_table('round_items',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -391,6 +396,7 @@ def downgrade() -> None:
     op.drop_table('round_participants')
     op.drop_table('round_items')
     with op.batch_alter_table('role_grants', schema=None) as batch_op:
+        batch_op.drop_index('uq_role_grants_live_inspector')
         batch_op.drop_index(batch_op.f('ix_role_grants_user_id'))
 
     op.drop_table('role_grants')
