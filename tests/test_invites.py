@@ -42,7 +42,7 @@ async def test_officer_invite_binds_account_to_department(uow_factory):
     await _setup(uow_factory)
     issued = await _issue(uow_factory, "officer", department="SCJG")
     assert issued.link("jc_bot") == f"https://t.me/jc_bot?start={issued.code}"
-    assert len(issued.code) <= 64 and issued.code.replace("-", "").replace("_", "").isalnum()
+    assert len(issued.code) == 32 and issued.code.isascii() and issued.code.isalnum()
     actor = await _redeem(uow_factory, issued.code, 1001)
     assert actor.has_role(Role.OFFICER)
     dept_id = next(iter(actor.department_ids()))
@@ -143,3 +143,11 @@ async def test_simultaneous_redemptions_bind_once(uow_factory):
     winners = [o for o in outcomes if isinstance(o, Actor)]
     assert len(winners) == 1
     assert all(isinstance(o, Conflict) for o in outcomes if not isinstance(o, Actor))
+
+
+def test_codes_are_letters_and_digits_only():
+    from jointcheck.core.services.invites import new_code
+
+    codes = {new_code() for _ in range(2000)}
+    assert len(codes) == 2000
+    assert all(c.isascii() and c.isalnum() and len(c) == 32 for c in codes)

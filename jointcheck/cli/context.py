@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+from pathlib import Path
 from contextlib import asynccontextmanager
 
 from sqlalchemy.engine import make_url
@@ -31,6 +32,9 @@ def operator_actor() -> Actor:
 @asynccontextmanager
 async def open_database(settings: Settings):
     """Yield a sessionmaker, refusing to work on a database whose schema is not at head."""
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).parent.is_dir():
+        raise JointcheckError(f"database {safe_url(settings.database_url)}: the folder {Path(url.database).parent} does not exist")
     engine = make_engine(settings.database_url)
     try:
         current = await current_revision(engine)

@@ -7,8 +7,9 @@ import asyncio
 import logging
 import os
 import sys
+import threading
 
-from jointcheck.cli import admin, audit, db, directory, plans, rounds, verify
+from jointcheck.cli import admin, audit, db, directory, plans, rounds, run, verify
 from jointcheck.config import Settings
 from jointcheck.core.errors import JointcheckError
 
@@ -16,12 +17,26 @@ from jointcheck.core.errors import JointcheckError
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jointcheck", description="Joint double-random, one-public inspections.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (db, admin, directory, plans, rounds, verify, audit):
+    for module in (db, admin, directory, plans, rounds, verify, audit, run):
         module.register(commands)
     return parser
 
 
+def _quiet_thread_errors(args: threading.ExceptHookArgs) -> None:
+    # A database driver's thread can still be finishing after the command failed and its event
+    # loop closed; the failure has been reported in one line already.
+    logging.getLogger("jointcheck.cli").debug("background thread: %s: %s", args.exc_type.__name__, args.exc_value)
+
+
 def main(argv: list[str] | None = None) -> int:
+    previous, threading.excepthook = threading.excepthook, _quiet_thread_errors
+    try:
+        return _main(argv)
+    finally:
+        threading.excepthook = previous
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=os.environ.get("JOINTCHECK_LOG_LEVEL", "WARNING"), format="%(levelname)s %(name)s: %(message)s")

@@ -261,11 +261,6 @@ def _visit_order(buckets: Mapping[str, list[bytes]], wanted: Mapping[str, int]) 
 # About 50,000 lines of a typical population.tsv: big enough that per-block work in Python is
 # noise, small enough that a block's temporary lists stay a few MB.
 _BLOCK = 1 << 20
-_HASH_COPY = type(hashlib.sha256()).copy
-_HASH_UPDATE = type(hashlib.sha256()).update
-_HASH_DIGEST = type(hashlib.sha256()).digest
-# Beyond this many strata in one block, one pass per stratum costs more than a Python loop.
-_FEW_STRATA = 8
 
 
 class _NotPlain(Exception):
@@ -329,36 +324,29 @@ def select_population(
 ) -> list[tuple[str, str, bytes]]:
     """select(key, parse_population_tsv(data), k_by_stratum), with the same result and the same
     refusals, read from the bytes block by block: the population is never a list of tuples, and
-    the tickets are computed by C-level maps instead of a Python loop per target."""
+    no text is decoded that is not selected."""
     wanted = {stratum: _k_value(k) for stratum, k in k_by_stratum.items()}
     by_raw = {stratum.encode("utf-8"): stratum for stratum in wanted}
     buckets: dict[str, list[bytes]] = {stratum: [] for stratum in wanted}
     limits: dict[str, bytes | None] = dict.fromkeys(wanted)
-    base = hashlib.sha256(key + b"\x01")
+    copy = hashlib.sha256(key + b"\x01").copy
     try:
         for ids, strata in _population_blocks(data):
-            hashes = list(map(_HASH_COPY, repeat(base, len(ids))))
-            deque(map(_HASH_UPDATE, hashes, ids), maxlen=0)
-            entries = list(map(bytes.__add__, map(_HASH_DIGEST, hashes), ids))
             present = set(strata)
             if not present <= by_raw.keys():
                 unknown = next(raw for raw in strata if raw not in by_raw)  # the first, as select names it
                 population_counts(data, name)  # a malformed file is refused as such first, as select's callers do
                 raise ValueError(f"stratum {unknown.decode('utf-8')!r} of the population has no k")
-            if len(present) == 1:
-                grouped = {present.pop(): entries}
-            elif len(present) <= _FEW_STRATA:
-                grouped = {raw: list(compress(entries, map(raw.__eq__, strata))) for raw in present}
-            else:
-                grouped = {}
-                for entry, raw in zip(entries, strata):
-                    grouped.setdefault(raw, []).append(entry)
-            for raw, fresh in grouped.items():
+            sizes = {raw: len(buckets[by_raw[raw]]) for raw in present}
+            appenders = {raw: buckets[by_raw[raw]].append for raw in present}
+            # The same loop as select's: per target, one copy of the keyed hash, its digest, one append.
+            for raw_id, raw in zip(ids, strata):
+                h = copy()
+                h.update(raw_id)
+                appenders[raw](h.digest() + raw_id)
+            for raw, before in sizes.items():
                 stratum = by_raw[raw]
-                bucket = buckets[stratum]
-                before = len(bucket)
-                bucket += fresh
-                limits[stratum] = _trim(bucket, wanted[stratum], before, limits[stratum])
+                limits[stratum] = _trim(buckets[stratum], wanted[stratum], before, limits[stratum])
     except _NotPlain:
         return select(key, parse_population_tsv(data, name), k_by_stratum)
     return _visit_order(buckets, wanted)

@@ -244,23 +244,26 @@ class RoundRepository:
         if not rows:
             return
         if not self._postgres:
-            # Tuples straight to sqlite3's executemany: a round can have a million tasks, and
-            # SQLAlchemy's per-row dict handling would cost more than the inserts themselves.
-            # The date goes as SQLAlchemy's SQLite Date type stores it.
-            due = due_date.isoformat() if due_date is not None else None
-            positional = (
-                "INSERT INTO tasks (round_id, target_id, stratum, ticket, visit_order, batch, source, status, due_date) "
-                "SELECT ?, id, ?, ?, ?, ?, 'draw', 'assigned', ? FROM targets WHERE code = ?"
-            )
-            values = [(round_id, s, t, v, b, due, c) for c, s, t, v, b in rows]
-            with self._as_sqlalchemy_errors(positional):
-                await (await self._driver()).executemany(positional, values)
+            await self._insert_tasks_sqlite(round_id, rows, due_date)
             return
         params = [
             {"round_id": round_id, "code": c, "stratum": s, "ticket": t, "visit_order": v, "batch": b, "due_date": due_date}
             for c, s, t, v, b in rows
         ]
         await self._session.execute(text(statement), params)
+
+    async def _insert_tasks_sqlite(self, round_id: int, rows: Sequence[tuple[str, str, str, int, int | None]], due_date: dt.date | None) -> None:
+        """insert_tasks' statement with tuples straight to sqlite3's executemany: a round can have a
+        million tasks, and SQLAlchemy's per-row dicts would cost more than the inserts themselves.
+        The date goes in as SQLAlchemy's SQLite Date type stores it."""
+        due = due_date.isoformat() if due_date is not None else None
+        statement = (
+            "INSERT INTO tasks (round_id, target_id, stratum, ticket, visit_order, batch, source, status, due_date) "
+            "SELECT ?, id, ?, ?, ?, ?, 'draw', 'assigned', ? FROM targets WHERE code = ?"
+        )
+        values = [(round_id, s, t, v, b, due, c) for c, s, t, v, b in rows]
+        with self._as_sqlalchemy_errors(statement):
+            await (await self._driver()).executemany(statement, values)
 
     async def insert_team(self, round_id: int, rows: Sequence[tuple[int, str, int]]) -> None:
         """rows: (visit order, certificate number, position within the department's team)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import string
 from dataclasses import dataclass
 
 from sqlalchemy import update
@@ -26,6 +27,15 @@ class IssuedInvite:
 
     def link(self, bot_username: str) -> str:
         return f"https://t.me/{bot_username}?start={self.code}"
+
+
+_ALPHABET = string.ascii_letters + string.digits
+
+
+def new_code(length: int = 32) -> str:
+    """About 190 random bits in letters and digits only: valid in a t.me deep link, and never
+    starting with '-', which a command line would take for an option."""
+    return "".join(secrets.choice(_ALPHABET) for _ in range(length))
 
 
 def hash_code(code: str) -> str:
@@ -75,8 +85,7 @@ async def issue_invite(
             raise NotFound(f"no inspector with certificate number {inspector}")
         inspector_id = record.id
 
-    # token_urlsafe's alphabet is exactly what a t.me deep-link payload allows.
-    code = secrets.token_urlsafe(24)
+    code = new_code()
     now = uow.clock()
     invite = await uow.invites.add(
         Invite(

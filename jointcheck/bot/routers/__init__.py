@@ -1,0 +1,15 @@
+"""One router per feature, built fresh for each Dispatcher (a Router attaches to one parent only)."""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+from jointcheck.bot.routers import fallback, onboarding
+
+
+def feature_routers() -> list[Router]:
+    """In order of precedence; the fallback router is not among them and always comes last."""
+    return [onboarding.create_router()]
+
+
+__all__ = ["fallback", "feature_routers", "onboarding"]
