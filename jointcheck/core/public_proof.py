@@ -22,7 +22,7 @@ import zlib
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import compress, count, islice, repeat
+from itertools import count, islice, repeat
 from pathlib import Path
 
 AUDIT_GENESIS = "0" * 64
@@ -818,7 +818,7 @@ def build_params(
 ) -> bytes:
     """params.json for freezing a round. The three files are parsed first, so the service can never
     commit to a file the verifier would refuse."""
-    population_counts_ = population_counts(population)
+    stratum_sizes = population_counts(population)
     pool_rows = parse_pools_tsv(pools)
     parse_conflicts_tsv(conflicts)
     clash = sorted(set(extra) & set(_PARAMS_KEYS))
@@ -832,7 +832,7 @@ def build_params(
         if entry.get("k", k) != k:
             raise ValueError(f"stratum {stratum!r}: k = {entry['k']} but k_for gives {k}")
         full_strata[stratum] = {"n": entry["n"], "permille": entry["permille"], "k": k}
-    problems = _strata_problems(full_strata, population_counts_)
+    problems = _strata_problems(full_strata, stratum_sizes)
     if problems:
         raise ValueError("; ".join(problems))
     stray = sorted({department for department, _ in pool_rows} - set(teams))
