@@ -107,15 +107,28 @@ async def test_the_draw_is_the_recipe_over_the_published_files(uow_factory, worl
         assert proof.sha256_hex(files["params.json"]) == (await uow.rounds.draw_of(round_id)).commitment
 
 
+async def _inspected(uow, codes_and_days: dict[str, float], lead_id: int) -> None:
+    """Tasks completed that many days before TODAY (Beijing time), in an earlier round of another kind."""
+    from jointcheck.core.clock import DOMAIN_TZ
+    from jointcheck.core.models import Round
+
+    earlier = Round(lead_department_id=lead_id, title="上一轮", region="440100", status="drawn")
+    uow.session.add(earlier)
+    await uow.session.flush()
+    midnight = dt.datetime.combine(TODAY, dt.time(), DOMAIN_TZ)
+    for order, (code, days) in enumerate(codes_and_days.items()):
+        target_id = (await uow.session.execute(select(Target.id).where(Target.code == code))).scalar_one()
+        uow.session.add(Task(round_id=earlier.id, target_id=target_id, stratum="x", ticket="00", visit_order=order,
+                             completed_at=midnight - dt.timedelta(days=days)))
+
+
 async def test_exclusions_deregistered_cooling_off_open_case(uow_factory, world):
     async with uow_factory() as uow:
         await uow.session.execute(update(Target).where(Target.code == "T0000").values(status="deregistered"))
-        # class A cools off for 365 days, class B for 180
-        await uow.session.execute(update(Target).where(Target.code == "T0004").values(last_inspected_on=TODAY - dt.timedelta(days=100)))
-        await uow.session.execute(update(Target).where(Target.code == "T0008").values(last_inspected_on=TODAY - dt.timedelta(days=400)))
-        await uow.session.execute(update(Target).where(Target.code == "T0001").values(last_inspected_on=TODAY - dt.timedelta(days=179)))
-        await uow.session.execute(update(Target).where(Target.code == "T0005").values(last_inspected_on=TODAY - dt.timedelta(days=181)))
-        await uow.session.execute(update(Target).where(Target.code == "T0002").values(last_inspected_on=TODAY - dt.timedelta(days=1)))  # class C: no cooling-off
+        # class A (T0004, T0008) cools off for 365 days, class B (T0001, T0005) for 180, C (T0002) not at all
+        await _inspected(uow, {
+            "T0004": 100, "T0008": 400, "T0001": 179.9, "T0005": 180.1, "T0002": 1, "T0012": 365,
+        }, world.department_ids["SAMR"])
         uow.session.add(Case(target_code="T0003", department_id=world.department_ids["SAMR"], source="complaint", summary="投诉"))
         uow.session.add(Case(target_code="T0007", department_id=world.department_ids["SAMR"], source="complaint", summary="已结", status="closed"))
         await uow.commit()
@@ -124,7 +137,7 @@ async def test_exclusions_deregistered_cooling_off_open_case(uow_factory, world)
     async with uow_factory() as uow:
         draw = await uow.rounds.draw_of(round_id)
         population = dict(proof.parse_population_tsv(await uow.rounds.file(draw.id, "population.tsv")))
-    excluded = {"T0000", "T0004", "T0001", "T0003"}
+    excluded = {"T0000", "T0004", "T0001", "T0003", "T0012"}  # T0012: exactly 365 days ago is still inside
     assert excluded.isdisjoint(population)
     assert {"T0008", "T0005", "T0002", "T0007"} <= set(population)
     assert report.population == 200 - len(excluded)
@@ -307,3 +320,36 @@ async def test_the_database_itself_refuses_a_second_draw(uow_factory, world):
     async with uow_factory() as uow:
         assert await uow.rounds.task_count(round_id) == 45
         assert (await uow.rounds.draw_of(round_id)).drawn_at is not None
+
+
+async def test_staffing_only_for_participants_and_short_teams(uow_factory, world):
+    round_id = await drawn_round(uow_factory, world)
+    async with uow_factory() as uow:
+        task_id = (await uow.session.execute(select(Task.id).where(Task.round_id == round_id, Task.visit_order == 1))).scalar_one()
+    with pytest.raises(InvalidInput, match="does not take part"):
+        await step(uow_factory, staff_by_hand, world.actors["epb"], task_id, "EPB", "EPB-00", "EPB declined this round")
+    async with uow_factory() as uow:
+        on_team = {i.cert_no for _, i in await uow.rounds.team(task_id)}
+    spare = next(f"SAMR-{k:02d}" for k in range(6) if f"SAMR-{k:02d}" not in on_team)
+    with pytest.raises(Conflict, match="complete"):
+        await step(uow_factory, staff_by_hand, world.actors["samr"], task_id, "SAMR", spare, "one more")
+    with pytest.raises(NotFound, match=f"task {task_id} not found"):
+        await step(uow_factory, staff_by_hand, world.actors["other_convener"], task_id, "SAMR", spare, "x")
+
+
+async def test_teams_keep_the_frozen_department_of_an_inspector_moved_after_approval(uow_factory, world):
+    from jointcheck.core.models import Inspector
+
+    round_id = await proposed_and_confirmed(uow_factory, world)
+    await step(uow_factory, approve_round, world.actors["convener"], round_id, TODAY)
+    async with uow_factory() as uow:
+        await uow.session.execute(update(Inspector).where(Inspector.cert_no.like("SAMR-0%")).values(department_id=world.department_ids["EPB"]))
+        await uow.commit()
+    await step(uow_factory, enter_seed, world.actors["convener"], round_id, SEED)
+    await step(uow_factory, run_draw, world.actors["convener"], round_id)
+    async with uow_factory() as uow:
+        rows = (await uow.session.execute(
+            select(Inspector.cert_no, TeamMember.department_id).join(Inspector, Inspector.id == TeamMember.inspector_id)
+        )).all()
+    samr_members = [d for cert, d in rows if cert.startswith("SAMR-")]
+    assert len(samr_members) == 90 and set(samr_members) == {world.department_ids["SAMR"]}

@@ -21,6 +21,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
     func,
     text,
@@ -36,12 +37,37 @@ NAMING = {
 }
 
 
+class UTCDateTime(TypeDecorator):
+    """Aware datetimes, stored in UTC on every database.
+
+    SQLite keeps a datetime as text without converting it, so 08:00+08:00 and 00:00+00:00 would
+    compare as different instants; converting on the way in, and reading naive values back as UTC,
+    makes comparisons in SQL mean the same on SQLite and PostgreSQL.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: every stored time must carry its time zone")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dt.datetime: UTCDateTime}
 
 
 def _now_column() -> Mapped[dt.datetime]:
-    return mapped_column(DateTime(timezone=True), server_default=func.now())
+    return mapped_column(UTCDateTime, server_default=func.now())
 
 
 class Role(enum.StrEnum):
@@ -107,7 +133,6 @@ class Target(Base):
     tags: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default="active")
     address: Mapped[str] = mapped_column(Text, default="")
-    last_inspected_on: Mapped[dt.date | None] = mapped_column(Date)
     updated_at: Mapped[dt.datetime] = _now_column()
 
 
@@ -162,7 +187,7 @@ class RoleGrant(Base):
     region: Mapped[str | None] = mapped_column(String(6))
     inspector_id: Mapped[int | None] = mapped_column(ForeignKey("inspectors.id"))
     granted_at: Mapped[dt.datetime] = _now_column()
-    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class Invite(Base):
@@ -176,9 +201,9 @@ class Invite(Base):
     region: Mapped[str | None] = mapped_column(String(6))
     inspector_id: Mapped[int | None] = mapped_column(ForeignKey("inspectors.id"))
     created_by: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     used_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
@@ -209,11 +234,11 @@ class Round(Base):
     cooling_off: Mapped[str] = mapped_column(Text, default="{}")
     # Key items are checked in batches: consecutive runs of this many targets in visit order.
     batch_size: Mapped[int | None] = mapped_column(Integer)
-    draw_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    draw_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     due_date: Mapped[dt.date | None] = mapped_column(Date)
     created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     approved_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    approved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    approved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = _now_column()
 
 
@@ -226,7 +251,7 @@ class RoundParticipant(Base):
     is_lead: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(16), default="invited")  # invited|confirmed|declined
     team_size: Mapped[int] = mapped_column(Integer, default=1)
-    responded_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    responded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class RoundItem(Base):
@@ -251,9 +276,9 @@ class Draw(Base):
     commitment: Mapped[str] = mapped_column(String(64))
     server_secret: Mapped[bytes] = mapped_column(LargeBinary)
     seed_digits: Mapped[str | None] = mapped_column(String(200))
-    frozen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    seeded_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    drawn_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    frozen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    seeded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    drawn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class DrawFile(Base):
@@ -286,7 +311,7 @@ class Task(Base):
     source: Mapped[str] = mapped_column(String(16), default="draw")  # draw | case
     status: Mapped[str] = mapped_column(String(16), default="assigned")
     due_date: Mapped[dt.date | None] = mapped_column(Date)
-    completed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class TeamMember(Base):
@@ -312,11 +337,11 @@ class Result(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default="draft")
     submitted_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     reviewed_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     review_reason: Mapped[str] = mapped_column(Text, default="")
-    published_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class ResultAttachment(Base):
@@ -340,7 +365,7 @@ class Publication(Base):
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     kind: Mapped[str] = mapped_column(String(16))  # commitment | seed | results
     due_by: Mapped[dt.date | None] = mapped_column(Date)
-    published_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     content_sha256: Mapped[str] = mapped_column(String(64), default="")
 
 
@@ -356,7 +381,7 @@ class Case(Base):
     status: Mapped[str] = mapped_column(String(16), default="open")
     task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"))
     opened_at: Mapped[dt.datetime] = _now_column()
-    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class AuditEvent(Base):
@@ -386,9 +411,9 @@ class OutboxMessage(Base):
     params: Mapped[str] = mapped_column(Text, default="{}")
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    not_before: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    not_before: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     created_at: Mapped[dt.datetime] = _now_column()
-    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
     error: Mapped[str] = mapped_column(Text, default="")

@@ -265,36 +265,44 @@ class RoundRepository:
         with self._as_sqlalchemy_errors(statement):
             await (await self._driver()).executemany(statement, values)
 
-    async def insert_team(self, round_id: int, rows: Sequence[tuple[int, str, int]]) -> None:
-        """rows: (visit order, certificate number, position within the department's team)."""
-        statement = (
-            "INSERT INTO team_members (task_id, inspector_id, department_id, position, source, reason) "
-            "SELECT t.id, i.id, i.department_id, :position, 'draw', '' FROM tasks t, inspectors i "
-            "WHERE t.round_id = :round_id AND t.visit_order = :visit_order AND i.cert_no = :cert_no"
-        )
+    async def insert_team(self, round_id: int, rows: Sequence[tuple[int, str, str, int]]) -> None:
+        """rows: (visit order, department code, certificate number, position in that department's team).
+
+        The department is the one of the frozen pools (assignments.tsv), never the inspector's
+        department today: someone moved between freeze and draw still serves for the old one.
+        """
         if not rows:
             return
         if not self._postgres:
             await self._insert_team_sqlite(round_id, rows)
             return
-        params = [{"round_id": round_id, "visit_order": v, "cert_no": c, "position": p} for v, c, p in rows]
+        statement = (
+            "INSERT INTO team_members (task_id, inspector_id, department_id, position, source, reason) "
+            "SELECT t.id, i.id, d.id, :position, 'draw', '' FROM tasks t, inspectors i, departments d "
+            "WHERE t.round_id = :round_id AND t.visit_order = :visit_order AND i.cert_no = :cert_no AND d.code = :department"
+        )
+        params = [{"round_id": round_id, "visit_order": v, "department": d, "cert_no": c, "position": p} for v, d, c, p in rows]
         await self._session.execute(text(statement), params)
 
-    async def _insert_team_sqlite(self, round_id: int, rows: Sequence[tuple[int, str, int]]) -> None:
+    async def _insert_team_sqlite(self, round_id: int, rows: Sequence[tuple[int, str, str, int]]) -> None:
         """What insert_team's INSERT … SELECT does, with the joins done once in memory: a task id per
-        visit order and an inspector per certificate, then plain VALUES rows to executemany.
-        Rows whose task or inspector does not exist insert nothing, as the join would."""
+        visit order, an inspector per certificate and a department per code, then plain VALUES rows
+        to executemany. Rows whose task, inspector or department does not exist insert nothing."""
         driver = await self._driver()
         task_of = dict(await driver.execute_fetchall("SELECT visit_order, id FROM tasks WHERE round_id = ?", (round_id,)))
-        certs = sorted({cert for _, cert, _ in rows})
-        inspector_of: dict[str, tuple[int, int]] = {}
+        department_of = dict(await driver.execute_fetchall("SELECT code, id FROM departments"))
+        certs = sorted({cert for _, _, cert, _ in rows})
+        inspector_of: dict[str, int] = {}
         for start in range(0, len(certs), 500):  # under SQLite's limit on bound parameters
             chunk = certs[start:start + 500]
             found = await driver.execute_fetchall(
-                f"SELECT cert_no, id, department_id FROM inspectors WHERE cert_no IN ({', '.join('?' * len(chunk))})", chunk
+                f"SELECT cert_no, id FROM inspectors WHERE cert_no IN ({', '.join('?' * len(chunk))})", chunk
             )
-            inspector_of.update((cert, (i, d)) for cert, i, d in found)
-        values = [(task_of[v], *inspector_of[c], p) for v, c, p in rows if v in task_of and c in inspector_of]
+            inspector_of.update(found)
+        values = [
+            (task_of[v], inspector_of[c], department_of[d], p)
+            for v, d, c, p in rows if v in task_of and c in inspector_of and d in department_of
+        ]
         statement = (
             "INSERT INTO team_members (task_id, inspector_id, department_id, position, source, reason) "
             "VALUES (?, ?, ?, ?, 'draw', '')"

@@ -14,6 +14,7 @@ from jointcheck.core.authz import Action, Actor, Scope, authorize
 from jointcheck.core.errors import Conflict, InvalidInput, NotFound
 from jointcheck.core.models import Round, Target, TeamMember
 from jointcheck.core.services.notify import notify_departments, notify_inspectors
+from jointcheck.core.services.rounds import round_for
 from jointcheck.core.uow import UnitOfWork
 
 _UNSTAFFED_IN_EVENT = 1000
@@ -30,9 +31,7 @@ class DrawReport:
 
 
 async def run_draw(uow: UnitOfWork, actor: Actor, round_id: int) -> DrawReport:
-    round_ = await uow.rounds.get(round_id, for_update=True)
-    if round_ is None:
-        raise NotFound(f"round {round_id} not found")
+    round_ = await round_for(uow, actor, round_id, for_update=True)
     authorize(actor, Action.ROUND_DRAW, Scope.of(region=round_.region))
     draw = await uow.rounds.draw_of(round_id)
     if draw is None or draw.seed_digits is None:
@@ -88,7 +87,7 @@ async def _persist_tasks(uow: UnitOfWork, round_: Round, selected, assignments) 
     for target, department, inspector in assignments:
         if (target, department) != team:
             team, slot = (target, department), 0
-        team_rows.append((order_of[target], inspector, slot))
+        team_rows.append((order_of[target], department, inspector, slot))
         slot += 1
     await uow.rounds.insert_team(round_.id, team_rows)
 
@@ -109,14 +108,22 @@ async def _notify(uow: UnitOfWork, round_: Round, report: DrawReport, assignment
 
 
 async def staff_by_hand(uow: UnitOfWork, actor: Actor, task_id: int, department_code: str, cert_no: str, reason: str) -> TeamMember:
-    """An officer puts one of their own inspectors (or experts) on a team, with a logged reason."""
+    """An officer of a participating department completes its team with one of its own inspectors,
+    or adds one of its experts to any team, with a logged reason."""
     task = await uow.rounds.task(task_id)
     if task is None:
         raise NotFound(f"task {task_id} not found")
+    try:
+        await round_for(uow, actor, task.round_id)
+    except NotFound:
+        raise NotFound(f"task {task_id} not found") from None
     department = await uow.departments.by_code(department_code)
     if department is None:
         raise NotFound(f"no department with code {department_code}")
     authorize(actor, Action.TASK_STAFF, Scope.of(departments=[department.id]))
+    participant = next((p for p, d in await uow.rounds.participants(task.round_id) if d.id == department.id), None)
+    if participant is None or participant.status != "confirmed":
+        raise InvalidInput(f"{department_code} does not take part in round {task.round_id}")
     if not reason.strip():
         raise InvalidInput("staffing by hand needs a reason")
     inspector = await uow.inspectors.by_cert_no(cert_no)
@@ -131,6 +138,8 @@ async def staff_by_hand(uow: UnitOfWork, actor: Actor, task_id: int, department_
     if any(member.inspector_id == inspector.id for member, _ in team):
         raise Conflict(f"{cert_no} is on this team already")
     position = sum(1 for member, _ in team if member.department_id == department.id)
+    if inspector.kind != "expert" and position >= participant.team_size:
+        raise Conflict(f"the {department_code} team of task {task_id} is complete ({participant.team_size})")
     member = TeamMember(
         task_id=task_id, inspector_id=inspector.id, department_id=department.id, position=position,
         source="expert" if inspector.kind == "expert" else "manual", reason=reason.strip(),

@@ -14,10 +14,11 @@ from collections import Counter
 from contextlib import aclosing
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, case, literal, or_, select
+from sqlalchemy import ColumnElement, case, exists, literal, or_, select
 
 from jointcheck.core import public_proof as proof
-from jointcheck.core.models import Case, CheckItem, Department, Round, RoundParticipant, Target
+from jointcheck.core.clock import DOMAIN_TZ
+from jointcheck.core.models import Case, CheckItem, Department, Round, RoundParticipant, Target, Task
 from jointcheck.core.repositories.directory import in_region, list_contains
 from jointcheck.core.uow import UnitOfWork
 
@@ -59,11 +60,16 @@ def population_conditions(round_: Round, today: dt.date) -> list[ColumnElement[b
         conditions.append(or_(*(list_contains(Target.tags, t) for t in scope["tags"])))
     if scope.get("departments"):
         conditions.append(or_(*(list_contains(Target.departments, d) for d in scope["departments"])))
-    # Results are mutually recognised: an inspection by any department starts the cooling-off.
-    cutoffs = {risk: today - dt.timedelta(days=int(days)) for risk, days in cooling.items() if int(days) > 0}
+    # Results are mutually recognised: a completed inspection by any department, in any round,
+    # starts the cooling-off of its target's class. Derived from the tasks, so nothing to keep in step.
+    cutoffs = {
+        risk: dt.datetime.combine(today - dt.timedelta(days=int(days)), dt.time(), DOMAIN_TZ).astimezone(dt.UTC)
+        for risk, days in cooling.items() if int(days) > 0
+    }
     if cutoffs:
-        cutoff = case(*((Target.risk == risk, literal(day)) for risk, day in cutoffs.items()), else_=None)
-        conditions.append(or_(Target.last_inspected_on.is_(None), cutoff.is_(None), Target.last_inspected_on <= cutoff))
+        cutoff = case(*((Target.risk == risk, literal(moment, Task.completed_at.type)) for risk, moment in cutoffs.items()), else_=None)
+        recent = select(Task.id).where(Task.target_id == Target.id, Task.completed_at.is_not(None), Task.completed_at >= cutoff)
+        conditions.append(~exists(recent))
     open_cases = select(Case.target_code).where(Case.status == "open")
     conditions.append(Target.code.not_in(open_cases))
     return conditions

@@ -194,7 +194,7 @@ async def propose_round(uow: UnitOfWork, actor: Actor, p: Proposal) -> Round:
 async def respond_to_round(
     uow: UnitOfWork, actor: Actor, round_id: int, department_code: str, accept: bool, items: tuple[str, ...] = ()
 ) -> RoundParticipant:
-    round_ = await _round_for(uow, actor, round_id, for_update=True)
+    round_ = await round_for(uow, actor, round_id, for_update=True)
     department = await _department(uow, department_code)
     authorize(actor, Action.ROUND_RESPOND, Scope.of(departments=[department.id]))
     participant = next((p for p, d in await uow.rounds.participants(round_id) if d.id == department.id), None)
@@ -224,7 +224,7 @@ async def respond_to_round(
 
 async def approve_round(uow: UnitOfWork, actor: Actor, round_id: int, today: dt.date | None = None) -> ApprovalReport:
     """The convener approves: the round can no longer change and its draw inputs are frozen."""
-    round_ = await _round_for(uow, actor, round_id, for_update=True)
+    round_ = await round_for(uow, actor, round_id, for_update=True)
     authorize(actor, Action.ROUND_APPROVE, Scope.of(region=round_.region))
     if round_.status != "proposed":
         raise Conflict(f"round {round_id} is {round_.status}, not awaiting approval")
@@ -260,7 +260,7 @@ def _new_draw(round_id: int, frozen: Frozen, now: dt.datetime) -> Draw:
 
 async def enter_seed(uow: UnitOfWork, actor: Actor, round_id: int, text: str) -> str:
     """The public seed digits; the server's secret is revealed with them. Returns the seed material."""
-    round_ = await _round_for(uow, actor, round_id, for_update=True)
+    round_ = await round_for(uow, actor, round_id, for_update=True)
     authorize(actor, Action.ROUND_SEED, Scope.of(region=round_.region))
     draw = await uow.rounds.draw_of(round_id)
     if round_.status != "approved" or draw is None or draw.seed_digits is not None:
@@ -284,7 +284,7 @@ async def enter_seed(uow: UnitOfWork, actor: Actor, round_id: int, text: str) ->
 # ---- reading ---------------------------------------------------------------------------------
 
 
-async def _round_for(uow: UnitOfWork, actor: Actor, round_id: int, *, for_update: bool = False) -> Round:
+async def round_for(uow: UnitOfWork, actor: Actor, round_id: int, *, for_update: bool = False) -> Round:
     """The round, if this actor may see it; otherwise the same answer as for no round at all."""
     round_ = await uow.rounds.get(round_id, for_update=for_update)
     if round_ is None or not await _may_view(uow, actor, round_):
@@ -303,7 +303,7 @@ async def _may_view(uow: UnitOfWork, actor: Actor, round_: Round) -> bool:
 
 async def get_round(uow: UnitOfWork, actor: Actor, round_id: int) -> Round:
     """A round for someone entitled to see it; to anyone else it does not exist."""
-    return await _round_for(uow, actor, round_id)
+    return await round_for(uow, actor, round_id)
 
 
 async def list_rounds(uow: UnitOfWork, actor: Actor, status: str | None = None, limit: int = 50) -> list[Round]:

@@ -86,7 +86,6 @@ def upgrade() -> None:
     sa.Column('tags', sa.Text(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('address', sa.Text(), nullable=False),
-    sa.Column('last_inspected_on', sa.Date(), nullable=True),
     sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_targets')),
     sa.UniqueConstraint('code', name=op.f('uq_targets_code'))
