@@ -146,7 +146,7 @@ async def sessionmaker(db_url):
 @pytest.fixture
 def uow_factory(sessionmaker):
     def make(clock=None) -> UnitOfWork:
-        return UnitOfWork(sessionmaker, clock) if clock else UnitOfWork(sessionmaker)
+        return UnitOfWork(sessionmaker, clock)
 
     return make
 

@@ -43,7 +43,7 @@ async def province(uow_factory):
 
 
 async def invite(sessionmaker, role: str, clock=None, ttl_hours: int = 72, **scope) -> str:
-    uow = UnitOfWork(sessionmaker, clock) if clock else UnitOfWork(sessionmaker)
+    uow = UnitOfWork(sessionmaker, clock)
     async with uow:
         issued = await issue_invite(uow, OPERATOR, role, ttl_hours=ttl_hours, **scope)
         await uow.commit()

@@ -17,9 +17,9 @@ from jointcheck.core.repositories.users import InviteRepository, UserRepository
 class UnitOfWork:
     """`async with uow:` opens a transaction; nothing is kept unless `commit()` is called."""
 
-    def __init__(self, sessionmaker: async_sessionmaker, clock: Clock = utcnow):
+    def __init__(self, sessionmaker: async_sessionmaker, clock: Clock | None = None):
         self._sessionmaker = sessionmaker
-        self.clock = clock
+        self.clock = clock or utcnow
         self.session = None
 
     async def __aenter__(self) -> UnitOfWork:

@@ -33,7 +33,7 @@ class DatabaseMiddleware(BaseMiddleware):
         self._clock = clock
 
     def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self._sessionmaker, self._clock) if self._clock else UnitOfWork(self._sessionmaker)
+        return UnitOfWork(self._sessionmaker, self._clock)
 
     async def __call__(
         self,
