@@ -2,7 +2,15 @@
 
 
 class JointcheckError(Exception):
-    """A refusal or failure explained in one line."""
+    """A refusal or failure explained in one line.
+
+    `code` names the reason for adapters that explain it in the reader's language; the message
+    itself is English for operators and logs.
+    """
+
+    def __init__(self, message: str = "", *, code: str | None = None):
+        super().__init__(message)
+        self.code = code
 
 
 class PermissionDenied(JointcheckError):

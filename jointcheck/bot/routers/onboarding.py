@@ -23,14 +23,14 @@ from jointcheck.i18n import LANGUAGES
 
 log = logging.getLogger("jointcheck.bot")
 
-# The core's refusals of redeem_invite, by their (English) message, to the reason keys the
-# template onboarding/invite_refused.html explains in the reader's language.
+# The core's refusal codes of redeem_invite, to the reason keys the template
+# onboarding/invite_refused.html explains in the reader's language.
 INVITE_REFUSALS = {
-    "this invite code is not valid": "invalid",
-    "this invite code has been used already": "used",
-    "this invite code has expired": "expired",
-    "this inspector record is bound to another account": "inspector_taken",
-    "this account holds that role already": "role_held",
+    "invite.invalid": "invalid",
+    "invite.used": "used",
+    "invite.expired": "expired",
+    "invite.inspector_taken": "inspector_taken",
+    "invite.role_held": "role_held",
 }
 
 
@@ -54,7 +54,7 @@ async def start_with_code(message: Message, command: CommandObject, uow: UnitOfW
     except (NotFound, Conflict) as error:
         await uow.rollback()
         log.info("invite refused for tg:%s: %s", sender.id, error)
-        reason = INVITE_REFUSALS.get(str(error), "other")
+        reason = INVITE_REFUSALS.get(error.code, "other")
         await message.answer(texts.render("onboarding/invite_refused.html", reason=reason))
         return
     actor = await uow.users.actor_for(user)

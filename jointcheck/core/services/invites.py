@@ -115,12 +115,12 @@ async def redeem_invite(
     """
     invite = await uow.invites.by_code_hash(hash_code(code.strip()))
     if invite is None:
-        raise NotFound("this invite code is not valid")
+        raise NotFound("this invite code is not valid", code="invite.invalid")
     now = uow.clock()
     if invite.used_at is not None:
-        raise Conflict("this invite code has been used already")
+        raise Conflict("this invite code has been used already", code="invite.used")
     if as_utc(invite.expires_at) <= now:
-        raise Conflict("this invite code has expired")
+        raise Conflict("this invite code has expired", code="invite.expired")
 
     user = await uow.users.by_telegram_id(telegram_id) if telegram_id is not None else None
     if user is None:
@@ -129,22 +129,22 @@ async def redeem_invite(
     if invite.inspector_id is not None:
         holder = await uow.users.inspector_holder(invite.inspector_id)
         if holder is not None and holder != user.id:
-            raise Conflict("this inspector record is bound to another account")
+            raise Conflict("this inspector record is bound to another account", code="invite.inspector_taken")
     for existing in await uow.users.grants_of(user.id):
         same = (existing.role, existing.department_id, existing.region, existing.inspector_id)
         if same == (role.value, invite.department_id, invite.region, invite.inspector_id):
-            raise Conflict("this account holds that role already")
+            raise Conflict("this account holds that role already", code="invite.role_held")
 
     # Compare-and-set: of two simultaneous redemptions exactly one changes the row.
     claimed = await uow.session.execute(
         update(Invite).where(Invite.id == invite.id, Invite.used_at.is_(None)).values(used_at=now, used_by_user_id=user.id)
     )
     if claimed.rowcount != 1:
-        raise Conflict("this invite code has been used already")
+        raise Conflict("this invite code has been used already", code="invite.used")
     try:
         grant = await uow.users.add_grant(user.id, role, invite.department_id, invite.region, invite.inspector_id)
     except IntegrityError:  # another account bound this inspector record a moment ago
-        raise Conflict("this inspector record is bound to another account") from None
+        raise Conflict("this inspector record is bound to another account", code="invite.inspector_taken") from None
     actor = await uow.users.actor_for(user)
     await uow.audit.record(
         actor, "invite.redeemed", "user", user.id,
