@@ -47,6 +47,23 @@ SAMPLES: dict[str, list[dict]] = {
     "onboarding/invite_refused.html": [{"reason": r} for r in ("invalid", "used", "expired", "inspector_taken", "role_held", "other")],
     "onboarding/language_prompt.html": [{}],
     "onboarding/language_set.html": [{"language": "English"}],
+    "outbox/round_invitation.html": [{"round_id": 7, "title": "食品<联合>抽查 & Co", "lead": "市场监管局"}],
+    "outbox/round_response.html": [
+        {"round_id": 7, "title": "x<y>", "department": "TAX", "department_name": "税务局", "accepted": a} for a in (True, False)
+    ],
+    "outbox/round_commitment.html": [{"round_id": 7, "title": "T", "commitment": "ab" * 32}],
+    "outbox/round_seed.html": [{"round_id": 7, "title": "T", "seed": "123456|beef"}],
+    "outbox/round_drawn.html": [
+        {"round_id": 7, "title": "T", "selected": 12, "unstaffed": u, "selected_sha256": "cd" * 32} for u in (0, 2)
+    ],
+    "outbox/tasks_assigned.html": [{"round_id": 7, "title": "T", "tasks": 3}],
+    "outbox/task_staffed.html": [{"task_id": 42}],
+    "invitations/checklist.html": [{"round_id": 7, "title": "T<&>", "department": "税务局"}],
+    "invitations/declined.html": [{"round_id": 7, "title": "T", "department": "生态环境局"}],
+    "invitations/confirmed.html": [
+        {"round_id": 7, "title": "T", "department": "税务局", "items": [{"code": "TAX-001", "name": "发票使用检查 <a>"}]},
+    ],
+    "invitations/choose_first.txt": [{}],
 }
 
 CJK = re.compile(r"[\u4e00-\u9fff]")

@@ -12,3 +12,26 @@ from aiogram.filters.callback_data import CallbackData
 class LanguageChoice(CallbackData, prefix="lang"):
     owner: int
     language: str
+
+
+class InvitationAnswer(CallbackData, prefix="rinv"):
+    """Join or Decline on a round invitation; core checks who may answer for the department."""
+
+    action: str  # join | decline
+    round_id: int
+    department_id: int
+
+
+class ChecklistToggle(CallbackData, prefix="rtog"):
+    """Choose or unchoose one check item in a Join checklist (the choice lives in the FSM)."""
+
+    round_id: int
+    department_id: int
+    item_id: int
+
+
+class ChecklistConfirm(CallbackData, prefix="rcfm"):
+    """Confirm the department's participation with the items chosen so far."""
+
+    round_id: int
+    department_id: int

@@ -81,6 +81,11 @@ class RoundRepository:
             delete(RoundItem).where(RoundItem.round_id == round_id, RoundItem.department_id == department_id)
         )
 
+    async def items_of_department(self, department_id: int) -> list[CheckItem]:
+        """A department's current check items, by code: what it may choose when it joins a round."""
+        query = select(CheckItem).where(CheckItem.department_id == department_id, CheckItem.is_current.is_(True)).order_by(CheckItem.code)
+        return list((await self._session.execute(query)).scalars())
+
     async def current_items(self, department_id: int, codes: Sequence[str]) -> dict[str, CheckItem]:
         query = select(CheckItem).where(
             CheckItem.department_id == department_id, CheckItem.is_current.is_(True), CheckItem.code.in_(list(codes))

@@ -1,0 +1,191 @@
+"""Round invitations: Decline, or Join with a checklist of the department's own items and Confirm.
+
+The invitation itself comes from the outbox (scheduler/sender.py builds it with
+`invitation_keyboard`). Buttons carry ids only; the items chosen so far live in the FSM storage
+of the pressing user, keyed by round and department. Core refuses a replayed button (the round
+or the department's answer moved on: Conflict) and a button pressed by someone of another
+department (PermissionDenied / NotFound); RefusalMiddleware turns those into the callback's
+answer, and nothing is edited.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from jointcheck.bot.callbacks import ChecklistConfirm, ChecklistToggle, InvitationAnswer
+from jointcheck.bot.texts import N_, Texts
+from jointcheck.core.authz import Action, Actor, Scope, authorize
+from jointcheck.core.errors import Conflict, NotFound
+from jointcheck.core.models import CheckItem, Department, Round
+from jointcheck.core.services.rounds import respond_to_round, round_for
+from jointcheck.core.uow import UnitOfWork
+
+log = logging.getLogger("jointcheck.bot")
+
+JOIN = N_("Join")
+DECLINE = N_("Decline")
+CONFIRM = N_("Confirm")
+CHOSEN, NOT_CHOSEN = "☑", "☐"
+_LABEL_CHARS = 60
+_FSM_KEY = "checklists"
+
+
+def create_router() -> Router:
+    router = Router(name="invitations")
+    router.callback_query.register(decline, InvitationAnswer.filter(F.action == "decline"))
+    router.callback_query.register(join, InvitationAnswer.filter(F.action == "join"))
+    router.callback_query.register(toggle, ChecklistToggle.filter())
+    router.callback_query.register(confirm, ChecklistConfirm.filter())
+    return router
+
+
+# ---- keyboards ---------------------------------------------------------------------------------
+
+
+def invitation_keyboard(texts: Texts, round_id: int, departments: list[Department]) -> InlineKeyboardMarkup | None:
+    """Join / Decline for each invited department of the recipient (named when there are several)."""
+    if not departments:
+        return None
+    builder = InlineKeyboardBuilder()
+    for department in departments:
+        suffix = f" · {department.name}" if len(departments) > 1 else ""
+        builder.button(text=texts.gettext(JOIN) + suffix,
+                       callback_data=InvitationAnswer(action="join", round_id=round_id, department_id=department.id))
+        builder.button(text=texts.gettext(DECLINE) + suffix,
+                       callback_data=InvitationAnswer(action="decline", round_id=round_id, department_id=department.id))
+    builder.adjust(2)
+    return builder.as_markup()
+
+
+def checklist_keyboard(texts: Texts, round_id: int, department_id: int, items: list[CheckItem],
+                       chosen: set[int]) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for item in items:
+        mark = CHOSEN if item.id in chosen else NOT_CHOSEN
+        label = f"{mark} {item.code} {item.name}"
+        if len(label) > _LABEL_CHARS:
+            label = label[:_LABEL_CHARS - 1] + "…"
+        builder.button(text=label, callback_data=ChecklistToggle(round_id=round_id, department_id=department_id, item_id=item.id))
+    builder.button(text=texts.gettext(CONFIRM), callback_data=ChecklistConfirm(round_id=round_id, department_id=department_id))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+# ---- checks ------------------------------------------------------------------------------------
+
+
+async def _department(uow: UnitOfWork, department_id: int) -> Department:
+    department = await uow.departments.by_id(department_id)
+    if department is None:
+        raise NotFound(f"no department {department_id}")
+    return department
+
+
+async def _open_invitation(uow: UnitOfWork, actor: Actor, round_id: int, department_id: int) -> tuple[Round, Department]:
+    """The round and department, when this actor may still answer the invitation (the checks of
+    respond_to_round, made before its checklist is shown: nothing is written here)."""
+    round_ = await round_for(uow, actor, round_id)
+    department = await _department(uow, department_id)
+    authorize(actor, Action.ROUND_RESPOND, Scope.of(departments=[department.id]))
+    participant = next((p for p, d in await uow.rounds.participants(round_id) if d.id == department.id), None)
+    if participant is None or participant.is_lead:
+        raise NotFound(f"{department.code} is not invited to round {round_id}")
+    if round_.status != "proposed":
+        raise Conflict(f"round {round_id} is {round_.status}: answers are closed")
+    if participant.status != "invited":
+        raise Conflict(f"{department.code} has answered round {round_id} already ({participant.status})")
+    return round_, department
+
+
+def _key(round_id: int, department_id: int) -> str:
+    return f"{round_id}:{department_id}"
+
+
+async def _chosen(state: FSMContext, round_id: int, department_id: int) -> set[int]:
+    data = await state.get_data()
+    return set(data.get(_FSM_KEY, {}).get(_key(round_id, department_id), []))
+
+
+async def _remember(state: FSMContext, round_id: int, department_id: int, chosen: set[int] | None) -> None:
+    data = await state.get_data()
+    checklists = dict(data.get(_FSM_KEY, {}))
+    if chosen is None:
+        checklists.pop(_key(round_id, department_id), None)
+    else:
+        checklists[_key(round_id, department_id)] = sorted(chosen)
+    await state.update_data({_FSM_KEY: checklists})
+
+
+async def _show(query: CallbackQuery, text: str, reply_markup: InlineKeyboardMarkup | None = None) -> None:
+    """Edit the pressed message; a message too old to edit gets a new one instead."""
+    if isinstance(query.message, Message):
+        await query.message.edit_text(text, reply_markup=reply_markup)
+    elif query.message is not None:
+        await query.bot.send_message(query.message.chat.id, text, reply_markup=reply_markup)
+
+
+# ---- handlers ----------------------------------------------------------------------------------
+
+
+async def decline(query: CallbackQuery, callback_data: InvitationAnswer, uow: UnitOfWork, actor: Actor,
+                  texts: Texts, state: FSMContext, callback_answer: CallbackAnswer) -> None:
+    department = await _department(uow, callback_data.department_id)
+    await respond_to_round(uow, actor, callback_data.round_id, department.code, accept=False)
+    round_ = await uow.rounds.get(callback_data.round_id)
+    await uow.commit()
+    await _remember(state, callback_data.round_id, department.id, None)
+    text = texts.render("invitations/declined.html", round_id=round_.id, title=round_.title, department=department.name)
+    await _show(query, text)
+    callback_answer.text = texts.gettext(DECLINE)
+
+
+async def join(query: CallbackQuery, callback_data: InvitationAnswer, uow: UnitOfWork, actor: Actor,
+               texts: Texts, state: FSMContext) -> None:
+    round_, department = await _open_invitation(uow, actor, callback_data.round_id, callback_data.department_id)
+    items = await uow.rounds.items_of_department(department.id)
+    chosen = await _chosen(state, round_.id, department.id)
+    chosen &= {item.id for item in items}
+    await _remember(state, round_.id, department.id, chosen)
+    text = texts.render("invitations/checklist.html", round_id=round_.id, title=round_.title, department=department.name)
+    await _show(query, text, checklist_keyboard(texts, round_.id, department.id, items, chosen))
+
+
+async def toggle(query: CallbackQuery, callback_data: ChecklistToggle, uow: UnitOfWork, actor: Actor,
+                 texts: Texts, state: FSMContext) -> None:
+    round_, department = await _open_invitation(uow, actor, callback_data.round_id, callback_data.department_id)
+    items = await uow.rounds.items_of_department(department.id)
+    if callback_data.item_id not in {item.id for item in items}:
+        raise NotFound(f"item {callback_data.item_id} is not a current item of {department.code}")
+    chosen = await _chosen(state, round_.id, department.id)
+    chosen ^= {callback_data.item_id}
+    await _remember(state, round_.id, department.id, chosen)
+    markup = checklist_keyboard(texts, round_.id, department.id, items, chosen)
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=markup)
+    elif query.message is not None:
+        text = texts.render("invitations/checklist.html", round_id=round_.id, title=round_.title, department=department.name)
+        await query.bot.send_message(query.message.chat.id, text, reply_markup=markup)
+
+
+async def confirm(query: CallbackQuery, callback_data: ChecklistConfirm, uow: UnitOfWork, actor: Actor,
+                  texts: Texts, state: FSMContext, callback_answer: CallbackAnswer) -> None:
+    round_, department = await _open_invitation(uow, actor, callback_data.round_id, callback_data.department_id)
+    items = await uow.rounds.items_of_department(department.id)
+    chosen = await _chosen(state, round_.id, department.id)
+    picked = [item for item in items if item.id in chosen]
+    if not picked:
+        callback_answer.text = texts.render("invitations/choose_first.txt")
+        return
+    await respond_to_round(uow, actor, round_.id, department.code, accept=True, items=tuple(i.code for i in picked))
+    await uow.commit()
+    await _remember(state, round_.id, department.id, None)
+    text = texts.render("invitations/confirmed.html", round_id=round_.id, title=round_.title, department=department.name,
+                        items=[{"code": i.code, "name": i.name} for i in picked])
+    await _show(query, text)
+    callback_answer.text = texts.gettext(CONFIRM)
