@@ -64,6 +64,39 @@ SAMPLES: dict[str, list[dict]] = {
         {"round_id": 7, "title": "T", "department": "税务局", "items": [{"code": "TAX-001", "name": "发票使用检查 <a>"}]},
     ],
     "invitations/choose_first.txt": [{}],
+    "rounds/list.html": [
+        {"rounds": [{"id": 7, "status": "proposed, awaiting approval", "title": "食品<联合>抽查 & Co"}]},
+        {"rounds": []},
+    ],
+    "rounds/usage.html": [{}],
+    "rounds/detail.html": [
+        {"round_id": 7, "title": "T<&>", "status": "drawn", "region": "440100", "lead": "市场监管局", "due_date": "2026-12-31",
+         "participants": [
+             {"name": "市场监管局", "code": "SAMR", "team_size": 2, "status": "lead department",
+              "chosen": [{"code": "SAMR-001", "name": "食品经营许可检查"}]},
+             {"name": "生态环境局", "code": "EPB", "team_size": 1, "status": "has declined", "chosen": []},
+         ],
+         "items": [{"code": "SAMR-001", "name": "食品经营许可检查 <a>"}], "commitment": "ab" * 32, "seed": "3141 5926", "tasks": 45},
+        {"round_id": 8, "title": "T", "status": "proposed", "region": "440100", "lead": "市场监管局", "due_date": "",
+         "participants": [], "items": [], "commitment": "", "seed": "", "tasks": 0},
+    ],
+    "convener/pending.html": [
+        {"rounds": [{"id": 7, "status": "approved, awaiting the seed", "title": "T & <x>"}]},
+        {"rounds": []},
+    ],
+    "convener/approved.html": [
+        {"round_id": 7, "title": "T", "commitment": "ab" * 32, "population": 200, "expected_tasks": 45,
+         "warnings": [{"department": "EPB", "pool": 1, "team_size": 2, "targets": 45, "certain": True},
+                      {"department": "TAX", "pool": 4, "team_size": 1, "targets": 3, "certain": False}]},
+        {"round_id": 7, "title": "T", "commitment": "ab" * 32, "population": 200, "expected_tasks": 45, "warnings": []},
+    ],
+    "convener/seed_prompt.html": [{"round_id": 7, "title": "T<&>"}],
+    "convener/seed_cancelled.html": [{}],
+    "convener/seeded.html": [{"round_id": 7, "title": "T", "digits": "314159", "seed": "314159;" + "ef" * 32}],
+    "convener/drawn.html": [
+        {"round_id": 7, "title": "T", "selected": 45, "assignments": 135, "unstaffed": u, "selected_sha256": "cd" * 32}
+        for u in (0, 3)
+    ],
 }
 
 CJK = re.compile(r"[\u4e00-\u9fff]")

@@ -35,3 +35,27 @@ class ChecklistConfirm(CallbackData, prefix="rcfm"):
 
     round_id: int
     department_id: int
+
+
+class RoundOpen(CallbackData, prefix="ropn"):
+    """Open one round's status (core decides who may see it)."""
+
+    round_id: int
+
+
+class RoundApprove(CallbackData, prefix="rapv"):
+    """A convener approves a proposed round (core authorizes and refuses a second approval)."""
+
+    round_id: int
+
+
+class RoundSeedAsk(CallbackData, prefix="rsed"):
+    """A convener is about to type the seed digits of an approved round (the next message)."""
+
+    round_id: int
+
+
+class RoundDrawNow(CallbackData, prefix="rdrw"):
+    """A convener runs the draw of a seeded round now (core runs it once ever)."""
+
+    round_id: int

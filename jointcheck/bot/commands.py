@@ -37,6 +37,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("propose", N_("propose a joint round (lead department)"), frozenset({Role.OFFICER})),
     CommandSpec("rounds", N_("the rounds you take part in"), _VIEWERS),
     CommandSpec("round", N_("the status of one round: /round ID"), _VIEWERS),
+    CommandSpec("pending", N_("rounds awaiting your approval, seed or draw"), frozenset({Role.CONVENER})),
     CommandSpec("tasks", N_("your inspection tasks"), frozenset({Role.INSPECTOR})),
 )
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from jointcheck.bot.routers import fallback, invitations, onboarding
+from jointcheck.bot.routers import convener, fallback, invitations, onboarding, rounds
 
 
 def feature_routers() -> list[Router]:
     """In order of precedence; the fallback router is not among them and always comes last."""
-    return [onboarding.create_router(), invitations.create_router()]
+    return [onboarding.create_router(), invitations.create_router(), rounds.create_router(), convener.create_router()]
 
 
-__all__ = ["fallback", "feature_routers", "invitations", "onboarding"]
+__all__ = ["convener", "fallback", "feature_routers", "invitations", "onboarding", "rounds"]

@@ -1,0 +1,164 @@
+"""The convener's steps of a round: Approve, Enter seed (the digits as the next message), Draw now.
+
+The buttons appear on a round's view (routers/rounds.py) for the step the round is at, to a
+convener whose region covers it, and carry the round id only. Core authorizes every step and
+refuses a step taken twice (Conflict): a double tap runs once, the second press is answered
+politely by RefusalMiddleware. The notifications of each step (commitment, seed, draw summary,
+tasks) are queued by core in the outbox, in the same transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import F, Router
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from jointcheck.bot.callbacks import RoundApprove, RoundDrawNow, RoundSeedAsk
+from jointcheck.bot.filters import HasRole
+from jointcheck.bot.routers.rounds import list_entries, list_keyboard, send_long
+from jointcheck.bot.texts import N_, Texts
+from jointcheck.core.authz import Action, Actor, Scope, authorize, can
+from jointcheck.core.errors import Conflict, InvalidInput, NotFound
+from jointcheck.core.models import Role, Round
+from jointcheck.core.services.draw import run_draw
+from jointcheck.core.services.rounds import approve_round, enter_seed, list_rounds, round_for
+from jointcheck.core.uow import UnitOfWork
+
+log = logging.getLogger("jointcheck.bot")
+
+APPROVE = N_("Approve")
+ENTER_SEED = N_("Enter seed")
+DRAW_NOW = N_("Draw now")
+_PENDING = ("proposed", "approved", "seeded")
+
+
+class SeedEntry(StatesGroup):
+    digits = State()  # data: round_id
+
+
+def create_router() -> Router:
+    router = Router(name="convener")
+    router.message.register(show_pending, Command("pending"), HasRole(Role.CONVENER))
+    router.message.register(cancel_seed, Command("cancel"), StateFilter(SeedEntry.digits))
+    router.message.register(seed_typed, StateFilter(SeedEntry.digits), F.text, ~F.text.startswith("/"))
+    router.callback_query.register(approve, RoundApprove.filter())
+    router.callback_query.register(ask_seed, RoundSeedAsk.filter())
+    router.callback_query.register(draw_now, RoundDrawNow.filter())
+    return router
+
+
+# ---- keyboards ---------------------------------------------------------------------------------
+
+
+def next_step_keyboard(texts: Texts, actor: Actor, round_: Round) -> InlineKeyboardMarkup | None:
+    """The convener's button for the step this round is at; None for anyone who may not take it."""
+    scope = Scope.of(region=round_.region)
+    if round_.status == "proposed" and can(actor, Action.ROUND_APPROVE, scope):
+        label, data = APPROVE, RoundApprove(round_id=round_.id)
+    elif round_.status == "approved" and can(actor, Action.ROUND_SEED, scope):
+        label, data = ENTER_SEED, RoundSeedAsk(round_id=round_.id)
+    elif round_.status == "seeded" and can(actor, Action.ROUND_DRAW, scope):
+        label, data = DRAW_NOW, RoundDrawNow(round_id=round_.id)
+    else:
+        return None
+    builder = InlineKeyboardBuilder()
+    builder.button(text=texts.gettext(label), callback_data=data)
+    return builder.as_markup()
+
+
+async def _drop_buttons(query: CallbackQuery) -> None:
+    """The pressed step is done: its message keeps its text and loses its buttons."""
+    if isinstance(query.message, Message) and query.message.reply_markup is not None:
+        await query.message.edit_reply_markup(reply_markup=None)
+
+
+def _chat_id(query: CallbackQuery) -> int:
+    return query.message.chat.id if query.message is not None else query.from_user.id
+
+
+# ---- handlers ----------------------------------------------------------------------------------
+
+
+async def show_pending(message: Message, uow: UnitOfWork, actor: Actor, texts: Texts) -> None:
+    rounds = []
+    for status in _PENDING:
+        rounds += await list_rounds(uow, actor, status=status)
+    rounds.sort(key=lambda r: r.id)
+    text = texts.render("convener/pending.html", rounds=list_entries(texts, rounds))
+    await send_long(message.bot, message.chat.id, text, list_keyboard(rounds))
+
+
+async def approve(query: CallbackQuery, callback_data: RoundApprove, uow: UnitOfWork, actor: Actor, texts: Texts,
+                  callback_answer: CallbackAnswer) -> None:
+    report = await approve_round(uow, actor, callback_data.round_id)
+    round_ = await uow.rounds.get(report.round_id)
+    await uow.commit()
+    text = texts.render(
+        "convener/approved.html", round_id=round_.id, title=round_.title, commitment=report.commitment,
+        population=report.population, expected_tasks=report.expected_tasks,
+        warnings=[{"department": w.department, "pool": w.pool, "team_size": w.team_size, "targets": w.targets,
+                   "certain": w.certain} for w in report.warnings],
+    )
+    await _drop_buttons(query)
+    await send_long(query.bot, _chat_id(query), text, next_step_keyboard(texts, actor, round_))
+    callback_answer.text = texts.gettext(APPROVE)
+
+
+async def ask_seed(query: CallbackQuery, callback_data: RoundSeedAsk, uow: UnitOfWork, actor: Actor, texts: Texts,
+                   state: FSMContext) -> None:
+    """The checks of enter_seed, made before asking for the digits: nothing is written here."""
+    round_ = await round_for(uow, actor, callback_data.round_id)
+    authorize(actor, Action.ROUND_SEED, Scope.of(region=round_.region))
+    draw = await uow.rounds.draw_of(round_.id)
+    if round_.status != "approved" or draw is None or draw.seed_digits is not None:
+        raise Conflict(f"round {round_.id} is {round_.status}: the seed is entered once, after approval")
+    await state.set_state(SeedEntry.digits)
+    await state.update_data(seed_round_id=round_.id)
+    await query.bot.send_message(_chat_id(query), texts.render("convener/seed_prompt.html", round_id=round_.id, title=round_.title))
+
+
+async def cancel_seed(message: Message, state: FSMContext, texts: Texts) -> None:
+    await state.clear()
+    await message.answer(texts.render("convener/seed_cancelled.html"))
+
+
+async def seed_typed(message: Message, uow: UnitOfWork, actor: Actor, texts: Texts, state: FSMContext) -> None:
+    round_id = (await state.get_data()).get("seed_round_id")
+    if round_id is None:
+        await state.clear()
+        raise NotFound("no round is waiting for its seed")
+    try:
+        material = await enter_seed(uow, actor, int(round_id), message.text or "")
+    except InvalidInput:
+        raise  # a typo: stay in the state so the digits can be retyped (or /cancel)
+    except Exception:
+        await state.clear()  # the round moved on, or is gone for this user: leave the state
+        raise
+    round_ = await uow.rounds.get(int(round_id))
+    await uow.commit()
+    await state.clear()
+    text = texts.render("convener/seeded.html", round_id=round_.id, title=round_.title,
+                        digits=material.split(";", 1)[0], seed=material)
+    await send_long(message.bot, message.chat.id, text, next_step_keyboard(texts, actor, round_))
+
+
+async def draw_now(query: CallbackQuery, callback_data: RoundDrawNow, uow: UnitOfWork, actor: Actor, texts: Texts,
+                   callback_answer: CallbackAnswer) -> None:
+    report = await run_draw(uow, actor, callback_data.round_id)
+    round_ = await uow.rounds.get(report.round_id)
+    await uow.commit()
+    text = texts.render("convener/drawn.html", round_id=round_.id, title=round_.title, selected=report.selected,
+                        assignments=report.assignments, unstaffed=len(report.unstaffed),
+                        selected_sha256=report.selected_sha256)
+    await _drop_buttons(query)
+    await send_long(query.bot, _chat_id(query), text)
+    callback_answer.text = texts.gettext(DRAW_NOW)
+
+
+__all__ = ["SeedEntry", "create_router", "next_step_keyboard"]
