@@ -168,3 +168,24 @@ def redis_url():
 
 
 from tests.cli_helpers import cli  # noqa: E402,F401  (fixture re-export)
+
+
+@pytest.fixture
+async def emulator():
+    """A loopback Bot API server the real bot talks to (jointcheck/bot/emulator)."""
+    from jointcheck.bot.emulator import BotAPIEmulator
+
+    async with BotAPIEmulator(bot_username="jc_test_bot") as emulator:
+        yield emulator
+
+
+@pytest.fixture
+async def running(emulator, sessionmaker):
+    """The real bot, long polling the emulator; every button press it got must have been answered."""
+    from jointcheck.bot.harness import PollingBot
+
+    bot = PollingBot(sessionmaker, emulator.token, emulator.base_url)
+    await bot.start()
+    yield bot
+    await bot.stop()
+    assert emulator.unanswered_callbacks() == []

@@ -75,3 +75,11 @@ def proposal(**overrides) -> Proposal:
     )
     values.update(overrides)
     return Proposal(**values)
+
+
+async def step(uow_factory, fn, *args, **kw):
+    """One core service call in its own committed unit of work."""
+    async with uow_factory() as uow:
+        result = await fn(uow, *args, **kw)
+        await uow.commit()
+        return result

@@ -12,8 +12,6 @@ import json
 import pytest
 from sqlalchemy import select
 
-from jointcheck.bot.emulator import BotAPIEmulator
-from jointcheck.bot.harness import PollingBot
 from jointcheck.core.models import CheckItem, OutboxMessage, RoundItem, RoundParticipant
 from jointcheck.core.services.rounds import propose_round
 from jointcheck.core.uow import UnitOfWork
@@ -21,21 +19,6 @@ from jointcheck.scheduler.sender import OutboxSender
 from tests.round_world import build_world, proposal
 
 SAMR, TAX, EPB, CONVENER = 1000, 1001, 1002, 1003
-
-
-@pytest.fixture
-async def emulator():
-    async with BotAPIEmulator(bot_username="jc_test_bot") as emulator:
-        yield emulator
-
-
-@pytest.fixture
-async def running(emulator, sessionmaker):
-    bot = PollingBot(sessionmaker, emulator.token, emulator.base_url)
-    await bot.start()
-    yield bot
-    await bot.stop()
-    assert emulator.unanswered_callbacks() == []
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ from aiogram import F
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
-from jointcheck.bot.emulator import BotAPIEmulator
 from jointcheck.bot.harness import PollingBot
 from jointcheck.core.authz import Actor
 from jointcheck.core.errors import Conflict, PermissionDenied
@@ -24,12 +23,6 @@ from jointcheck.core.services.invites import issue_invite
 from jointcheck.core.uow import UnitOfWork
 
 OPERATOR = Actor.operator("cli:test")
-
-
-@pytest.fixture
-async def emulator():
-    async with BotAPIEmulator(bot_username="jc_test_bot") as emulator:
-        yield emulator
 
 
 @pytest.fixture
@@ -58,15 +51,6 @@ async def stored_user(sessionmaker, telegram_id: int):
             return None
         grants = await uow.users.grants_of(user.id)
         return user.language, [(g.role, g.department_id, g.inspector_id) for g in grants]
-
-
-@pytest.fixture
-async def running(emulator, sessionmaker):
-    bot = PollingBot(sessionmaker, emulator.token, emulator.base_url)
-    await bot.start()
-    yield bot
-    await bot.stop()
-    assert emulator.unanswered_callbacks() == []
 
 
 def chat_menu(emulator, chat_id: int, language_code: str = "") -> list[str]:

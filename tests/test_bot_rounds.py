@@ -12,14 +12,12 @@ import asyncio
 import pytest
 from sqlalchemy import select
 
-from jointcheck.bot.emulator import BotAPIEmulator
-from jointcheck.bot.harness import PollingBot
 from jointcheck.bot.routers.rounds import split_text
 from jointcheck.core.models import Draw, OutboxMessage, Round
 from jointcheck.core.services.rounds import propose_round, respond_to_round
 from jointcheck.core.uow import UnitOfWork
 from jointcheck.scheduler.sender import OutboxSender
-from tests.round_world import build_world, proposal
+from tests.round_world import build_world, proposal, step
 
 SAMR, TAX, EPB, CONVENER, OTHER_CONVENER, INSPECTOR = 1000, 1001, 1002, 1003, 1004, 1005
 SEED = "3141 5926 5358 9793 2384 6264"
@@ -27,30 +25,8 @@ TITLE = "2026年食品联合抽查"
 
 
 @pytest.fixture
-async def emulator():
-    async with BotAPIEmulator(bot_username="jc_test_bot") as emulator:
-        yield emulator
-
-
-@pytest.fixture
-async def running(emulator, sessionmaker):
-    bot = PollingBot(sessionmaker, emulator.token, emulator.base_url)
-    await bot.start()
-    yield bot
-    await bot.stop()
-    assert emulator.unanswered_callbacks() == []
-
-
-@pytest.fixture
 async def world(uow_factory):
     return await build_world(uow_factory)
-
-
-async def step(uow_factory, fn, *args, **kw):
-    async with uow_factory() as uow:
-        result = await fn(uow, *args, **kw)
-        await uow.commit()
-        return result
 
 
 async def proposed_and_confirmed(uow_factory, world) -> int:

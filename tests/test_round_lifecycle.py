@@ -18,7 +18,7 @@ from jointcheck.core.models import Case, OutboxMessage, Target, Task, TeamMember
 from jointcheck.core.services.archive import archive_round
 from jointcheck.core.services.draw import run_draw, staff_by_hand
 from jointcheck.core.services.rounds import approve_round, enter_seed, get_round, list_rounds, propose_round, respond_to_round
-from tests.round_world import build_world, proposal
+from tests.round_world import build_world, proposal, step
 
 SEED = "3141 5926 5358 9793 2384 6264"
 TODAY = dt.date(2026, 11, 29)
@@ -27,13 +27,6 @@ TODAY = dt.date(2026, 11, 29)
 @pytest.fixture
 async def world(uow_factory):
     return await build_world(uow_factory)
-
-
-async def step(uow_factory, fn, *args, **kw):
-    async with uow_factory() as uow:
-        result = await fn(uow, *args, **kw)
-        await uow.commit()
-        return result
 
 
 async def proposed_and_confirmed(uow_factory, world, **overrides) -> int:

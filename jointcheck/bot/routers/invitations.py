@@ -20,10 +20,10 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from jointcheck.bot.callbacks import ChecklistConfirm, ChecklistToggle, InvitationAnswer
 from jointcheck.bot.texts import N_, Texts
-from jointcheck.core.authz import Action, Actor, Scope, authorize
-from jointcheck.core.errors import Conflict, NotFound
+from jointcheck.core.authz import Actor
+from jointcheck.core.errors import NotFound
 from jointcheck.core.models import CheckItem, Department, Round
-from jointcheck.core.services.rounds import respond_to_round, round_for
+from jointcheck.core.services.rounds import open_invitation, respond_to_round
 from jointcheck.core.uow import UnitOfWork
 
 log = logging.getLogger("jointcheck.bot")
@@ -88,18 +88,10 @@ async def _department(uow: UnitOfWork, department_id: int) -> Department:
 
 
 async def _open_invitation(uow: UnitOfWork, actor: Actor, round_id: int, department_id: int) -> tuple[Round, Department]:
-    """The round and department, when this actor may still answer the invitation (the checks of
-    respond_to_round, made before its checklist is shown: nothing is written here)."""
-    round_ = await round_for(uow, actor, round_id)
+    """The round and department, when this actor may still answer (checked by the core, before the
+    checklist is shown; nothing is written here)."""
     department = await _department(uow, department_id)
-    authorize(actor, Action.ROUND_RESPOND, Scope.of(departments=[department.id]))
-    participant = next((p for p, d in await uow.rounds.participants(round_id) if d.id == department.id), None)
-    if participant is None or participant.is_lead:
-        raise NotFound(f"{department.code} is not invited to round {round_id}")
-    if round_.status != "proposed":
-        raise Conflict(f"round {round_id} is {round_.status}: answers are closed")
-    if participant.status != "invited":
-        raise Conflict(f"{department.code} has answered round {round_id} already ({participant.status})")
+    round_, department, _ = await open_invitation(uow, actor, round_id, department.code)
     return round_, department
 
 

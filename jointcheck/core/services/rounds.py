@@ -191,10 +191,12 @@ async def propose_round(uow: UnitOfWork, actor: Actor, p: Proposal) -> Round:
     return round_
 
 
-async def respond_to_round(
-    uow: UnitOfWork, actor: Actor, round_id: int, department_code: str, accept: bool, items: tuple[str, ...] = ()
-) -> RoundParticipant:
-    round_ = await round_for(uow, actor, round_id, for_update=True)
+async def open_invitation(
+    uow: UnitOfWork, actor: Actor, round_id: int, department_code: str, *, for_update: bool = False
+) -> tuple[Round, Department, RoundParticipant]:
+    """The round, the department and its participant row, while this actor may still answer the
+    invitation for that department; otherwise the refusal respond_to_round would give."""
+    round_ = await round_for(uow, actor, round_id, for_update=for_update)
     department = await _department(uow, department_code)
     authorize(actor, Action.ROUND_RESPOND, Scope.of(departments=[department.id]))
     participant = next((p for p, d in await uow.rounds.participants(round_id) if d.id == department.id), None)
@@ -204,6 +206,13 @@ async def respond_to_round(
         raise Conflict(f"round {round_id} is {round_.status}: answers are closed")
     if participant.status != "invited":
         raise Conflict(f"{department_code} has answered round {round_id} already ({participant.status})")
+    return round_, department, participant
+
+
+async def respond_to_round(
+    uow: UnitOfWork, actor: Actor, round_id: int, department_code: str, accept: bool, items: tuple[str, ...] = ()
+) -> RoundParticipant:
+    round_, department, participant = await open_invitation(uow, actor, round_id, department_code, for_update=True)
     chosen: list[CheckItem] = []
     if accept:
         chosen = await _own_items(uow, department, items)
