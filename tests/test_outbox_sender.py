@@ -7,7 +7,6 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from jointcheck.bot.app import create_bot
-from jointcheck.bot.emulator import BotAPIEmulator
 from jointcheck.config import Settings
 from jointcheck.core.models import OutboxMessage
 from jointcheck.core.services.rounds import propose_round
@@ -16,12 +15,6 @@ from jointcheck.scheduler.sender import OutboxSender
 from tests.round_world import build_world, proposal
 
 TAX, EPB = 1001, 1002
-
-
-@pytest.fixture
-async def emulator():
-    async with BotAPIEmulator(bot_username="jc_test_bot") as emulator:
-        yield emulator
 
 
 @pytest.fixture

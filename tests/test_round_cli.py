@@ -123,3 +123,11 @@ def test_plan_import_refusals(cli, db_url, province, tmp_path):
     again = cli(db_url, "plan", "import", str(plan), "--as", u["samr"], *args)
     assert again.code == 1 and "exists already" in again.err
     assert cli(db_url, "round", "list", "--as", u["samr"]).out.count("proposed") == 1
+
+
+def test_draw_time_must_carry_its_time_zone(cli, db_url, province):
+    args = ("round", "propose", "--as", province["samr"], "--lead", "SAMR", "--title", "t", "--region", "440100",
+            "--items", "SAMR-001", "--invite", "TAX=1", "--ratio", "A=100")
+    assert "needs a time zone" in cli(db_url, *args, "--draw-at", "2026-12-01T10:00").err
+    assert "not ISO 8601" in cli(db_url, *args, "--draw-at", "tomorrow").err
+    assert cli(db_url, *args, "--draw-at", "2026-12-01T10:00+08:00").code == 0

@@ -15,6 +15,7 @@ from jointcheck.core.services.rounds import (
     approve_round,
     enter_seed,
     get_round,
+    parse_draw_at,
     list_rounds,
     propose_round,
     respond_to_round,
@@ -146,21 +147,12 @@ async def propose_command(args, settings) -> int:
             regions=_csv(args.scope_regions), kinds=_csv(args.scope_kinds), industries=_csv(args.scope_industries),
             tags=_csv(args.scope_tags), departments=_csv(args.scope_departments), stratify_by_region=args.stratify_by_region,
         ),
-        batch_size=args.batch_size, draw_at=_time(args.draw_at), due_date=dt.date.fromisoformat(args.due) if args.due else None,
+        batch_size=args.batch_size, draw_at=parse_draw_at(args.draw_at), due_date=dt.date.fromisoformat(args.due) if args.due else None,
         kind="special" if args.special else "regular",
     )
     round_ = await _run(settings, args.as_user, propose_round, proposal)
     print(f"round {round_.id} proposed; invitations queued")
     return 0
-
-
-def _time(text: str | None) -> dt.datetime | None:
-    if not text:
-        return None
-    value = dt.datetime.fromisoformat(text)
-    if value.tzinfo is None:
-        raise InvalidInput("--draw-at needs a time zone, e.g. 2026-12-01T10:00+08:00")
-    return value
 
 
 async def respond_command(args, settings) -> int:

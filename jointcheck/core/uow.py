@@ -6,8 +6,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from jointcheck.core.audit import AuditLog
 from jointcheck.core.clock import Clock, utcnow
-from jointcheck.core.outbox import Outbox
 from jointcheck.core.repositories.departments import DepartmentRepository
+from jointcheck.core.repositories.outbox import OutboxRepository
 from jointcheck.core.repositories.plans import PlanRepository
 from jointcheck.core.repositories.rounds import RoundRepository
 from jointcheck.core.repositories.directory import InspectorRepository, TargetRepository
@@ -26,7 +26,7 @@ class UnitOfWork:
         self.session = self._sessionmaker()
         await self.session.begin()
         self.audit = AuditLog(self.session, self.clock)
-        self.outbox = Outbox(self.session)
+        self.outbox = OutboxRepository(self.session)
         self.departments = DepartmentRepository(self.session)
         self.users = UserRepository(self.session)
         self.invites = InviteRepository(self.session)

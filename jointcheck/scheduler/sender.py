@@ -32,7 +32,6 @@ from jointcheck.bot.routers.invitations import invitation_keyboard
 from jointcheck.bot.texts import Texts
 from jointcheck.core.clock import Clock
 from jointcheck.core.models import Department, Role
-from jointcheck.core.repositories.outbox import OutboxRepository
 from jointcheck.core.uow import UnitOfWork
 from jointcheck.i18n import DEFAULT_LANGUAGE, LANGUAGES
 
@@ -57,7 +56,7 @@ class OutboxSender:
     async def drain(self, limit: int = 100) -> int:
         """Send up to `limit` pending rows, oldest first; returns how many were delivered."""
         async with self._uow() as uow:
-            rows = [(row.id, row.chat_id, row.template, row.params) for row in await OutboxRepository(uow.session).pending(limit)]
+            rows = [(row.id, row.chat_id, row.template, row.params) for row in await uow.outbox.pending(limit)]
         delivered = 0
         for row_id, chat_id, template, params in rows:
             try:
@@ -93,7 +92,7 @@ class OutboxSender:
 
     async def _settle(self, row_id: int, *, telegram_message_id: int | None = None, error: str | None = None) -> None:
         async with self._uow() as uow:
-            repository = OutboxRepository(uow.session)
+            repository = uow.outbox
             if error is None:
                 await repository.mark_sent(row_id, telegram_message_id, uow.clock())
             else:
@@ -102,7 +101,7 @@ class OutboxSender:
 
     async def _render(self, chat_id: int, template: str, params: dict[str, Any]) -> Rendered:
         async with self._uow() as uow:
-            language = await OutboxRepository(uow.session).language_of_chat(chat_id)
+            language = await uow.users.language_of_chat(chat_id)
             texts = Texts(language if language in LANGUAGES else DEFAULT_LANGUAGE)
             context = dict(params)
             round_ = None

@@ -1,8 +1,5 @@
-"""Reading and settling the notification outbox (the sender's side of core/outbox.py).
-
-Also the read-only lookup of a department's current check items, which the bot's invitation
-checklist shows (kept here, beside the outbox reader, rather than in the rounds repository).
-"""
+"""The notification outbox: rows written with the state change that causes them, then read and
+settled by the sender."""
 
 from __future__ import annotations
 
@@ -11,22 +8,27 @@ import datetime as dt
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from jointcheck.core.models import OutboxMessage, User
+from jointcheck.core.models import OutboxMessage
+from jointcheck.core.public_proof import canonical_json
 
 
 class OutboxRepository:
     def __init__(self, session: AsyncSession):
         self._session = session
 
+    def add(self, chat_id: int, template: str, params: dict | None = None, dedupe_key: str | None = None) -> OutboxMessage:
+        """Queue a message rendered later from `template` (a template name, not text) and `params`."""
+        message = OutboxMessage(
+            chat_id=chat_id, template=template, params=canonical_json(params or {}).decode("utf-8"),
+            dedupe_key=dedupe_key, status="pending", attempts=0, error="",
+        )
+        self._session.add(message)
+        return message
+
     async def pending(self, limit: int) -> list[OutboxMessage]:
         """The oldest pending rows, in id (queue) order."""
         query = select(OutboxMessage).where(OutboxMessage.status == "pending").order_by(OutboxMessage.id).limit(limit)
         return list((await self._session.execute(query)).scalars())
-
-    async def language_of_chat(self, chat_id: int) -> str | None:
-        """The stored language of the user whose Telegram id is this chat, if any."""
-        query = select(User.language).where(User.telegram_id == chat_id)
-        return (await self._session.execute(query)).scalar_one_or_none()
 
     async def mark_sent(self, message_id: int, telegram_message_id: int, now: dt.datetime) -> bool:
         """Pending → sent; false when the row was not pending any more."""

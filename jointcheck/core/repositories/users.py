@@ -16,6 +16,11 @@ class UserRepository:
     async def by_telegram_id(self, telegram_id: int) -> User | None:
         return (await self._session.execute(select(User).where(User.telegram_id == telegram_id))).scalar_one_or_none()
 
+    async def language_of_chat(self, chat_id: int) -> str | None:
+        """The stored language of the user whose Telegram id is this (private) chat, if any."""
+        query = select(User.language).where(User.telegram_id == chat_id)
+        return (await self._session.execute(query)).scalar_one_or_none()
+
     async def add(self, telegram_id: int | None, display_name: str, language: str | None = None) -> User:
         user = User(telegram_id=telegram_id, display_name=display_name, language=language)
         self._session.add(user)

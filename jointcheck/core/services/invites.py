@@ -12,7 +12,6 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from jointcheck.core.authz import Action, Actor, authorize
-from jointcheck.core.clock import as_utc
 from jointcheck.core.errors import Conflict, InvalidInput, NotFound
 from jointcheck.core.models import Invite, Role, RoleGrant, User
 from jointcheck.core.regions import is_region_code
@@ -119,7 +118,7 @@ async def redeem_invite(
     now = uow.clock()
     if invite.used_at is not None:
         raise Conflict("this invite code has been used already", code="invite.used")
-    if as_utc(invite.expires_at) <= now:
+    if invite.expires_at <= now:
         raise Conflict("this invite code has expired", code="invite.expired")
 
     user = await uow.users.by_telegram_id(telegram_id) if telegram_id is not None else None

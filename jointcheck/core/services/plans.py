@@ -10,7 +10,7 @@ from jointcheck.core.directory_io.readers import read_rows
 from jointcheck.core.errors import Conflict, InvalidInput, JointcheckError
 from jointcheck.core.models import Plan
 from jointcheck.core.regions import is_region_code, region_covers
-from jointcheck.core.services.rounds import Proposal, RoundScope, propose_round
+from jointcheck.core.services.rounds import Proposal, RoundScope, parse_draw_at, propose_round
 from jointcheck.core.uow import UnitOfWork
 
 # column → (Chinese header, required)
@@ -53,9 +53,7 @@ def _pairs(text: str, what: str) -> dict[str, int]:
 
 def _proposal(row: dict[str, str], plan_id: int) -> Proposal:
     due = dt.date.fromisoformat(row["due_date"]) if row.get("due_date") else None
-    draw_at = dt.datetime.fromisoformat(row["draw_at"]) if row.get("draw_at") else None
-    if draw_at is not None and draw_at.tzinfo is None:
-        raise ValueError("draw_at needs a time zone, e.g. 2026-12-01T10:00+08:00")
+    draw_at = parse_draw_at(row.get("draw_at"))
     return Proposal(
         lead=row["lead"], title=row["title"], region=row["region"], items=_list(row["items"]),
         invited=_pairs(row["invited"], "invited"), ratios=_pairs(row["ratios"], "ratios"),

@@ -72,6 +72,19 @@ class ApprovalReport:
     warnings: list[StaffingWarning]
 
 
+def parse_draw_at(text: str | None) -> dt.datetime | None:
+    """An ISO 8601 draw time, which must carry its time zone: 10:00 is a different moment in Urumqi."""
+    if not text:
+        return None
+    try:
+        value = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(f"draw time {text!r} is not ISO 8601, e.g. 2026-12-01T10:00+08:00") from None
+    if value.tzinfo is None:
+        raise InvalidInput("the draw time needs a time zone, e.g. 2026-12-01T10:00+08:00")
+    return value
+
+
 # ---- validation helpers ----------------------------------------------------------------------
 
 
