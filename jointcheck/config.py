@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -17,13 +15,5 @@ class Settings(BaseSettings):
     bot_api_url: str | None = None
     bot_username: str = "jointcheck_bot"
     redis_url: str | None = None
-    timezone: str = "Asia/Shanghai"
     invite_ttl_hours: int = 72
-    site_host: str = "127.0.0.1"
-    site_port: int = 8080
-    data_dir: str = "./jointcheck-data"
 
-
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    return Settings()

@@ -9,7 +9,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import contextmanager
 
-from sqlalchemy import ColumnElement, delete, false, func, or_, select, text, update
+from sqlalchemy import ColumnElement, false, func, or_, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -75,11 +75,6 @@ class RoundRepository:
             .where(RoundItem.round_id == round_id).order_by(CheckItem.code)
         )
         return list((await self._session.execute(query)).scalars())
-
-    async def remove_items_of(self, round_id: int, department_id: int) -> None:
-        await self._session.execute(
-            delete(RoundItem).where(RoundItem.round_id == round_id, RoundItem.department_id == department_id)
-        )
 
     async def items_of_department(self, department_id: int) -> list[CheckItem]:
         """A department's current check items, by code: what it may choose when it joins a round."""

@@ -46,6 +46,11 @@ class ImportResult:
     file_sha256: str = ""
 
 
+def _check_kind(kind: str) -> None:
+    if kind not in KINDS:
+        raise InvalidInput(f"unknown directory {kind!r}; expected one of {', '.join(KINDS)}")
+
+
 def _sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -71,8 +76,7 @@ async def import_directory(
     progress: Callable[[int], None] | None = None,
 ) -> ImportResult:
     """Validate and upsert; commits only when the import is to be kept. The caller owns `uow`."""
-    if kind not in KINDS:
-        raise InvalidInput(f"unknown directory {kind!r}; expected one of {', '.join(KINDS)}")
+    _check_kind(kind)
     if skip_bad_rows and bad_rows_path is None:
         raise InvalidInput("--skip-bad-rows needs a file for the bad rows")
     path = Path(path)
@@ -153,8 +157,7 @@ _DONE = object()
 
 async def export_directory(uow: UnitOfWork, actor: Actor, kind: str, path: str | Path, *, language: str = "en") -> int:
     """Stream a directory out to CSV or XLSX (by extension), in the import format, so it re-imports."""
-    if kind not in KINDS:
-        raise InvalidInput(f"unknown directory {kind!r}; expected one of {', '.join(KINDS)}")
+    _check_kind(kind)
     departments = await _department_codes(uow, actor)
     by_id = {i: c for c, i in departments.items()}
     handoff: queue.Queue = queue.Queue(maxsize=4)
