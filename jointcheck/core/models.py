@@ -417,3 +417,17 @@ class OutboxMessage(Base):
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
     error: Mapped[str] = mapped_column(Text, default="")
+
+
+class FsmState(Base):
+    """A chat conversation's place in a multi-step dialogue (aiogram FSM), kept across restarts.
+
+    The key is aiogram's StorageKey flattened (bot, chat, user, thread, business connection,
+    destiny); `data` is canonical JSON.
+    """
+
+    __tablename__ = "fsm_states"
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    state: Mapped[str | None] = mapped_column(String(255))
+    data: Mapped[str] = mapped_column(Text, default="{}")
+    updated_at: Mapped[dt.datetime] = _now_column()
