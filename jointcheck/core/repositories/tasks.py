@@ -1,0 +1,174 @@
+"""Tasks seen from the field: an inspector's tasks, a task's items, team and results, and the
+results awaiting an officer's review or publication. Every list is paginated in the database."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from jointcheck.core.models import (
+    CheckItem,
+    Department,
+    Inspector,
+    Publication,
+    Result,
+    ResultAttachment,
+    Round,
+    RoundItem,
+    Target,
+    Task,
+    TeamMember,
+)
+
+# A task is open while any item of the round lacks an accepted (or published) result.
+DONE_STATUSES = ("accepted", "published")
+
+
+class TaskRepository:
+    def __init__(self, session: AsyncSession):
+        self._session = session
+
+    async def get(self, task_id: int, *, for_update: bool = False) -> Task | None:
+        query = select(Task).where(Task.id == task_id)
+        if for_update:
+            query = query.with_for_update()
+        return (await self._session.execute(query)).scalar_one_or_none()
+
+    def _of_inspectors(self, inspector_ids: Sequence[int], open_only: bool):
+        query = (
+            select(Task, Target, Round)
+            .join(Target, Target.id == Task.target_id).join(Round, Round.id == Task.round_id)
+            .where(exists().where(TeamMember.task_id == Task.id, TeamMember.inspector_id.in_(list(inspector_ids))))
+        )
+        if open_only:
+            query = query.where(Task.completed_at.is_(None))
+        return query
+
+    async def of_inspectors(self, inspector_ids: Sequence[int], *, open_only: bool, offset: int, limit: int) -> list[tuple[Task, Target, Round]]:
+        """The tasks these inspectors are on, soonest due first, then by round and visit order."""
+        query = (
+            self._of_inspectors(inspector_ids, open_only)
+            .order_by(Task.due_date.is_(None), Task.due_date, Task.round_id, Task.visit_order)
+            .offset(offset).limit(limit)
+        )
+        return [(t, g, r) for t, g, r in await self._session.execute(query)]
+
+    async def count_of_inspectors(self, inspector_ids: Sequence[int], *, open_only: bool) -> int:
+        query = select(func.count()).select_from(self._of_inspectors(inspector_ids, open_only).subquery())
+        return (await self._session.execute(query)).scalar_one()
+
+    async def in_round_of_inspector(self, round_id: int, inspector_id: int) -> list[tuple[Task, Target]]:
+        """One inspector's tasks in one round, in visit order (what the task notice lists)."""
+        query = (
+            select(Task, Target).join(Target, Target.id == Task.target_id)
+            .join(TeamMember, TeamMember.task_id == Task.id)
+            .where(Task.round_id == round_id, TeamMember.inspector_id == inspector_id)
+            .order_by(Task.visit_order)
+        )
+        return [(t, g) for t, g in await self._session.execute(query)]
+
+    async def target(self, task: Task) -> Target:
+        return await self._session.get(Target, task.target_id)
+
+    async def team(self, task_ids: Sequence[int]) -> list[tuple[TeamMember, Inspector, Department]]:
+        query = (
+            select(TeamMember, Inspector, Department)
+            .join(Inspector, Inspector.id == TeamMember.inspector_id)
+            .join(Department, Department.id == TeamMember.department_id)
+            .where(TeamMember.task_id.in_(list(task_ids)))
+            .order_by(TeamMember.task_id, Department.code, TeamMember.position)
+        )
+        return [(m, i, d) for m, i, d in await self._session.execute(query)]
+
+    async def items(self, round_id: int) -> list[tuple[CheckItem, Department]]:
+        """The round's items with their departments: every item is checked on every task's visit."""
+        query = (
+            select(CheckItem, Department)
+            .join(RoundItem, RoundItem.item_id == CheckItem.id).join(Department, Department.id == CheckItem.department_id)
+            .where(RoundItem.round_id == round_id).order_by(Department.code, CheckItem.code)
+        )
+        return [(c, d) for c, d in await self._session.execute(query)]
+
+    async def results(self, task_id: int) -> list[Result]:
+        return list((await self._session.execute(select(Result).where(Result.task_id == task_id))).scalars())
+
+    async def attachment_counts(self, result_ids: Sequence[int]) -> dict[int, int]:
+        if not result_ids:
+            return {}
+        query = (
+            select(ResultAttachment.result_id, func.count()).where(ResultAttachment.result_id.in_(list(result_ids)))
+            .group_by(ResultAttachment.result_id)
+        )
+        return {r: n for r, n in await self._session.execute(query)}
+
+    def add_result(self, result: Result) -> None:
+        self._session.add(result)
+
+    def add_attachment(self, attachment: ResultAttachment) -> None:
+        self._session.add(attachment)
+
+    async def flush(self) -> None:
+        await self._session.flush()
+
+    async def awaiting_review(self, department_ids: Sequence[int], *, offset: int, limit: int) -> list[tuple[Task, Target, Round, Department, int]]:
+        """(task, target, round, department, results submitted) for every task with a department's
+        submission to review, oldest submission first."""
+        submitted = (
+            select(Result.task_id, CheckItem.department_id, func.count().label("n"), func.min(Result.submitted_at).label("first"))
+            .join(CheckItem, CheckItem.id == Result.item_id)
+            .where(Result.status == "submitted", CheckItem.department_id.in_(list(department_ids)))
+            .group_by(Result.task_id, CheckItem.department_id).subquery()
+        )
+        query = (
+            select(Task, Target, Round, Department, submitted.c.n)
+            .join(submitted, submitted.c.task_id == Task.id)
+            .join(Target, Target.id == Task.target_id).join(Round, Round.id == Task.round_id)
+            .join(Department, Department.id == submitted.c.department_id)
+            .order_by(submitted.c.first, Task.id, Department.code).offset(offset).limit(limit)
+        )
+        return [(t, g, r, d, n) for t, g, r, d, n in await self._session.execute(query)]
+
+    async def publishable(self, department_ids: Sequence[int]) -> list[tuple[Round, Department, int]]:
+        """(round, department, accepted results not yet public) for these departments."""
+        query = (
+            select(Round, Department, func.count())
+            .select_from(Result)
+            .join(Task, Task.id == Result.task_id).join(Round, Round.id == Task.round_id)
+            .join(CheckItem, CheckItem.id == Result.item_id).join(Department, Department.id == CheckItem.department_id)
+            .where(Result.status == "accepted", CheckItem.department_id.in_(list(department_ids)))
+            .group_by(Round.id, Department.id).order_by(Round.id, Department.code)
+        )
+        return [(r, d, n) for r, d, n in await self._session.execute(query)]
+
+    async def publish(self, round_id: int, department_id: int, now: dt.datetime) -> int:
+        """Accepted results of a department's items in a round become public; returns how many."""
+        in_round = select(Task.id).where(Task.round_id == round_id)
+        of_department = select(CheckItem.id).where(CheckItem.department_id == department_id)
+        statement = (
+            update(Result)
+            .where(Result.status == "accepted", Result.task_id.in_(in_round), Result.item_id.in_(of_department))
+            .values(status="published", published_at=now)
+        )
+        return (await self._session.execute(statement, execution_options={"synchronize_session": False})).rowcount
+
+    def add_publication(self, round_id: int, department_id: int, now: dt.datetime) -> None:
+        self._session.add(Publication(round_id=round_id, department_id=department_id, kind="results", published_at=now, content_sha256=""))
+
+    async def complete_if_done(self, task: Task, now: dt.datetime) -> bool:
+        """Mark the task completed once every item of its round has an accepted result."""
+        items = select(func.count()).select_from(RoundItem).where(RoundItem.round_id == task.round_id).scalar_subquery()
+        done = (
+            select(func.count()).select_from(Result)
+            .where(Result.task_id == task.id, Result.status.in_(DONE_STATUSES)).scalar_subquery()
+        )
+        statement = (
+            update(Task).where(Task.id == task.id, Task.completed_at.is_(None), and_(items > 0, done >= items))
+            .values(completed_at=now, status="completed")
+        )
+        changed = (await self._session.execute(statement, execution_options={"synchronize_session": False})).rowcount == 1
+        if changed:
+            await self._session.refresh(task)
+        return changed
