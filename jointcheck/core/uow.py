@@ -10,6 +10,7 @@ from jointcheck.core.repositories.departments import DepartmentRepository
 from jointcheck.core.repositories.outbox import OutboxRepository
 from jointcheck.core.repositories.plans import PlanRepository
 from jointcheck.core.repositories.rounds import RoundRepository
+from jointcheck.core.repositories.tasks import TaskRepository
 from jointcheck.core.repositories.directory import InspectorRepository, TargetRepository
 from jointcheck.core.repositories.users import InviteRepository, UserRepository
 
@@ -34,6 +35,7 @@ class UnitOfWork:
         self.targets = TargetRepository(self.session)
         self.rounds = RoundRepository(self.session)
         self.plans = PlanRepository(self.session)
+        self.tasks = TaskRepository(self.session)
         return self
 
     async def __aexit__(self, exc_type, exc, tb) -> None:
