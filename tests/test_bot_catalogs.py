@@ -56,7 +56,16 @@ SAMPLES: dict[str, list[dict]] = {
     "outbox/round_drawn.html": [
         {"round_id": 7, "title": "T", "selected": 12, "unstaffed": u, "selected_sha256": "cd" * 32} for u in (0, 2)
     ],
-    "outbox/tasks_assigned.html": [{"round_id": 7, "title": "T", "tasks": 3}],
+    "outbox/tasks_assigned.html": [
+        {"round_id": 7, "title": "T", "tasks": 2, "task_list": [
+            {"id": 41, "target": "甲<店>", "code": "T0001", "address": "中山路1号", "item_names": ["SAMR-001 食品经营许可检查"],
+             "team": ["检查员乙 (税务局)"], "due_date": "2026-12-31"},
+            {"id": 42, "target": "乙", "code": "T0002", "address": "", "item_names": [], "team": [], "due_date": ""},
+        ]},
+    ],
+    "outbox/results_submitted.html": [{"task_id": 42, "round_id": 7, "title": "T", "items": ["SAMR-001", "SAMR-K01"]}],
+    "outbox/results_to_review.html": [{"task_id": 42, "round_id": 7, "title": "T", "items": ["SAMR-001"]}],
+    "outbox/results_returned.html": [{"task_id": 42, "items": ["SAMR-001"], "reason": "请补充照片 <b>"}],
     "outbox/task_staffed.html": [{"task_id": 42}],
     "invitations/checklist.html": [{"round_id": 7, "title": "T<&>", "department": "税务局"}],
     "invitations/declined.html": [{"round_id": 7, "title": "T", "department": "生态环境局"}],
@@ -80,6 +89,48 @@ SAMPLES: dict[str, list[dict]] = {
         {"round_id": 8, "title": "T", "status": "proposed", "region": "440100", "lead": "市场监管局", "due_date": "",
          "participants": [], "items": [], "commitment": "", "seed": "", "tasks": 0},
     ],
+    "tasks/list.html": [
+        {"total": 12, "first": 1, "last": 2, "tasks": [
+            {"id": 41, "target": "甲<店>", "code": "T0001", "round": "R", "due_date": "2026-12-31"},
+            {"id": 42, "target": "乙", "code": "T0002", "round": "R", "due_date": ""}]},
+        {"total": 0, "first": 1, "last": 0, "tasks": []},
+    ],
+    "tasks/detail.html": [
+        {"task_id": 41, "round_id": 7, "round_title": "T<&>", "target_name": "甲", "target_code": "T0001", "address": "中山路1号",
+         "due_date": "2026-12-31", "visit": 3, "batch": 1,
+         "team": [{"name": "张三", "department": "市场监管局", "by_hand": False}, {"name": "专家甲", "department": "市场监管局", "by_hand": True}],
+         "items": [{"code": "SAMR-001", "name": "食品<经营>", "department": "SAMR", "category": "A", "follow_up": "order correction",
+              "note": "后门\n堵塞", "attachments": 2, "reason": "补充", "status": "returned", "mine": True}, {"code": "TAX-001", "name": "发票", "department": "TAX", "category": None, "follow_up": "",
+              "note": "", "attachments": 0, "reason": "", "status": "not recorded", "mine": False}]},
+        {"task_id": 41, "round_id": 7, "round_title": "T", "target_name": "甲", "target_code": "T0001", "address": "",
+         "due_date": "", "visit": 3, "batch": None, "team": [], "items": []},
+    ],
+    "tasks/item.html": [{"task_id": 41, "item": {"code": "SAMR-001", "name": "食品<经营>", "department": "SAMR", "category": "A", "follow_up": "order correction",
+              "note": "后门\n堵塞", "attachments": 2, "reason": "补充", "status": "returned", "mine": True}}, {"task_id": 41, "item": {"code": "TAX-001", "name": "发票", "department": "TAX", "category": None, "follow_up": "",
+              "note": "", "attachments": 0, "reason": "", "status": "not recorded", "mine": False}}],
+    "tasks/follow_up.html": [{"task_id": 41, "code": "SAMR-001", "name": "食品", "category": "A"}],
+    "tasks/note_prompt.html": [{"code": "SAMR-001", "name": "食品<经营>"}],
+    "tasks/note_saved.html": [{}],
+    "tasks/attached.html": [{"kind": "photo"}, {"kind": "document"}],
+    "tasks/saved.txt": [{}],
+    "tasks/submit_confirm.html": [{"task_id": 41, "target_name": "甲", "items": [{"code": "SAMR-001", "name": "食品<经营>", "department": "SAMR", "category": "A", "follow_up": "order correction",
+              "note": "后门\n堵塞", "attachments": 2, "reason": "补充", "status": "returned", "mine": True}]}],
+    "review/list.html": [
+        {"entries": [{"task_id": 41, "target": "甲<店>", "department": "SAMR", "count": 2, "round": "R"}]},
+        {"entries": []},
+    ],
+    "review/reason_prompt.html": [{"department": "市场监管局", "task_id": 41}],
+    "review/cancelled.html": [{}],
+    "review/decided.html": [
+        {"accepted": True, "department": "市场监管局", "task_id": 41, "completed": True},
+        {"accepted": False, "department": "市场监管局", "task_id": 41, "completed": False},
+    ],
+    "review/publish_list.html": [
+        {"entries": [{"round_id": 7, "title": "T<&>", "department": "SAMR", "count": 3}]},
+        {"entries": []},
+    ],
+    "review/publish_confirm.html": [{"count": 3, "department": "市场监管局", "title": "T", "round_id": 7}],
+    "review/published.html": [{"count": 3, "department": "市场监管局", "round_id": 7}],
     "convener/pending.html": [
         {"rounds": [{"id": 7, "status": "approved, awaiting the seed", "title": "T & <x>"}]},
         {"rounds": []},

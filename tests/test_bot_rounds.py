@@ -12,7 +12,7 @@ import asyncio
 import pytest
 from sqlalchemy import select
 
-from jointcheck.bot.routers.rounds import split_text
+from jointcheck.bot.long_text import split_text
 from jointcheck.core.models import Draw, OutboxMessage, Round
 from jointcheck.core.services.rounds import propose_round, respond_to_round
 from jointcheck.core.uow import UnitOfWork

@@ -59,3 +59,111 @@ class RoundDrawNow(CallbackData, prefix="rdrw"):
     """A convener runs the draw of a seeded round now (core runs it once ever)."""
 
     round_id: int
+
+
+class TasksPage(CallbackData, prefix="tpg"):
+    """A page of the inspector's /tasks list."""
+
+    offset: int
+
+
+class TaskOpen(CallbackData, prefix="topn"):
+    """Open one task (core decides who may see it)."""
+
+    task_id: int
+
+
+class ItemOpen(CallbackData, prefix="tito"):
+    """Show the category buttons of one item of a task."""
+
+    task_id: int
+    item_id: int
+
+
+class ResultPick(CallbackData, prefix="tres"):
+    """Record a category (SPEC section 6 code) for an item; a problem asks for its follow-up next."""
+
+    task_id: int
+    item_id: int
+    category: str
+    follow_up: str = ""
+
+
+class NoteAsk(CallbackData, prefix="tnot"):
+    """The next messages (a note, photos, documents) belong to this item's result."""
+
+    task_id: int
+    item_id: int
+
+
+class TaskSubmit(CallbackData, prefix="tsub"):
+    """Review what will be submitted (confirm=0), then submit it (confirm=1)."""
+
+    task_id: int
+    confirm: bool = False
+
+
+class ReviewOpen(CallbackData, prefix="vopn"):
+    """An officer opens a department's submission on a task."""
+
+    task_id: int
+    department_id: int
+
+
+class ReviewDecide(CallbackData, prefix="vdec"):
+    """Accept, or return (the reason is the next message), a department's submission on a task."""
+
+    task_id: int
+    department_id: int
+    accept: bool
+
+
+class PublishRound(CallbackData, prefix="vpub"):
+    """Publish a department's accepted results of a round: ask first (confirm=0), then do it."""
+
+    round_id: int
+    department_id: int
+    confirm: bool = False
+
+
+# ---- the /propose wizard (routers/propose.py) ------------------------------------------------------
+# Each carries the owner; the wizard also takes a press only from its current step's message.
+
+
+class ProposeNav(CallbackData, prefix="pwnv"):
+    """Move through the wizard: next | skip | back | cancel | confirm | default (the offered region)."""
+
+    owner: int
+    action: str
+
+
+class ProposeLead(CallbackData, prefix="pwld"):
+    owner: int
+    department_id: int
+
+
+class ProposeItem(CallbackData, prefix="pwit"):
+    """Choose or unchoose one of the lead department's items."""
+
+    owner: int
+    item_id: int
+
+
+class ProposeInvite(CallbackData, prefix="pwiv"):
+    """Invite or uninvite a department."""
+
+    owner: int
+    department_id: int
+
+
+class ProposeKind(CallbackData, prefix="pwkd"):
+    """Choose or unchoose a target kind of the scope (a core TARGET_KINDS code)."""
+
+    owner: int
+    kind: str
+
+
+class ProposeTeam(CallbackData, prefix="pwtm"):
+    owner: int
+    department_id: int
+    size: int

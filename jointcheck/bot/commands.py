@@ -39,6 +39,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("round", N_("the status of one round: /round ID"), _VIEWERS),
     CommandSpec("pending", N_("rounds awaiting your approval, seed or draw"), frozenset({Role.CONVENER})),
     CommandSpec("tasks", N_("your inspection tasks"), frozenset({Role.INSPECTOR})),
+    CommandSpec("review", N_("results awaiting your review"), frozenset({Role.OFFICER})),
+    CommandSpec("publish", N_("publish your department's accepted results"), frozenset({Role.OFFICER})),
 )
 
 COMMAND_NAMES = frozenset(spec.command for spec in COMMANDS)

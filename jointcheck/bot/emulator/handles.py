@@ -181,6 +181,11 @@ class UserHandle(ChatHandle):
         stored = self._state.store_file(content, "document", filename, mime_type)
         return await self._post(self.chat, kind="document", file_id=stored.file_id, text=caption, raw_text=caption)
 
+    async def send_photo(self, content: bytes, caption: str | None = None) -> ChatMessage:
+        self._unblock_by_writing()
+        stored = self._state.store_file(content, "photo", None, "image/jpeg")
+        return await self._post(self.chat, kind="photo", file_id=stored.file_id, text=caption, raw_text=caption)
+
     async def press(self, label: str) -> str:
         """Press the inline button `label` on the newest bot message showing it; returns the query id."""
         return await self._press(self.chat, label)

@@ -21,7 +21,8 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from jointcheck.bot.callbacks import RoundApprove, RoundDrawNow, RoundSeedAsk
 from jointcheck.bot.filters import HasRole
-from jointcheck.bot.routers.rounds import list_entries, list_keyboard, send_long
+from jointcheck.bot.long_text import send_long
+from jointcheck.bot.routers.rounds import list_entries, list_keyboard
 from jointcheck.bot.texts import N_, Texts
 from jointcheck.core.authz import Action, Actor, Scope, authorize, can
 from jointcheck.core.errors import Conflict, InvalidInput, NotFound

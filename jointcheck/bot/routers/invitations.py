@@ -19,6 +19,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from jointcheck.bot.callbacks import ChecklistConfirm, ChecklistToggle, InvitationAnswer
+from jointcheck.bot.long_text import show
 from jointcheck.bot.texts import N_, Texts
 from jointcheck.core.authz import Actor
 from jointcheck.core.errors import NotFound
@@ -114,14 +115,6 @@ async def _remember(state: FSMContext, round_id: int, department_id: int, chosen
     await state.update_data({_FSM_KEY: checklists})
 
 
-async def _show(query: CallbackQuery, text: str, reply_markup: InlineKeyboardMarkup | None = None) -> None:
-    """Edit the pressed message; a message too old to edit gets a new one instead."""
-    if isinstance(query.message, Message):
-        await query.message.edit_text(text, reply_markup=reply_markup)
-    elif query.message is not None:
-        await query.bot.send_message(query.message.chat.id, text, reply_markup=reply_markup)
-
-
 # ---- handlers ----------------------------------------------------------------------------------
 
 
@@ -133,7 +126,7 @@ async def decline(query: CallbackQuery, callback_data: InvitationAnswer, uow: Un
     await uow.commit()
     await _remember(state, callback_data.round_id, department.id, None)
     text = texts.render("invitations/declined.html", round_id=round_.id, title=round_.title, department=department.name)
-    await _show(query, text)
+    await show(query, text)
     callback_answer.text = texts.gettext(DECLINE)
 
 
@@ -145,7 +138,7 @@ async def join(query: CallbackQuery, callback_data: InvitationAnswer, uow: UnitO
     chosen &= {item.id for item in items}
     await _remember(state, round_.id, department.id, chosen)
     text = texts.render("invitations/checklist.html", round_id=round_.id, title=round_.title, department=department.name)
-    await _show(query, text, checklist_keyboard(texts, round_.id, department.id, items, chosen))
+    await show(query, text, checklist_keyboard(texts, round_.id, department.id, items, chosen))
 
 
 async def toggle(query: CallbackQuery, callback_data: ChecklistToggle, uow: UnitOfWork, actor: Actor,
@@ -179,5 +172,5 @@ async def confirm(query: CallbackQuery, callback_data: ChecklistConfirm, uow: Un
     await _remember(state, round_.id, department.id, None)
     text = texts.render("invitations/confirmed.html", round_id=round_.id, title=round_.title, department=department.name,
                         items=[{"code": i.code, "name": i.name} for i in picked])
-    await _show(query, text)
+    await show(query, text)
     callback_answer.text = texts.gettext(CONFIRM)

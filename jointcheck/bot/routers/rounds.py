@@ -3,7 +3,7 @@
 What is visible is the core's decision (list_rounds, get_round): a round the user may not see
 answers exactly as a round that does not exist (NotFound, explained by RefusalMiddleware). The
 view of a round carries the convener's next step as a button (routers/convener.py decides which).
-Long texts are split under Telegram's 4,096 characters, at line ends.
+Long texts are split under Telegram's 4,096 characters (bot/long_text.py).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 
-from aiogram import Bot, Router
+from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -19,6 +19,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from jointcheck.bot.callbacks import RoundOpen
 from jointcheck.bot.commands import spec_of
 from jointcheck.bot.filters import HasRole
+from jointcheck.bot.long_text import send_long
 from jointcheck.bot.texts import N_, Texts
 from jointcheck.core.authz import Actor
 from jointcheck.core.models import Round
@@ -27,7 +28,6 @@ from jointcheck.core.uow import UnitOfWork
 
 log = logging.getLogger("jointcheck.bot")
 
-MESSAGE_LIMIT = 4096
 _BUTTON_TITLE_CHARS = 40
 
 ROUND_STATUS = {
@@ -58,35 +58,6 @@ def create_router() -> Router:
 
 def status_label(texts: Texts, status: str) -> str:
     return texts.gettext(ROUND_STATUS[status]) if status in ROUND_STATUS else status
-
-
-def split_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Pieces of at most `limit` characters, cut at line ends (a longer line is cut where it must)."""
-    pieces: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        while len(line) > limit:
-            if current:
-                pieces.append(current)
-                current = ""
-            pieces.append(line[:limit])
-            line = line[limit:]
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
-            pieces.append(current)
-            current = line
-        else:
-            current = candidate
-    if current or not pieces:
-        pieces.append(current)
-    return [piece for piece in pieces if piece.strip()] or [text[:limit]]
-
-
-async def send_long(bot: Bot, chat_id: int, text: str, reply_markup: InlineKeyboardMarkup | None = None) -> None:
-    """Send `text` in as many messages as it takes; the keyboard goes with the last one."""
-    pieces = split_text(text)
-    for index, piece in enumerate(pieces):
-        await bot.send_message(chat_id, piece, reply_markup=reply_markup if index == len(pieces) - 1 else None)
 
 
 def list_keyboard(rounds: list[Round]) -> InlineKeyboardMarkup | None:
@@ -160,4 +131,4 @@ async def open_round(query: CallbackQuery, callback_data: RoundOpen, uow: UnitOf
     await send_long(query.bot, chat_id, text, markup)
 
 
-__all__ = ["create_router", "list_entries", "list_keyboard", "round_view", "send_long", "split_text", "status_label"]
+__all__ = ["create_router", "list_entries", "list_keyboard", "round_view", "status_label"]

@@ -1,0 +1,176 @@
+"""An officer's side of results: `/review` (accept, or return with a reason) and `/publish`.
+
+Buttons carry ids only; core authorizes each decision for the department named and refuses one
+taken twice (Conflict), so a double tap or an old button changes nothing. The reason of a return
+is the next message, kept in the FSM meanwhile.
+"""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from jointcheck.bot.callbacks import PublishRound, ReviewDecide, ReviewOpen
+from jointcheck.bot.filters import HasRole
+from jointcheck.bot.long_text import send_long, show
+from jointcheck.bot.routers.tasks import task_text
+from jointcheck.bot.texts import N_, Texts
+from jointcheck.core.authz import Actor
+from jointcheck.core.errors import Conflict, InvalidInput, NotFound
+from jointcheck.core.models import Department, Role
+from jointcheck.core.services.results import awaiting_review, publish_results, publishable, review_results, task_detail
+from jointcheck.core.uow import UnitOfWork
+
+ACCEPT = N_("Accept")
+RETURN = N_("Return")
+PUBLISH = N_("Publish")
+_LABEL_CHARS = 48
+
+
+class ReturnReason(StatesGroup):
+    reason = State()  # data: review_task_id, review_department_id
+
+
+def create_router() -> Router:
+    router = Router(name="review")
+    officers = HasRole(Role.OFFICER)
+    router.message.register(show_queue, Command("review"), officers)
+    router.message.register(show_publishable, Command("publish"), officers)
+    router.message.register(cancel_return, Command("cancel"), StateFilter(ReturnReason.reason))
+    router.message.register(reason_typed, StateFilter(ReturnReason.reason), F.text, ~F.text.startswith("/"))
+    router.callback_query.register(open_submission, ReviewOpen.filter())
+    router.callback_query.register(decide, ReviewDecide.filter())
+    router.callback_query.register(publish, PublishRound.filter())
+    return router
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= _LABEL_CHARS else text[:_LABEL_CHARS - 1] + "…"
+
+
+async def _department(uow: UnitOfWork, department_id: int) -> Department:
+    department = await uow.departments.by_id(department_id)
+    if department is None:
+        raise NotFound(f"no department {department_id}")
+    return department
+
+
+def _chat_id(query: CallbackQuery) -> int:
+    return query.message.chat.id if query.message is not None else query.from_user.id
+
+
+# ---- review -------------------------------------------------------------------------------------
+
+
+async def show_queue(message: Message, uow: UnitOfWork, actor: Actor, texts: Texts) -> None:
+    entries = await awaiting_review(uow, actor, limit=20)
+    text = texts.render("review/list.html", entries=[{
+        "task_id": e.summary.task_id, "target": e.summary.target_name, "department": e.department_code,
+        "count": e.submitted, "round": e.summary.round_title,
+    } for e in entries])
+    builder = InlineKeyboardBuilder()
+    for e in entries:
+        builder.button(text=_short(f"{e.summary.task_id} · {e.department_code} · {e.summary.target_name}"),
+                       callback_data=ReviewOpen(task_id=e.summary.task_id, department_id=e.department_id))
+    builder.adjust(1)
+    await send_long(message.bot, message.chat.id, text, builder.as_markup() if entries else None)
+
+
+async def open_submission(query: CallbackQuery, callback_data: ReviewOpen, uow: UnitOfWork, actor: Actor, texts: Texts) -> None:
+    department = await _department(uow, callback_data.department_id)
+    detail = await task_detail(uow, actor, callback_data.task_id)
+    if not any(i.department_code == department.code and i.status == "submitted" for i in detail.items):
+        raise Conflict(f"task {callback_data.task_id} has no submitted result of {department.code} to review")
+    builder = InlineKeyboardBuilder()
+    for label, accept in ((ACCEPT, True), (RETURN, False)):
+        builder.button(text=texts.gettext(label), callback_data=ReviewDecide(task_id=callback_data.task_id, department_id=department.id, accept=accept))
+    builder.adjust(2)
+    await show(query, task_text(texts, detail), builder.as_markup())
+
+
+async def decide(query: CallbackQuery, callback_data: ReviewDecide, uow: UnitOfWork, actor: Actor, texts: Texts,
+                 state: FSMContext, callback_answer: CallbackAnswer) -> None:
+    department = await _department(uow, callback_data.department_id)
+    if not callback_data.accept:
+        # The checks of a return, made before asking for the reason: nothing is written here.
+        detail = await task_detail(uow, actor, callback_data.task_id)
+        if not any(i.department_code == department.code and i.status == "submitted" for i in detail.items):
+            raise Conflict(f"task {callback_data.task_id} has no submitted result of {department.code} to review")
+        await state.set_state(ReturnReason.reason)
+        await state.update_data(review_task_id=callback_data.task_id, review_department_id=department.id)
+        await query.bot.send_message(_chat_id(query), texts.render("review/reason_prompt.html", department=department.name, task_id=callback_data.task_id))
+        return
+    await review_results(uow, actor, callback_data.task_id, department.code, accept=True)
+    task = await uow.tasks.get(callback_data.task_id)
+    await uow.commit()
+    text = texts.render("review/decided.html", accepted=True, department=department.name, task_id=task.id, completed=task.completed_at is not None)
+    await show(query, text)
+    callback_answer.text = texts.gettext(ACCEPT)
+
+
+async def cancel_return(message: Message, state: FSMContext, texts: Texts) -> None:
+    await state.clear()
+    await message.answer(texts.render("review/cancelled.html"))
+
+
+async def reason_typed(message: Message, uow: UnitOfWork, actor: Actor, texts: Texts, state: FSMContext) -> None:
+    data = await state.get_data()
+    if "review_task_id" not in data:
+        await state.clear()
+        raise NotFound("no submission is waiting for a reason")
+    department = await _department(uow, int(data["review_department_id"]))
+    try:
+        await review_results(uow, actor, int(data["review_task_id"]), department.code, accept=False, reason=message.text or "")
+    except InvalidInput:
+        raise  # stay: the reason can be typed again
+    except Exception:
+        await state.clear()
+        raise
+    await uow.commit()
+    await state.clear()
+    await message.answer(texts.render("review/decided.html", accepted=False, department=department.name,
+                                      task_id=int(data["review_task_id"]), completed=False))
+
+
+# ---- publication --------------------------------------------------------------------------------
+
+
+async def show_publishable(message: Message, uow: UnitOfWork, actor: Actor, texts: Texts) -> None:
+    entries = await publishable(uow, actor)
+    text = texts.render("review/publish_list.html", entries=[{
+        "round_id": e.round_id, "title": e.round_title, "department": e.department_code, "count": e.accepted,
+    } for e in entries])
+    builder = InlineKeyboardBuilder()
+    for e in entries:
+        builder.button(text=_short(f"{texts.gettext(PUBLISH)} · {e.round_id} · {e.department_code} · {e.accepted}"),
+                       callback_data=PublishRound(round_id=e.round_id, department_id=e.department_id))
+    builder.adjust(1)
+    await send_long(message.bot, message.chat.id, text, builder.as_markup() if entries else None)
+
+
+async def publish(query: CallbackQuery, callback_data: PublishRound, uow: UnitOfWork, actor: Actor, texts: Texts,
+                  callback_answer: CallbackAnswer) -> None:
+    department = await _department(uow, callback_data.department_id)
+    if not callback_data.confirm:
+        entry = next((e for e in await publishable(uow, actor)
+                      if e.round_id == callback_data.round_id and e.department_id == department.id), None)
+        if entry is None:
+            raise Conflict(f"round {callback_data.round_id} has no accepted result of {department.code} left to publish")
+        builder = InlineKeyboardBuilder()
+        builder.button(text=texts.gettext(PUBLISH), callback_data=PublishRound(round_id=entry.round_id, department_id=department.id, confirm=True))
+        builder.adjust(1)
+        await show(query, texts.render("review/publish_confirm.html", count=entry.accepted, department=department.name,
+                                       title=entry.round_title, round_id=entry.round_id), builder.as_markup())
+        return
+    count = await publish_results(uow, actor, callback_data.round_id, department.code)
+    await uow.commit()
+    await show(query, texts.render("review/published.html", count=count, department=department.name, round_id=callback_data.round_id))
+    callback_answer.text = texts.gettext(PUBLISH)
+
+
+__all__ = ["create_router"]
