@@ -131,6 +131,11 @@ SAMPLES: dict[str, list[dict]] = {
     ],
     "review/publish_confirm.html": [{"count": 3, "department": "市场监管局", "title": "T", "round_id": 7}],
     "review/published.html": [{"count": 3, "department": "市场监管局", "round_id": 7}],
+    "convener/draw_time_prompt.html": [{"round_id": 7, "title": "T<&>"}],
+    "convener/draw_time_set.html": [
+        {"round_id": 7, "title": "T", "draw_at": "2026-12-01 10:00", "seeded": s} for s in (True, False)
+    ],
+    "outbox/round_draw_scheduled.html": [{"round_id": 7, "title": "T", "draw_at": "2026-12-01 10:00"}],
     "convener/pending.html": [
         {"rounds": [{"id": 7, "status": "approved, awaiting the seed", "title": "T & <x>"}]},
         {"rounds": []},

@@ -8,6 +8,7 @@ convener, 1004 other_convener, 1005 inspector.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 
 import pytest
 from sqlalchemy import select
@@ -103,7 +104,7 @@ async def test_the_convener_approves_seeds_and_draws_in_chat(emulator, sessionma
     assert (await convener.wait_for_answer()).text == "批准"
     status, draw, _ = await round_state(sessionmaker, round_id)
     assert status == "approved" and draw.commitment in approved.text
-    assert approved.buttons == ["录入随机种子"]
+    assert approved.buttons == ["录入随机种子", "设定抽取时间"]
     assert view.buttons == []
     replay = await convener.press_data(view.message_id, approve_data)
     assert "当前状态" in (await convener.wait_for_answer(replay)).text
@@ -127,7 +128,22 @@ async def test_the_convener_approves_seeds_and_draws_in_chat(emulator, sessionma
     seeded = await convener.wait_for("随机种子已录入")
     status, draw, _ = await round_state(sessionmaker, round_id)
     assert status == "seeded" and draw.seed_digits == SEED.replace(" ", "")
-    assert seeded.buttons == ["立即抽取"]
+    assert seeded.buttons == ["立即抽取", "设定抽取时间"]
+
+    # Set draw time: a past time and a typo are refused and asked again; China's time is meant
+    await convener.press("设定抽取时间")
+    await convener.wait_for("北京时间")
+    await convener.send("2020-01-01 10:00")
+    await convener.wait_for("输入的内容无效")
+    await convener.send("明天上午")
+    await convener.wait_for("输入的内容无效")
+    await convener.send("2026-12-30 10:00")
+    scheduled = await convener.wait_for("将于 2026-12-30 10:00")
+    assert scheduled.buttons == ["立即抽取", "设定抽取时间"]
+    async with UnitOfWork(sessionmaker) as uow:
+        when = (await uow.rounds.get(round_id)).draw_at
+    assert when == dt.datetime(2026, 12, 30, 2, 0, tzinfo=dt.UTC)
+    assert "round_draw_scheduled" in await outbox_templates(sessionmaker)
 
     # Draw now, pressed twice: one draw, the second press refused politely
     draw_data = seeded.button("立即抽取")["callback_data"]

@@ -51,6 +51,10 @@ def test_round_from_the_console(cli, db_url, province, tmp_path):
     assert cli(db_url, "round", "confirm", "1", "--as", u["tax"], "--department", "TAX", "--items", "TAX-001").code == 0
     approved = cli(db_url, "round", "approve", "1", "--as", u["convener"])
     assert approved.code == 0 and re.search(r"commitment [0-9a-f]{64}", approved.out)
+    assert "has passed" in cli(db_url, "round", "schedule", "1", "2020-01-01 10:00", "--as", u["convener"]).err
+    assert cli(db_url, "round", "schedule", "1", "2099-01-01 10:00", "--as", u["samr"]).code == 1
+    scheduled = cli(db_url, "round", "schedule", "1", "2099-01-01 10:00", "--as", u["convener"])
+    assert scheduled.code == 0 and "2099-01-01T10:00:00+08:00" in scheduled.out
     assert cli(db_url, "round", "seed", "1", "123", "--as", u["convener"]).code == 1
     assert cli(db_url, "round", "seed", "1", "0123 4567 8901 2345 6789", "--as", u["convener"]).code == 0
     drawn = cli(db_url, "round", "draw", "1", "--as", u["convener"])

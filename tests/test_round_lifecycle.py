@@ -346,3 +346,34 @@ async def test_teams_keep_the_frozen_department_of_an_inspector_moved_after_appr
         )).all()
     samr_members = [d for cert, d in rows if cert.startswith("SAMR-")]
     assert len(samr_members) == 90 and set(samr_members) == {world.department_ids["SAMR"]}
+
+
+async def test_the_convener_sets_the_draw_time_until_the_draw(sessionmaker, uow_factory, world):
+    from jointcheck.core.services.rounds import schedule_draw
+
+    round_id = await proposed_and_confirmed(uow_factory, world)
+    now = dt.datetime(2026, 11, 29, 8, 0, tzinfo=dt.UTC)
+
+    def at(clock_now):
+        return lambda: uow_factory(lambda: clock_now)
+
+    when = dt.datetime(2026, 12, 2, 2, 0, tzinfo=dt.UTC)
+    with pytest.raises(PermissionDenied):
+        await step(at(now), schedule_draw, world.actors["samr"], round_id, when)
+    with pytest.raises(NotFound):
+        await step(at(now), schedule_draw, world.actors["other_convener"], round_id, when)
+    with pytest.raises(InvalidInput, match="has passed"):
+        await step(at(now), schedule_draw, world.actors["convener"], round_id, now - dt.timedelta(minutes=1))
+    with pytest.raises(InvalidInput, match="due date"):
+        await step(at(now), schedule_draw, world.actors["convener"], round_id, dt.datetime(2027, 1, 1, 2, 0, tzinfo=dt.UTC))
+    round_ = await step(at(now), schedule_draw, world.actors["convener"], round_id, when)
+    assert round_.draw_at == when
+    async with sessionmaker() as session:
+        rows = (await session.execute(select(OutboxMessage).where(OutboxMessage.template == "round_draw_scheduled"))).scalars().all()
+    assert sorted(r.chat_id for r in rows) == [1000, 1001]  # the lead's and the confirmed participant's officers
+    assert json.loads(rows[0].params)["draw_at"] == "2026-12-02 10:00"  # China's time
+    await step(uow_factory, approve_round, world.actors["convener"], round_id, TODAY)
+    await step(uow_factory, enter_seed, world.actors["convener"], round_id, SEED)
+    await step(uow_factory, run_draw, world.actors["convener"], round_id)
+    with pytest.raises(Conflict):
+        await step(at(now), schedule_draw, world.actors["convener"], round_id, when)

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 
 from jointcheck.cli.context import actor_for, add_actor_option, new_uow, open_database
+from jointcheck.core.clock import DOMAIN_TZ
 from jointcheck.core.errors import InvalidInput
 from jointcheck.core.services.archive import archive_round
 from jointcheck.core.services.draw import run_draw, staff_by_hand
@@ -19,6 +20,7 @@ from jointcheck.core.services.rounds import (
     list_rounds,
     propose_round,
     respond_to_round,
+    schedule_draw,
 )
 
 
@@ -37,7 +39,7 @@ def _pairs(values: list[str] | None, what: str) -> dict[str, int]:
 
 
 def register(commands) -> None:
-    parser = commands.add_parser("round", help="joint rounds: list, show, propose, confirm, decline, approve, seed, draw, staff, archive")
+    parser = commands.add_parser("round", help="joint rounds: list, show, propose, confirm, decline, approve, seed, schedule, draw, staff, archive")
     sub = parser.add_subparsers(dest="round_command", required=True, metavar="ACTION")
 
     p = sub.add_parser("list", help="rounds you may see")
@@ -82,6 +84,11 @@ def register(commands) -> None:
     p.add_argument("round", type=int)
     p.add_argument("digits", help="20 to 200 decimal digits; spaces are removed")
     p.set_defaults(handler=seed_command)
+
+    p = sub.add_parser("schedule", help="set or move the time of the draw (convener); the scheduler runs it once seeded")
+    p.add_argument("round", type=int)
+    p.add_argument("when", help="ISO time, e.g. 2026-12-01T10:00+08:00 (China's time when no zone is given)")
+    p.set_defaults(handler=schedule_command)
 
     p = sub.add_parser("draw", help="run the draw, once (convener)")
     p.add_argument("round", type=int)
@@ -175,6 +182,12 @@ async def approve_command(args, settings) -> int:
 async def seed_command(args, settings) -> int:
     material = await _run(settings, args.as_user, enter_seed, args.round, args.digits)
     print(f"seed material {material}")
+    return 0
+
+
+async def schedule_command(args, settings) -> int:
+    round_ = await _run(settings, args.as_user, schedule_draw, args.round, parse_draw_at(args.when, DOMAIN_TZ))
+    print(f"round {round_.id} will be drawn at {round_.draw_at.isoformat()}")
     return 0
 
 

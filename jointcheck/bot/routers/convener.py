@@ -19,7 +19,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from jointcheck.bot.callbacks import RoundApprove, RoundDrawNow, RoundSeedAsk
+from jointcheck.bot.callbacks import RoundApprove, RoundDrawNow, RoundScheduleAsk, RoundSeedAsk
 from jointcheck.bot.filters import HasRole
 from jointcheck.bot.long_text import send_long
 from jointcheck.bot.routers.rounds import list_entries, list_keyboard
@@ -28,7 +28,8 @@ from jointcheck.core.authz import Action, Actor, Scope, authorize, can
 from jointcheck.core.errors import Conflict, InvalidInput, NotFound
 from jointcheck.core.models import Role, Round
 from jointcheck.core.services.draw import run_draw
-from jointcheck.core.services.rounds import approve_round, enter_seed, list_rounds, round_for
+from jointcheck.core.clock import DOMAIN_TZ
+from jointcheck.core.services.rounds import approve_round, enter_seed, list_rounds, parse_draw_at, round_for, schedule_draw
 from jointcheck.core.uow import UnitOfWork
 
 log = logging.getLogger("jointcheck.bot")
@@ -36,6 +37,7 @@ log = logging.getLogger("jointcheck.bot")
 APPROVE = N_("Approve")
 ENTER_SEED = N_("Enter seed")
 DRAW_NOW = N_("Draw now")
+SET_DRAW_TIME = N_("Set draw time")
 _PENDING = ("proposed", "approved", "seeded")
 
 
@@ -43,14 +45,21 @@ class SeedEntry(StatesGroup):
     digits = State()  # data: round_id
 
 
+class DrawTimeEntry(StatesGroup):
+    when = State()  # data: schedule_round_id
+
+
 def create_router() -> Router:
     router = Router(name="convener")
     router.message.register(show_pending, Command("pending"), HasRole(Role.CONVENER))
     router.message.register(cancel_seed, Command("cancel"), StateFilter(SeedEntry.digits))
     router.message.register(seed_typed, StateFilter(SeedEntry.digits), F.text, ~F.text.startswith("/"))
+    router.message.register(cancel_seed, Command("cancel"), StateFilter(DrawTimeEntry.when))
+    router.message.register(draw_time_typed, StateFilter(DrawTimeEntry.when), F.text, ~F.text.startswith("/"))
     router.callback_query.register(approve, RoundApprove.filter())
     router.callback_query.register(ask_seed, RoundSeedAsk.filter())
     router.callback_query.register(draw_now, RoundDrawNow.filter())
+    router.callback_query.register(ask_draw_time, RoundScheduleAsk.filter())
     return router
 
 
@@ -60,16 +69,20 @@ def create_router() -> Router:
 def next_step_keyboard(texts: Texts, actor: Actor, round_: Round) -> InlineKeyboardMarkup | None:
     """The convener's button for the step this round is at; None for anyone who may not take it."""
     scope = Scope.of(region=round_.region)
+    buttons = []
     if round_.status == "proposed" and can(actor, Action.ROUND_APPROVE, scope):
-        label, data = APPROVE, RoundApprove(round_id=round_.id)
+        buttons.append((APPROVE, RoundApprove(round_id=round_.id)))
     elif round_.status == "approved" and can(actor, Action.ROUND_SEED, scope):
-        label, data = ENTER_SEED, RoundSeedAsk(round_id=round_.id)
+        buttons.append((ENTER_SEED, RoundSeedAsk(round_id=round_.id)))
     elif round_.status == "seeded" and can(actor, Action.ROUND_DRAW, scope):
-        label, data = DRAW_NOW, RoundDrawNow(round_id=round_.id)
-    else:
+        buttons.append((DRAW_NOW, RoundDrawNow(round_id=round_.id)))
+    if round_.status in ("approved", "seeded") and can(actor, Action.ROUND_DRAW, scope):
+        buttons.append((SET_DRAW_TIME, RoundScheduleAsk(round_id=round_.id)))
+    if not buttons:
         return None
     builder = InlineKeyboardBuilder()
-    builder.button(text=texts.gettext(label), callback_data=data)
+    for label, data in buttons:
+        builder.button(text=texts.gettext(label), callback_data=data)
     return builder.as_markup()
 
 
@@ -163,3 +176,34 @@ async def draw_now(query: CallbackQuery, callback_data: RoundDrawNow, uow: UnitO
 
 
 __all__ = ["SeedEntry", "create_router", "next_step_keyboard"]
+
+
+async def ask_draw_time(query: CallbackQuery, callback_data: RoundScheduleAsk, uow: UnitOfWork, actor: Actor, texts: Texts,
+                        state: FSMContext) -> None:
+    """The checks of schedule_draw, made before asking for the time: nothing is written here."""
+    round_ = await round_for(uow, actor, callback_data.round_id)
+    authorize(actor, Action.ROUND_DRAW, Scope.of(region=round_.region))
+    if round_.status not in ("approved", "seeded"):
+        raise Conflict(f"round {round_.id} is {round_.status}: its draw time cannot change")
+    await state.set_state(DrawTimeEntry.when)
+    await state.update_data(schedule_round_id=round_.id)
+    await query.bot.send_message(_chat_id(query), texts.render("convener/draw_time_prompt.html", round_id=round_.id, title=round_.title))
+
+
+async def draw_time_typed(message: Message, uow: UnitOfWork, actor: Actor, texts: Texts, state: FSMContext) -> None:
+    round_id = (await state.get_data()).get("schedule_round_id")
+    if round_id is None:
+        await state.clear()
+        raise NotFound("no round is waiting for its draw time")
+    try:
+        round_ = await schedule_draw(uow, actor, int(round_id), parse_draw_at(message.text, DOMAIN_TZ))
+    except InvalidInput:
+        raise  # a typo or a time past: stay, so it can be typed again (or /cancel)
+    except Exception:
+        await state.clear()
+        raise
+    await uow.commit()
+    await state.clear()
+    text = texts.render("convener/draw_time_set.html", round_id=round_.id, title=round_.title,
+                        draw_at=round_.draw_at.astimezone(DOMAIN_TZ).strftime("%Y-%m-%d %H:%M"), seeded=round_.status == "seeded")
+    await send_long(message.bot, message.chat.id, text, next_step_keyboard(texts, actor, round_))

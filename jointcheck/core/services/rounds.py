@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from jointcheck.core import public_proof as proof
 from jointcheck.core.authz import Action, Actor, Scope, authorize, can, reach
-from jointcheck.core.clock import local_date
+from jointcheck.core.clock import DOMAIN_TZ, local_date
 from jointcheck.core.errors import Conflict, InvalidInput, NotFound
 from jointcheck.core.models import CheckItem, Department, Draw, Round, RoundItem, RoundParticipant
 from jointcheck.core.regions import is_region_code, region_covers
@@ -72,8 +72,9 @@ class ApprovalReport:
     warnings: list[StaffingWarning]
 
 
-def parse_draw_at(text: str | None) -> dt.datetime | None:
-    """An ISO 8601 draw time, which must carry its time zone: 10:00 is a different moment in Urumqi."""
+def parse_draw_at(text: str | None, default_tz: dt.tzinfo | None = None) -> dt.datetime | None:
+    """An ISO 8601 draw time (`2026-12-01 10:00` too). Files must say their time zone, since 10:00 is
+    a different moment in Urumqi; a person typing in chat means China's time (`default_tz`)."""
     if not text:
         return None
     try:
@@ -81,7 +82,9 @@ def parse_draw_at(text: str | None) -> dt.datetime | None:
     except ValueError:
         raise InvalidInput(f"draw time {text!r} is not ISO 8601, e.g. 2026-12-01T10:00+08:00") from None
     if value.tzinfo is None:
-        raise InvalidInput("the draw time needs a time zone, e.g. 2026-12-01T10:00+08:00")
+        if default_tz is None:
+            raise InvalidInput("the draw time needs a time zone, e.g. 2026-12-01T10:00+08:00")
+        value = value.replace(tzinfo=default_tz)
     return value
 
 
@@ -301,6 +304,31 @@ async def enter_seed(uow: UnitOfWork, actor: Actor, round_id: int, text: str) ->
     participants = [d.id for p, d in await uow.rounds.participants(round_id) if p.status == "confirmed"]
     await notify_departments(uow, participants, "round_seed", {"round_id": round_id, "seed": material}, f"round:{round_id}:seed")
     return material
+
+
+async def schedule_draw(uow: UnitOfWork, actor: Actor, round_id: int, draw_at: dt.datetime) -> Round:
+    """The convener sets (or moves) the time of a round's draw; the scheduler runs it then, once
+    the seed is in. The draw time is not part of the frozen inputs, so an approved round may move it."""
+    round_ = await round_for(uow, actor, round_id, for_update=True)
+    authorize(actor, Action.ROUND_DRAW, Scope.of(region=round_.region))
+    if round_.status not in ("proposed", "approved", "seeded"):
+        raise Conflict(f"round {round_id} is {round_.status}: its draw time cannot change")
+    if draw_at.tzinfo is None:
+        raise InvalidInput("the draw time needs a time zone")
+    if draw_at <= uow.clock():
+        raise InvalidInput(f"the draw time {draw_at.isoformat()} has passed")
+    if round_.due_date and round_.due_date < draw_at.astimezone(DOMAIN_TZ).date():
+        raise InvalidInput("the draw time is after the due date")
+    previous = round_.draw_at
+    round_.draw_at = draw_at
+    event = await uow.audit.record(actor, "round.draw_scheduled", "round", round_id, {
+        "draw_at": draw_at.isoformat(), "previous": previous.isoformat() if previous else None,
+    })
+    participants = [d.id for p, d in await uow.rounds.participants(round_id) if p.status == "confirmed"]
+    await notify_departments(uow, participants, "round_draw_scheduled",
+                             {"round_id": round_id, "draw_at": draw_at.astimezone(DOMAIN_TZ).strftime("%Y-%m-%d %H:%M")},
+                             f"round:{round_id}:scheduled:{event.seq}")
+    return round_
 
 
 # ---- reading ---------------------------------------------------------------------------------
