@@ -167,3 +167,9 @@ class ProposeTeam(CallbackData, prefix="pwtm"):
     owner: int
     department_id: int
     size: int
+
+
+class RoundScheduleAsk(CallbackData, prefix="rsch"):
+    """A convener is about to type the draw time of an approved or seeded round (the next message)."""
+
+    round_id: int
