@@ -16,4 +16,9 @@ class Settings(BaseSettings):
     bot_username: str = "jointcheck_bot"
     redis_url: str | None = None
     invite_ttl_hours: int = 72
+    # The site (health check now; public pages and the webhook later). Port 0: any free port.
+    site_host: str = "127.0.0.1"
+    site_port: int = 8080
+    # Seconds the outbox sender waits when nothing is pending.
+    outbox_interval: float = 1.0
 

@@ -1,4 +1,4 @@
-"""`jointcheck run`: the Telegram bot, long polling."""
+"""`jointcheck run`: the service in one process (the bot, the outbox sender, the site)."""
 
 from __future__ import annotations
 
@@ -6,17 +6,17 @@ from __future__ import annotations
 def register(commands) -> None:
     parser = commands.add_parser(
         "run",
-        help="run the Telegram bot (long polling) until interrupted",
-        description="Run the Telegram bot with long polling until Ctrl-C. Needs JOINTCHECK_BOT_TOKEN; "
-                    "JOINTCHECK_BOT_API_URL points it at another Bot API server (self-hosted, or the emulator). "
-                    "For now this runs the bot only: the scheduler (timed draws, the notification sender) "
-                    "and the public web site are not part of it yet.",
+        help="run the service (bot, notification sender, site) until interrupted",
+        description="Run the Telegram bot (long polling), the notification sender and the site "
+                    "(JOINTCHECK_SITE_HOST / JOINTCHECK_SITE_PORT, health check at /healthz) until Ctrl-C or SIGTERM. "
+                    "Needs JOINTCHECK_BOT_TOKEN; JOINTCHECK_BOT_API_URL points the bot at another Bot API server "
+                    "(self-hosted, or the emulator).",
     )
     parser.set_defaults(handler=run_command)
 
 
 async def run_command(args, settings) -> int:
-    from jointcheck.bot.app import run_polling
+    from jointcheck.service import Service
 
-    await run_polling(settings)
+    await Service(settings).run()
     return 0
