@@ -1,4 +1,4 @@
-"""Building the bot: `create_bot`, `create_dispatcher` and `run_polling`. Nothing is built at import time.
+"""Building the bot: `create_bot` and `create_dispatcher` (jointcheck/service.py runs them). Nothing is built at import time.
 
     bot = create_bot(settings)
     dp = create_dispatcher(sessionmaker)
@@ -20,11 +20,12 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
-from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
+from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from jointcheck.bot.commands import set_default_menus
+from jointcheck.bot.fsm_storage import DatabaseStorage, HeldRecordMiddleware
 from jointcheck.bot.middlewares import DatabaseMiddleware, I18nMiddleware, RefusalMiddleware
 from jointcheck.bot.routers import fallback, feature_routers
 from jointcheck.config import Settings
@@ -54,11 +55,15 @@ def create_dispatcher(
 ) -> Dispatcher:
     """A Dispatcher with jointcheck's middlewares and routers.
 
-    storage / events_isolation: FSM state and per-user locking (memory by default; Redis for
-    several workers). clock: the time the units of work see (tests move it).
+    storage / events_isolation: FSM state and per-chat locking (by default the database's
+    fsm_states table and an in-process lock; Redis for several workers). clock: the time the units
+    of work see (tests move it).
     """
-    dp = Dispatcher(storage=storage or MemoryStorage(), events_isolation=events_isolation or SimpleEventIsolation())
+    storage = storage or DatabaseStorage(sessionmaker, clock)
+    dp = Dispatcher(storage=storage, events_isolation=events_isolation or SimpleEventIsolation())
     # Outer middlewares run for every update, in this order, after aiogram's own (errors, user context, FSM).
+    if isinstance(storage, DatabaseStorage):
+        dp.update.outer_middleware(HeldRecordMiddleware(storage))  # outside the update's unit of work
     dp.update.outer_middleware(DatabaseMiddleware(sessionmaker, clock))
     dp.update.outer_middleware(I18nMiddleware())
     # Inner middlewares of the root router apply to the handlers of every included router.
@@ -76,27 +81,10 @@ async def _on_startup(bot: Bot) -> None:
 
 
 def _fsm_backend(settings: Settings) -> tuple[BaseStorage | None, BaseEventIsolation | None]:
+    """Redis when JOINTCHECK_REDIS_URL is set; otherwise (None, None): create_dispatcher's database default."""
     if not settings.redis_url:
         return None, None
     from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 
     storage = RedisStorage.from_url(settings.redis_url)
     return storage, RedisEventIsolation(storage.redis)
-
-
-async def run_polling(settings: Settings, *, handle_signals: bool = True) -> None:
-    """Long polling until interrupted. Only the bot: the scheduler and the public site join later."""
-    from jointcheck.core.db import make_engine, make_sessionmaker
-
-    bot = create_bot(settings)
-    engine = make_engine(settings.database_url)
-    storage, isolation = _fsm_backend(settings)
-    dp = create_dispatcher(make_sessionmaker(engine), storage=storage, events_isolation=isolation)
-    try:
-        me = await bot.get_me()
-        log.warning("bot @%s polling %s", me.username, settings.bot_api_url or "api.telegram.org")
-        await bot.delete_webhook(drop_pending_updates=False)
-        await dp.start_polling(bot, handle_signals=handle_signals, close_bot_session=False)
-    finally:
-        await bot.session.close()
-        await engine.dispose()
