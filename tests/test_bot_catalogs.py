@@ -136,6 +136,13 @@ SAMPLES: dict[str, list[dict]] = {
         {"round_id": 7, "title": "T", "draw_at": "2026-12-01 10:00", "seeded": s} for s in (True, False)
     ],
     "outbox/round_draw_scheduled.html": [{"round_id": 7, "title": "T", "draw_at": "2026-12-01 10:00"}],
+    "outbox/tasks_due_soon.html": [{"round_id": 7, "title": "T", "due_date": "2026-12-31", "tasks": 3}],
+    "outbox/tasks_overdue.html": [{"round_id": 7, "title": "T", "due_date": "2026-12-31", "tasks": 3}],
+    "outbox/invitation_reminder.html": [{"round_id": 7, "title": "T", "lead": "市场监管局", "department": "TAX", "department_name": "税务局", "deadline": "2026-12-03"}],
+    "outbox/invitation_unanswered.html": [{"round_id": 7, "title": "T", "lead": "市场监管局", "department": "TAX", "department_name": "税务局", "deadline": "2026-12-03"}],
+    "outbox/publication_due.html": [
+        {"round_id": 7, "title": "T", "deadline": "2026-10-29", "results": 12, "working_days_left": 3, "overdue": o} for o in (False, True)
+    ],
     "convener/pending.html": [
         {"rounds": [{"id": 7, "status": "approved, awaiting the seed", "title": "T & <x>"}]},
         {"rounds": []},

@@ -6,7 +6,9 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from jointcheck.core.audit import AuditLog
 from jointcheck.core.clock import Clock, utcnow
+from jointcheck.core.repositories.deadlines import DeadlineRepository
 from jointcheck.core.repositories.departments import DepartmentRepository
+from jointcheck.core.repositories.fsm_states import FsmStateRepository
 from jointcheck.core.repositories.outbox import OutboxRepository
 from jointcheck.core.repositories.plans import PlanRepository
 from jointcheck.core.repositories.rounds import RoundRepository
@@ -35,7 +37,9 @@ class UnitOfWork:
         self.targets = TargetRepository(self.session)
         self.rounds = RoundRepository(self.session)
         self.plans = PlanRepository(self.session)
+        self.fsm_states = FsmStateRepository(self.session)
         self.tasks = TaskRepository(self.session)
+        self.deadlines = DeadlineRepository(self.session)
         return self
 
     async def __aexit__(self, exc_type, exc, tb) -> None:
