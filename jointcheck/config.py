@@ -21,4 +21,17 @@ class Settings(BaseSettings):
     site_port: int = 8080
     # Seconds the outbox sender waits when nothing is pending.
     outbox_interval: float = 1.0
+    # Telegram's flood limits, which the outbox sender keeps under (scheduler/rate_limits.py):
+    # messages a second overall, a second to one chat, a minute to one group.
+    outbox_rate_per_second: float = 30.0
+    outbox_rate_per_chat_per_second: float = 1.0
+    outbox_rate_per_group_per_minute: float = 20.0
+    # The scheduler: how often it sweeps for due work, how often a follower retries to lead.
+    sweep_seconds: float = 60.0
+    leader_retry_seconds: float = 5.0
+    # Reminders: days before a task's due date; working days to answer an invitation; working
+    # days before the publication deadline (20 working days after completion) to warn.
+    reminder_days: int = 3
+    invitation_working_days: int = 3
+    publication_warning_working_days: int = 5
 
