@@ -6,7 +6,8 @@
         # or: running = await PollingBot(...).start(); ...; await running.stop()
 
 Each start builds a new Bot and Dispatcher, as a process restart would: only what the database
-(or Redis) holds survives a `stop()` and `start()`.
+(or Redis, with `redis_url`) holds survives a `stop()` and `start()`. Conversation state goes to the
+database of `sessionmaker` unless `redis_url` (or an explicit `storage`) says otherwise.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from aiogram import Bot, Dispatcher
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from jointcheck.bot.app import create_bot, create_dispatcher
+from jointcheck.bot.app import _fsm_backend, create_bot, create_dispatcher
 from jointcheck.config import Settings
 from jointcheck.core.clock import Clock
 
@@ -26,8 +27,8 @@ from jointcheck.core.clock import Clock
 class PollingBot:
     def __init__(self, sessionmaker: async_sessionmaker, token: str, api_url: str, *, clock: Clock | None = None,
                  polling_timeout: int = 2, configure: Callable[[Dispatcher], None] | None = None,
-                 **dispatcher_options) -> None:
-        self.settings = Settings(bot_token=SecretStr(token), bot_api_url=api_url)
+                 redis_url: str | None = None, **dispatcher_options) -> None:
+        self.settings = Settings(bot_token=SecretStr(token), bot_api_url=api_url, redis_url=redis_url)
         self._sessionmaker = sessionmaker
         self._clock = clock
         self._polling_timeout = polling_timeout
@@ -41,7 +42,11 @@ class PollingBot:
         if self._task is not None:
             raise RuntimeError("already polling")
         self.bot = create_bot(self.settings)
-        self.dispatcher = create_dispatcher(self._sessionmaker, clock=self._clock, **self._options)
+        options = self._options
+        if "storage" not in options:  # a new Redis connection each start (the dispatcher closes its storage at stop)
+            storage, isolation = _fsm_backend(self.settings)
+            options = {"storage": storage, "events_isolation": isolation, **options}
+        self.dispatcher = create_dispatcher(self._sessionmaker, clock=self._clock, **options)
         if self._configure is not None:
             self._configure(self.dispatcher)
         started = asyncio.Event()

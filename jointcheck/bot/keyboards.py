@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from aiogram.types import InlineKeyboardMarkup
+from collections.abc import Iterable
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from jointcheck.bot.callbacks import LanguageChoice
@@ -13,4 +16,23 @@ def language_keyboard(owner: int) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for language, name in LANGUAGE_NAMES.items():
         builder.button(text=name, callback_data=LanguageChoice(owner=owner, language=language))
+    return builder.as_markup()
+
+
+# ---- checklists: the /propose wizard's (the Join checklist of routers/invitations.py has the same shape) ----
+
+CHOSEN, NOT_CHOSEN = "☑", "☐"
+BUTTON_LABEL_CHARS = 60  # about what a phone shows of a full-width button
+
+
+def checklist_markup(options: Iterable[tuple[str, bool, CallbackData]],
+                     footer: Iterable[tuple[str, CallbackData]] = ()) -> InlineKeyboardMarkup:
+    """One option a row, marked chosen or not and cut to fit; then the footer buttons side by side."""
+    builder = InlineKeyboardBuilder()
+    for label, chosen, data in options:
+        label = f"{CHOSEN if chosen else NOT_CHOSEN} {label}"
+        if len(label) > BUTTON_LABEL_CHARS:
+            label = label[:BUTTON_LABEL_CHARS - 1] + "…"
+        builder.row(InlineKeyboardButton(text=label, callback_data=data.pack()))
+    builder.row(*(InlineKeyboardButton(text=label, callback_data=data.pack()) for label, data in footer))
     return builder.as_markup()

@@ -1,0 +1,151 @@
+"""Conversation state (aiogram FSM) in the fsm_states table by default, in Redis when asked: it
+survives a restart of the bot either way."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from aiogram.exceptions import DataNotDictLikeError
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.fsm.storage.base import StorageKey
+from aiogram.types import Message
+from sqlalchemy import select
+
+from jointcheck.bot.emulator import BotAPIEmulator
+from jointcheck.bot.fsm_storage import DatabaseStorage, flat_key
+from jointcheck.bot.harness import PollingBot
+from jointcheck.core.models import FsmState
+from jointcheck.core.uow import UnitOfWork
+
+USER = 7101
+
+
+class Memo(StatesGroup):
+    kept = State()
+
+
+async def remember(message: Message, state: FSMContext, uow: UnitOfWork) -> None:
+    # The update's unit of work is open from here on: on SQLite it holds the write lock, which the
+    # storage must not wait for.
+    await uow.users.by_telegram_id(message.from_user.id)
+    await state.set_state(Memo.kept)
+    await state.update_data(memo=message.text.split(maxsplit=1)[1], steps=[1, 2])
+    await message.answer("kept")
+
+
+async def recall(message: Message, state: FSMContext) -> None:
+    data = await state.get_data()
+    await message.answer(f"state={await state.get_state()} memo={data.get('memo')} steps={data.get('steps')}")
+
+
+async def forget(message: Message, state: FSMContext) -> None:
+    await state.clear()
+    await message.answer("forgotten")
+
+
+def configure(dp) -> None:
+    """Stand-ins for a wizard's steps, on the root router so they come before the feature routers."""
+    dp.message.register(remember, Command("remember"))
+    dp.message.register(recall, Command("recall"))
+    dp.message.register(forget, Command("forget"))
+
+
+async def rows(sessionmaker) -> list[tuple[str, str | None, dict]]:
+    async with UnitOfWork(sessionmaker) as uow:
+        found = (await uow.session.execute(select(FsmState).order_by(FsmState.key))).scalars()
+        return [(row.key, row.state, json.loads(row.data)) for row in found]
+
+
+async def clear_redis(redis_url: str | None) -> None:
+    """Only this test's user's keys: other tests may share the Redis database."""
+    if redis_url is None:
+        return
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(redis_url)
+    try:
+        keys = [key async for key in client.scan_iter(f"fsm:{USER}:{USER}:*")]
+        if keys:
+            await client.delete(*keys)
+    finally:
+        await client.aclose()
+
+
+@pytest.mark.parametrize("backend", ["database", "redis"])
+async def test_state_and_data_survive_a_restart(request, backend, sessionmaker):
+    redis_url = request.getfixturevalue("redis_url") if backend == "redis" else None
+    await clear_redis(redis_url)
+    async with BotAPIEmulator(bot_username="jc_test_bot") as emulator:
+        user = emulator.user(USER, "王")
+        bot = PollingBot(sessionmaker, emulator.token, emulator.base_url, configure=configure, redis_url=redis_url)
+        try:
+            await bot.start()
+            await user.send("/remember 第三步")
+            await user.wait_for("kept")
+            bot_id = bot.bot.id
+            await bot.stop()
+            key = flat_key(StorageKey(bot_id=bot_id, chat_id=USER, user_id=USER))
+            if backend == "database":
+                assert await rows(sessionmaker) == [(key, "Memo:kept", {"memo": "第三步", "steps": [1, 2]})]
+            else:  # Redis holds it, the table does not
+                assert await rows(sessionmaker) == []
+
+            await bot.start()  # a new Bot, Dispatcher and storage
+            await user.send("/recall")
+            await user.wait_for("state=Memo:kept memo=第三步 steps=[1, 2]")
+            await user.send("/forget")
+            await user.wait_for("forgotten")
+            await bot.stop()
+            assert await rows(sessionmaker) == []  # a cleared conversation leaves no row behind
+            await bot.start()
+            await user.send("/recall")
+            await user.wait_for("state=None memo=None steps=None")
+        finally:
+            await bot.stop()
+            await clear_redis(redis_url)
+
+
+async def test_the_storage_outside_an_update(sessionmaker):
+    storage = DatabaseStorage(sessionmaker)
+    key = StorageKey(bot_id=1, chat_id=-100, user_id=5)
+    in_thread = StorageKey(bot_id=1, chat_id=-100, user_id=5, thread_id=7)
+
+    await storage.set_state(key, Memo.kept)
+    await storage.update_data(key, {"a": 1})
+    assert await storage.update_data(key, {"b": [2]}) == {"a": 1, "b": [2]}
+    await storage.set_state(in_thread, "other")
+    assert (await storage.get_state(key), await storage.get_data(key)) == ("Memo:kept", {"a": 1, "b": [2]})
+    assert (await storage.get_state(in_thread), await storage.get_data(in_thread)) == ("other", {})
+    assert await storage.get_value(key, "b") == [2]
+    assert sorted(k for k, _, _ in await rows(sessionmaker)) == ["1:-100:5:7::default", "1:-100:5:::default"]
+
+    with pytest.raises(TypeError):  # JSON cannot hold it: refused where it is set
+        await storage.set_data(key, {"chosen": {1, 2}})
+    with pytest.raises(DataNotDictLikeError):
+        await storage.set_data(key, [("a", 1)])
+    assert await storage.get_data(key) == {"a": 1, "b": [2]}
+
+    await storage.set_state(key, None)
+    await storage.set_data(key, {})
+    await storage.set_state(in_thread, None)
+    assert await rows(sessionmaker) == []
+
+
+async def test_a_held_record_is_written_once_when_the_update_ends(sessionmaker):
+    storage = DatabaseStorage(sessionmaker)
+    key = StorageKey(bot_id=1, chat_id=5, user_id=5)
+    await storage.set_data(key, {"n": 0})
+
+    async with storage.hold(key):
+        for n in range(1, 4):
+            await storage.update_data(key, {"n": n})
+        await storage.set_state(key, Memo.kept)
+        assert await storage.get_data(key) == {"n": 3}
+        assert [(s, d) for _, s, d in await rows(sessionmaker)] == [(None, {"n": 0})]  # not yet
+        data = await storage.get_data(key)
+        data["n"] = 99  # a copy: changing it changes nothing held
+    await storage.idle()
+    assert [(s, d) for _, s, d in await rows(sessionmaker)] == [("Memo:kept", {"n": 3})]
