@@ -28,32 +28,6 @@ SAMR, TAX, EPB, INSPECTOR, STRANGER = 1000, 1001, 1002, 1005, 4242
 TITLE = "2026年食品联合抽查"
 BUTTON_REFUSED = "此按钮不属于您或已失效"
 
-# Samples for tests/test_bot_catalogs.py (SAMPLES |= PROPOSE_SAMPLES): one per branch.
-_REASONS = ("title", "region", "ratios", "team", "cooling", "draw_at", "due", "buttons")
-_STEPS = ("title", "lead", "items", "invited", "region", "kinds", "industries", "tags", "ratios", "teams", "cooling",
-          "draw_at", "due")
-_SUMMARY = {
-    "title": "食品<联合>抽查 & Co", "lead": "市场监管局", "items": [{"code": "SAMR-001", "name": "食品经营许可检查 <a>"}],
-    "invited": ["税务局", "生态环境局"], "region": "440100", "kinds": ["产品"], "industries": ["F51"], "tags": ["食品"],
-    "ratios": [("A", 30), ("B", 50), ("C", 200), ("D", 600)], "teams": [("市场监管局", 2), ("税务局", 1)],
-    "cooling": [("A", 365), ("B", 180), ("C", 90), ("D", 30)], "draw_at": "2026-12-01 10:00", "due": "2026-12-31",
-}
-PROPOSE_SAMPLES: dict[str, list[dict]] = {
-    "propose/step.html": [
-        {"step": s, "reason": r, "lead": "市场监管局", "department": "税务局 <x>", "max_title": 300, "max_team": 20}
-        for s, r in zip(_STEPS, [*_REASONS, "", "", "", "", ""])
-    ],
-    "propose/summary.html": [
-        {**_SUMMARY, "reason": "buttons"},
-        {**_SUMMARY, "reason": "", "kinds": [], "industries": [], "tags": [], "cooling": [], "draw_at": "", "due": ""},
-    ],
-    "propose/refused.html": [{"kind": "invalid", "detail": "ratio 500‰ for class A is above the cap 400‰ of item <SAMR-001>"}],
-    "propose/proposed.html": [{"round_id": 7, "title": "T<&>"}],
-    "propose/cancelled.html": [{}],
-    "propose/choose_first.txt": [{"what": "items"}, {"what": "invited"}],
-}
-
-
 @pytest.fixture
 async def world(uow_factory):
     return await build_world(uow_factory, n_targets=20)

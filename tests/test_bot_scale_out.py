@@ -56,6 +56,6 @@ async def test_fsm_state_in_redis_survives_a_restart(redis_url, sessionmaker):
         await storage.close()
 
 
-def test_no_redis_url_means_memory():
+def test_no_redis_url_means_the_database_default():
     assert _fsm_backend(Settings(redis_url=None)) == (None, None)
 
