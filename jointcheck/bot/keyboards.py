@@ -19,7 +19,7 @@ def language_keyboard(owner: int) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-# ---- checklists: the /propose wizard's (the Join checklist of routers/invitations.py has the same shape) ----
+# ---- checklists: the /propose wizard's and the Join checklist of routers/invitations.py ----
 
 CHOSEN, NOT_CHOSEN = "☑", "☐"
 BUTTON_LABEL_CHARS = 60  # about what a phone shows of a full-width button

@@ -19,6 +19,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from jointcheck.bot.callbacks import ChecklistConfirm, ChecklistToggle, InvitationAnswer
+from jointcheck.bot.keyboards import checklist_markup
 from jointcheck.bot.long_text import show
 from jointcheck.bot.texts import N_, Texts
 from jointcheck.core.authz import Actor
@@ -32,8 +33,6 @@ log = logging.getLogger("jointcheck.bot")
 JOIN = N_("Join")
 DECLINE = N_("Decline")
 CONFIRM = N_("Confirm")
-CHOSEN, NOT_CHOSEN = "☑", "☐"
-_LABEL_CHARS = 60
 _FSM_KEY = "checklists"
 
 
@@ -66,16 +65,9 @@ def invitation_keyboard(texts: Texts, round_id: int, departments: list[Departmen
 
 def checklist_keyboard(texts: Texts, round_id: int, department_id: int, items: list[CheckItem],
                        chosen: set[int]) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    for item in items:
-        mark = CHOSEN if item.id in chosen else NOT_CHOSEN
-        label = f"{mark} {item.code} {item.name}"
-        if len(label) > _LABEL_CHARS:
-            label = label[:_LABEL_CHARS - 1] + "…"
-        builder.button(text=label, callback_data=ChecklistToggle(round_id=round_id, department_id=department_id, item_id=item.id))
-    builder.button(text=texts.gettext(CONFIRM), callback_data=ChecklistConfirm(round_id=round_id, department_id=department_id))
-    builder.adjust(1)
-    return builder.as_markup()
+    options = [(f"{item.code} {item.name}", item.id in chosen,
+                ChecklistToggle(round_id=round_id, department_id=department_id, item_id=item.id)) for item in items]
+    return checklist_markup(options, [(texts.gettext(CONFIRM), ChecklistConfirm(round_id=round_id, department_id=department_id))])
 
 
 # ---- checks ------------------------------------------------------------------------------------
