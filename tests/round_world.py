@@ -30,7 +30,8 @@ def target_rows(n: int) -> list[tuple]:
     return rows
 
 
-async def build_world(uow_factory, n_targets: int = 200) -> World:
+async def build_province(uow_factory, n_targets: int = 200) -> dict[str, int]:
+    """Departments, their items, the directory and the inspectors; nobody has an account yet."""
     async with uow_factory() as uow:
         ids = {}
         for code, name in (("SAMR", "市场监管局"), ("TAX", "税务局"), ("EPB", "生态环境局")):
@@ -49,7 +50,12 @@ async def build_world(uow_factory, n_targets: int = 200) -> World:
         await writer.write(target_rows(n_targets))
         await writer.finish()
         await uow.commit()
+    return ids
 
+
+async def build_world(uow_factory, n_targets: int = 200) -> World:
+    """The province, and its people bound to Telegram ids 1000 on (see `people` below)."""
+    ids = await build_province(uow_factory, n_targets)
     actors = {}
     people = [
         ("samr", "officer", {"department": "SAMR"}), ("tax", "officer", {"department": "TAX"}),

@@ -43,7 +43,7 @@ class DatabaseMiddleware(BaseMiddleware):
     ) -> Any:
         telegram_user: TelegramUser | None = data.get("event_from_user")
         async with self.unit_of_work() as uow:
-            user = await uow.users.by_telegram_id(telegram_user.id) if telegram_user else None
-            actor = await uow.users.actor_for(user) if user is not None else stranger(telegram_user)
+            known = await uow.users.with_actor(telegram_user.id) if telegram_user else None
+            user, actor = known or (None, stranger(telegram_user))
             data["uow"], data["user"], data["actor"] = uow, user, actor
             return await handler(event, data)

@@ -33,7 +33,7 @@ from jointcheck.core.services.results import (
     list_my_tasks,
     record_result,
     set_note,
-    submit_results,
+    submit_and_detail,
     task_detail,
 )
 from jointcheck.core.uow import UnitOfWork
@@ -285,7 +285,7 @@ async def submit(query: CallbackQuery, callback_data: TaskSubmit, uow: UnitOfWor
                             target_name=detail.summary.target_name, items=item_entries(texts, mine))
         await show(query, text, builder.as_markup())
         return
-    await submit_results(uow, actor, callback_data.task_id)
+    _, detail = await submit_and_detail(uow, actor, callback_data.task_id)
     await uow.commit()
-    await show(query, *await _task_view(uow, actor, texts, callback_data.task_id))
+    await show(query, task_text(texts, detail), task_keyboard(texts, detail))
     callback_answer.text = texts.gettext(SUBMIT)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +19,7 @@ from jointcheck.core.models import (
     ResultAttachment,
     Round,
     RoundItem,
+    RoundParticipant,
     Target,
     Task,
     TeamMember,
@@ -25,6 +27,16 @@ from jointcheck.core.models import (
 
 # A task is open while any item of the round lacks an accepted (or published) result.
 DONE_STATUSES = ("accepted", "published")
+
+
+class TaskContext(NamedTuple):
+    """What deciding who may see a task, and showing it, needs besides its items."""
+
+    task: Task
+    round: Round
+    target: Target
+    departments: list[int]  # the round's confirmed participants
+    team: list[tuple[TeamMember, Inspector, Department]]
 
 
 class TaskRepository:
@@ -36,6 +48,29 @@ class TaskRepository:
         if for_update:
             query = query.with_for_update()
         return (await self._session.execute(query)).scalar_one_or_none()
+
+    async def context(self, task_id: int, *, for_update: bool = False) -> TaskContext | None:
+        """A task with its round, target, confirmed departments and team in one query: a row per
+        (confirmed department, team member). `for_update` locks the task's row only, not its round's."""
+        query = (
+            select(Task, Round, Target, RoundParticipant.department_id, TeamMember, Inspector, Department)
+            .join(Round, Round.id == Task.round_id).join(Target, Target.id == Task.target_id)
+            .outerjoin(RoundParticipant, and_(RoundParticipant.round_id == Round.id, RoundParticipant.status == "confirmed"))
+            .outerjoin(TeamMember, TeamMember.task_id == Task.id)
+            .outerjoin(Inspector, Inspector.id == TeamMember.inspector_id)
+            .outerjoin(Department, Department.id == TeamMember.department_id)
+            .where(Task.id == task_id)
+            .order_by(Department.code, TeamMember.position)
+        )
+        if for_update:
+            query = query.with_for_update(of=Task)
+        rows = (await self._session.execute(query)).all()
+        if not rows:
+            return None
+        task, round_, target = rows[0][:3]
+        departments = sorted({row[3] for row in rows if row[3] is not None})
+        team = list(dict.fromkeys((m, i, d) for *_, m, i, d in rows if m is not None))
+        return TaskContext(task, round_, target, departments, team)
 
     def _of_inspectors(self, inspector_ids: Sequence[int], open_only: bool):
         query = (
@@ -70,9 +105,6 @@ class TaskRepository:
         )
         return [(t, g) for t, g in await self._session.execute(query)]
 
-    async def target(self, task: Task) -> Target:
-        return await self._session.get(Target, task.target_id)
-
     async def team(self, task_ids: Sequence[int]) -> list[tuple[TeamMember, Inspector, Department]]:
         query = (
             select(TeamMember, Inspector, Department)
@@ -92,17 +124,17 @@ class TaskRepository:
         )
         return [(c, d) for c, d in await self._session.execute(query)]
 
-    async def results(self, task_id: int) -> list[Result]:
-        return list((await self._session.execute(select(Result).where(Result.task_id == task_id))).scalars())
-
-    async def attachment_counts(self, result_ids: Sequence[int]) -> dict[int, int]:
-        if not result_ids:
-            return {}
+    async def items_with_results(self, task: Task) -> list[tuple[CheckItem, Department, Result | None, int]]:
+        """The round's items as `items` gives them, each with this task's result (None while not
+        recorded) and that result's number of attachments."""
+        attachments = select(func.count()).where(ResultAttachment.result_id == Result.id).correlate(Result).scalar_subquery()
         query = (
-            select(ResultAttachment.result_id, func.count()).where(ResultAttachment.result_id.in_(list(result_ids)))
-            .group_by(ResultAttachment.result_id)
+            select(CheckItem, Department, Result, attachments)
+            .join(RoundItem, RoundItem.item_id == CheckItem.id).join(Department, Department.id == CheckItem.department_id)
+            .outerjoin(Result, and_(Result.task_id == task.id, Result.item_id == CheckItem.id))
+            .where(RoundItem.round_id == task.round_id).order_by(Department.code, CheckItem.code)
         )
-        return {r: n for r, n in await self._session.execute(query)}
+        return [(c, d, r, n) for c, d, r, n in await self._session.execute(query)]
 
     def add_result(self, result: Result) -> None:
         self._session.add(result)

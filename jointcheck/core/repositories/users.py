@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jointcheck.core.authz import Actor, Grant
-from jointcheck.core.models import Invite, Role, RoleGrant, User
+from jointcheck.core.models import Inspector, Invite, Role, RoleGrant, User
 
 
 class UserRepository:
@@ -64,12 +64,38 @@ class UserRepository:
         )
         return [(i, t) for i, t in await self._session.execute(query)]
 
-    async def actor_for(self, user: User) -> Actor:
-        grants = tuple(
-            Grant(Role(g.role), g.department_id, g.region, g.inspector_id) for g in await self.grants_of(user.id)
+    async def inspectors_of_chat(self, chat_id: int) -> list[tuple[str, int]]:
+        """(name, department id) of the inspector records bound to the account of this private chat:
+        whose officers answer for the person behind it."""
+        query = (
+            select(Inspector.name, Inspector.department_id).join(RoleGrant, RoleGrant.inspector_id == Inspector.id)
+            .join(User, User.id == RoleGrant.user_id)
+            .where(User.telegram_id == chat_id, RoleGrant.role == Role.INSPECTOR.value, RoleGrant.revoked_at.is_(None))
+            .order_by(Inspector.id)
         )
-        label = f"user:{user.id}" + (f"/tg:{user.telegram_id}" if user.telegram_id is not None else "")
-        return Actor(label=label, grants=grants, user_id=user.id)
+        return [(name, department_id) for name, department_id in await self._session.execute(query)]
+
+    async def actor_for(self, user: User) -> Actor:
+        return _actor(user, [Grant(Role(g.role), g.department_id, g.region, g.inspector_id) for g in await self.grants_of(user.id)])
+
+    async def with_actor(self, telegram_id: int) -> tuple[User, Actor] | None:
+        """The user of this Telegram account and their Actor, in one query (the bot asks on every update)."""
+        query = (
+            select(User, RoleGrant.role, RoleGrant.department_id, RoleGrant.region, RoleGrant.inspector_id)
+            .outerjoin(RoleGrant, and_(RoleGrant.user_id == User.id, RoleGrant.revoked_at.is_(None)))
+            .where(User.telegram_id == telegram_id)
+            .order_by(RoleGrant.id)
+        )
+        rows = (await self._session.execute(query)).all()
+        if not rows:
+            return None
+        user = rows[0][0]
+        return user, _actor(user, [Grant(Role(role), d, region, i) for _, role, d, region, i in rows if role is not None])
+
+
+def _actor(user: User, grants: list[Grant]) -> Actor:
+    label = f"user:{user.id}" + (f"/tg:{user.telegram_id}" if user.telegram_id is not None else "")
+    return Actor(label=label, grants=tuple(grants), user_id=user.id)
 
 
 class InviteRepository:

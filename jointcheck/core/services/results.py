@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from jointcheck.core.authz import Action, Actor, Scope, authorize, can
 from jointcheck.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from jointcheck.core.models import CheckItem, Department, Inspector, Result, ResultAttachment, Round, Target, Task, TeamMember
+from jointcheck.core.repositories.tasks import TaskContext
 from jointcheck.core.result_categories import CATEGORIES, FOLLOW_UPS
 from jointcheck.core.services.notify import notify_departments, notify_inspectors
 from jointcheck.core.uow import UnitOfWork
@@ -115,15 +116,12 @@ async def list_my_tasks(uow: UnitOfWork, actor: Actor, *, open_only: bool = True
     return [TaskSummary.of(t, g, r) for t, g, r in rows], total
 
 
-async def _visible_task(uow: UnitOfWork, actor: Actor, task_id: int, *, for_update: bool = False) -> tuple[Task, Round, list[tuple[TeamMember, Inspector, Department]]]:
-    task = await uow.tasks.get(task_id, for_update=for_update)
-    if task is not None:
-        round_ = await uow.rounds.get(task.round_id)
-        team = await uow.tasks.team([task.id])
-        departments = [d.id for p, d in await uow.rounds.participants(round_.id) if p.status == "confirmed"]
-        scope = Scope.of(departments=departments, region=round_.region, inspectors=[m.inspector_id for m, _, _ in team])
+async def _visible_task(uow: UnitOfWork, actor: Actor, task_id: int, *, for_update: bool = False) -> TaskContext:
+    seen = await uow.tasks.context(task_id, for_update=for_update)
+    if seen is not None:
+        scope = Scope.of(departments=seen.departments, region=seen.round.region, inspectors=[m.inspector_id for m, _, _ in seen.team])
         if can(actor, Action.TASK_VIEW, scope):
-            return task, round_, team
+            return seen
     raise NotFound(f"task {task_id} not found")
 
 
@@ -133,40 +131,41 @@ def _my_departments(actor: Actor, team: list[tuple[TeamMember, Inspector, Depart
     return {m.department_id for m, _, _ in team if m.inspector_id in mine}
 
 
-async def task_detail(uow: UnitOfWork, actor: Actor, task_id: int) -> TaskDetail:
-    task, round_, team = await _visible_task(uow, actor, task_id)
-    target = await uow.tasks.target(task)
-    recording = _my_departments(actor, team)
-    results = {r.item_id: r for r in await uow.tasks.results(task.id)}
-    attachments = await uow.tasks.attachment_counts([r.id for r in results.values()])
-    items = []
-    for item, department in await uow.tasks.items(round_.id):
-        result = results.get(item.id)
-        items.append(ItemResult(
+def _detail(actor: Actor, seen: TaskContext, rows: list[tuple[CheckItem, Department, Result | None, int]]) -> TaskDetail:
+    """The task as this actor sees it, from its context and `items_with_results`."""
+    recording = _my_departments(actor, seen.team)
+    items = [
+        ItemResult(
             item.id, item.code, item.name, department.code,
             result.category if result else None, result.follow_up if result else "none", result.note if result else "",
-            result.status if result else "none", attachments.get(result.id, 0) if result else 0,
-            result.review_reason if result else "", department.id in recording,
-        ))
-    mates = [Teammate(i.id, i.name, d.code, d.name, m.source) for m, i, d in team]
-    return TaskDetail(TaskSummary.of(task, target, round_), mates, items)
+            result.status if result else "none", attachments, result.review_reason if result else "", department.id in recording,
+        )
+        for item, department, result, attachments in rows
+    ]
+    mates = [Teammate(i.id, i.name, d.code, d.name, m.source) for m, i, d in seen.team]
+    return TaskDetail(TaskSummary.of(seen.task, seen.target, seen.round), mates, items)
+
+
+async def task_detail(uow: UnitOfWork, actor: Actor, task_id: int) -> TaskDetail:
+    seen = await _visible_task(uow, actor, task_id)
+    return _detail(actor, seen, await uow.tasks.items_with_results(seen.task))
 
 
 # ---- recording (inspectors) ---------------------------------------------------------------------
 
 
 async def _recordable(uow: UnitOfWork, actor: Actor, task_id: int, item_id: int) -> tuple[Task, CheckItem, Result | None]:
-    task, round_, team = await _visible_task(uow, actor, task_id)
-    authorize(actor, Action.RESULT_SUBMIT, Scope.of(inspectors=[m.inspector_id for m, _, _ in team]))
-    item = next((i for i, _ in await uow.tasks.items(round_.id) if i.id == item_id), None)
-    if item is None:
-        raise NotFound(f"item {item_id} is not checked in round {round_.id}")
-    if item.department_id not in _my_departments(actor, team):
+    seen = await _visible_task(uow, actor, task_id)
+    authorize(actor, Action.RESULT_SUBMIT, Scope.of(inspectors=[m.inspector_id for m, _, _ in seen.team]))
+    row = next((row for row in await uow.tasks.items_with_results(seen.task) if row[0].id == item_id), None)
+    if row is None:
+        raise NotFound(f"item {item_id} is not checked in round {seen.round.id}")
+    item, _, result, _ = row
+    if item.department_id not in _my_departments(actor, seen.team):
         raise PermissionDenied(f"item {item.code} is recorded by its own department's inspectors")
-    result = next((r for r in await uow.tasks.results(task.id) if r.item_id == item_id), None)
     if result is not None and result.status not in EDITABLE:
         raise Conflict(f"the result of {item.code} on task {task_id} is {result.status}; it cannot change now")
-    return task, item, result
+    return seen.task, item, result
 
 
 async def record_result(uow: UnitOfWork, actor: Actor, task_id: int, item_id: int, category: str, follow_up: str = "none") -> Result:
@@ -218,10 +217,18 @@ async def attach(uow: UnitOfWork, actor: Actor, task_id: int, item_id: int, kind
 
 async def submit_results(uow: UnitOfWork, actor: Actor, task_id: int) -> list[Result]:
     """Submit every item the actor records on this task for review; each needs its category first."""
-    detail = await task_detail(uow, actor, task_id)
-    task, round_, team = await _visible_task(uow, actor, task_id, for_update=True)
+    submitted, _ = await submit_and_detail(uow, actor, task_id)
+    return submitted
+
+
+async def submit_and_detail(uow: UnitOfWork, actor: Actor, task_id: int) -> tuple[list[Result], TaskDetail]:
+    """`submit_results`, and the task as the actor sees it afterwards (what the bot shows next),
+    built from what the submission read instead of reading it all again."""
+    seen = await _visible_task(uow, actor, task_id, for_update=True)
+    task, round_, team = seen.task, seen.round, seen.team
     authorize(actor, Action.RESULT_SUBMIT, Scope.of(inspectors=[m.inspector_id for m, _, _ in team]))
-    mine = [i for i in detail.items if i.mine]
+    rows = await uow.tasks.items_with_results(task)
+    mine = [i for i in _detail(actor, seen, rows).items if i.mine]
     if not mine:
         raise PermissionDenied(f"no item of task {task_id} is recorded by you")
     missing = [i.item_code for i in mine if i.status == "none"]
@@ -231,7 +238,7 @@ async def submit_results(uow: UnitOfWork, actor: Actor, task_id: int) -> list[Re
     if not open_ids:
         raise Conflict(f"the results of task {task_id} are submitted already")
     now = uow.clock()
-    submitted = [r for r in await uow.tasks.results(task.id) if r.item_id in open_ids and r.status in EDITABLE]
+    submitted = [r for _, _, r, _ in rows if r is not None and r.item_id in open_ids]
     for result in submitted:
         result.status, result.submitted_by_user_id, result.submitted_at = "submitted", actor.user_id, now
         result.reviewed_by_user_id, result.reviewed_at = None, None
@@ -244,7 +251,7 @@ async def submit_results(uow: UnitOfWork, actor: Actor, task_id: int) -> list[Re
     params = {"task_id": task.id, "round_id": round_.id, "items": codes}
     await notify_inspectors(uow, teammates, "results_submitted", lambda _: params, f"task:{task.id}:submitted:{event.seq}")
     await notify_departments(uow, sorted(_my_departments(actor, team)), "results_to_review", params, f"task:{task.id}:review:{event.seq}")
-    return submitted
+    return submitted, _detail(actor, seen, rows)
 
 
 # ---- review and publication (officers) ------------------------------------------------------------
@@ -252,7 +259,8 @@ async def submit_results(uow: UnitOfWork, actor: Actor, task_id: int) -> list[Re
 
 async def review_results(uow: UnitOfWork, actor: Actor, task_id: int, department_code: str, *, accept: bool, reason: str = "") -> list[Result]:
     """Accept or return (with a reason) a department's submitted results on a task."""
-    task, round_, team = await _visible_task(uow, actor, task_id, for_update=True)
+    seen = await _visible_task(uow, actor, task_id, for_update=True)
+    task, round_, team = seen.task, seen.round, seen.team
     department = await uow.departments.by_code(department_code)
     if department is None:
         raise NotFound(f"no department with code {department_code}")
@@ -262,8 +270,9 @@ async def review_results(uow: UnitOfWork, actor: Actor, task_id: int, department
         raise InvalidInput("returning results needs a reason")
     if len(reason) > NOTE_LIMIT:
         raise InvalidInput(f"a reason has at most {NOTE_LIMIT} characters")
-    items = {i.id: i for i, d in await uow.tasks.items(round_.id) if d.id == department.id}
-    pending = [r for r in await uow.tasks.results(task.id) if r.item_id in items and r.status == "submitted"]
+    rows = [(i, r) for i, d, r, _ in await uow.tasks.items_with_results(task) if d.id == department.id]
+    items = {i.id: i for i, _ in rows}
+    pending = [r for _, r in rows if r is not None and r.status == "submitted"]
     if not pending:
         raise Conflict(f"task {task_id} has no submitted result of {department_code} to review")
     now = uow.clock()
