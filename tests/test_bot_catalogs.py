@@ -28,6 +28,31 @@ from jointcheck.i18n import LANGUAGES, LOCALES_DIR, translations
 BOT_DIR = Path(__file__).resolve().parent.parent / "jointcheck" / "bot"
 COMMANDS = [{"command": "help", "description": "what you can do here"}, {"command": "propose", "description": "x & <y>"}]
 
+# The /propose wizard: one sample per step and per reason a step is asked again.
+_REASONS = ("title", "region", "ratios", "team", "cooling", "draw_at", "due", "buttons")
+_STEPS = ("title", "lead", "items", "invited", "region", "kinds", "industries", "tags", "ratios", "teams", "cooling",
+          "draw_at", "due")
+_SUMMARY = {
+    "title": "食品<联合>抽查 & Co", "lead": "市场监管局", "items": [{"code": "SAMR-001", "name": "食品经营许可检查 <a>"}],
+    "invited": ["税务局", "生态环境局"], "region": "440100", "kinds": ["产品"], "industries": ["F51"], "tags": ["食品"],
+    "ratios": [("A", 30), ("B", 50), ("C", 200), ("D", 600)], "teams": [("市场监管局", 2), ("税务局", 1)],
+    "cooling": [("A", 365), ("B", 180), ("C", 90), ("D", 30)], "draw_at": "2026-12-01 10:00", "due": "2026-12-31",
+}
+PROPOSE_SAMPLES: dict[str, list[dict]] = {
+    "propose/step.html": [
+        {"step": s, "reason": r, "lead": "市场监管局", "department": "税务局 <x>", "max_title": 300, "max_team": 20}
+        for s, r in zip(_STEPS, [*_REASONS, "", "", "", "", ""])
+    ],
+    "propose/summary.html": [
+        {**_SUMMARY, "reason": "buttons"},
+        {**_SUMMARY, "reason": "", "kinds": [], "industries": [], "tags": [], "cooling": [], "draw_at": "", "due": ""},
+    ],
+    "propose/refused.html": [{"kind": "invalid", "detail": "ratio 500‰ for class A is above the cap 400‰ of item <SAMR-001>"}],
+    "propose/proposed.html": [{"round_id": 7, "title": "T<&>"}],
+    "propose/cancelled.html": [{}],
+    "propose/choose_first.txt": [{"what": "items"}, {"what": "invited"}],
+}
+
 SAMPLES: dict[str, list[dict]] = {
     "errors/button_refused.txt": [{}],
     "errors/core_error.txt": [{"kind": k, "detail": d} for k, d in
@@ -57,6 +82,7 @@ SAMPLES: dict[str, list[dict]] = {
         {"round_id": 7, "title": "T", "selected": 12, "unstaffed": u, "selected_sha256": "cd" * 32} for u in (0, 2)
     ],
     "outbox/tasks_assigned.html": [
+        {"round_id": 7, "title": "T", "tasks": 40, "task_list": []},
         {"round_id": 7, "title": "T", "tasks": 2, "task_list": [
             {"id": 41, "target": "甲<店>", "code": "T0001", "address": "中山路1号", "item_names": ["SAMR-001 食品经营许可检查"],
              "team": ["检查员乙 (税务局)"], "due_date": "2026-12-31"},
@@ -67,6 +93,10 @@ SAMPLES: dict[str, list[dict]] = {
     "outbox/results_to_review.html": [{"task_id": 42, "round_id": 7, "title": "T", "items": ["SAMR-001"]}],
     "outbox/results_returned.html": [{"task_id": 42, "items": ["SAMR-001"], "reason": "请补充照片 <b>"}],
     "outbox/task_staffed.html": [{"task_id": 42}],
+    "outbox/recipient_unreachable.html": [
+        {"recipient": "检查员<甲>", "outbox_id": 1234, "blocked": b, "notice": "<b>您有 2 项新的检查任务（联合抽查“T &amp; Co”）。</b>"}
+        for b in (True, False)
+    ],
     "invitations/checklist.html": [{"round_id": 7, "title": "T<&>", "department": "税务局"}],
     "invitations/declined.html": [{"round_id": 7, "title": "T", "department": "生态环境局"}],
     "invitations/confirmed.html": [
@@ -161,6 +191,8 @@ SAMPLES: dict[str, list[dict]] = {
         for u in (0, 3)
     ],
 }
+
+SAMPLES |= PROPOSE_SAMPLES
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 PLACEHOLDER = re.compile(r"%\([a-z_]+\)s")

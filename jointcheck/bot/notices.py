@@ -16,6 +16,9 @@ from jointcheck.core.uow import UnitOfWork
 from jointcheck.i18n import DEFAULT_LANGUAGE, LANGUAGES
 
 
+NOTICE_TASKS = 30
+
+
 @dataclass(frozen=True)
 class Rendered:
     text: str
@@ -52,9 +55,10 @@ async def _inspector_ids(uow: UnitOfWork, chat_id: int) -> list[int]:
 
 
 async def _task_list(uow: UnitOfWork, chat_id: int, round_id: int) -> list[dict]:
-    """The recipient's tasks in the round with target, address, items, co-inspectors and due date."""
+    """The recipient's first tasks in the round with target, address, items, co-inspectors and due
+    date; /tasks pages through all of them, so a notice stays a few messages long."""
     mine = await _inspector_ids(uow, chat_id)
-    tasks = [pair for inspector_id in mine for pair in await uow.tasks.in_round_of_inspector(round_id, inspector_id)]
+    tasks = [pair for inspector_id in mine for pair in await uow.tasks.in_round_of_inspector(round_id, inspector_id, NOTICE_TASKS)]
     items = [f"{item.code} {item.name}" for item, _ in await uow.tasks.items(round_id)]
     teams: dict[int, list[str]] = {}
     for member, inspector, department in await uow.tasks.team([task.id for task, _ in tasks]):

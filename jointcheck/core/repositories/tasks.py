@@ -95,13 +95,13 @@ class TaskRepository:
         query = select(func.count()).select_from(self._of_inspectors(inspector_ids, open_only).subquery())
         return (await self._session.execute(query)).scalar_one()
 
-    async def in_round_of_inspector(self, round_id: int, inspector_id: int) -> list[tuple[Task, Target]]:
-        """One inspector's tasks in one round, in visit order (what the task notice lists)."""
+    async def in_round_of_inspector(self, round_id: int, inspector_id: int, limit: int) -> list[tuple[Task, Target]]:
+        """One inspector's first tasks in one round, in visit order (what the task notice lists)."""
         query = (
             select(Task, Target).join(Target, Target.id == Task.target_id)
             .join(TeamMember, TeamMember.task_id == Task.id)
             .where(Task.round_id == round_id, TeamMember.inspector_id == inspector_id)
-            .order_by(Task.visit_order)
+            .order_by(Task.visit_order).limit(limit)
         )
         return [(t, g) for t, g in await self._session.execute(query)]
 
