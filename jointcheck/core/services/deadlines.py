@@ -47,6 +47,7 @@ async def run_due_draw(uow: UnitOfWork, round_id: int) -> DrawReport | None:
     round_ = await uow.rounds.get(round_id, for_update=True)
     if round_ is None or round_.status != "seeded" or round_.draw_at is None or round_.draw_at > uow.clock():
         return None
+    log.warning("round %s: timed draw starting", round_id)
     try:
         return await run_draw(uow, scheduler_actor(round_.region), round_id)
     except Conflict as refused:  # the compare-and-set was lost: someone drew it first
