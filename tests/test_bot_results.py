@@ -13,6 +13,7 @@ import asyncio
 import pytest
 from sqlalchemy import func, select, update
 
+from jointcheck.bot import chat_script as chat
 from jointcheck.bot.callbacks import ResultPick, ReviewDecide, TaskOpen
 from jointcheck.core.models import AuditEvent, OutboxMessage, Result, Target, Task
 from jointcheck.core.services.results import list_my_tasks, record_result, review_results, submit_results, task_detail
@@ -45,20 +46,6 @@ async def drain(sessionmaker, running) -> None:
         pass
 
 
-async def open_task(user, task_id: int, target_name: str):
-    """/tasks, then page forward until the task's button shows, and press it."""
-    await user.send("/tasks")
-    listing = await user.wait_for("未完成的检查任务")
-    label = f"{task_id} · {target_name}"
-    while label not in listing.buttons:
-        assert "»" in listing.buttons, f"task {task_id} is not listed"
-        await user.press("»")
-        await user.wait_for_answer()
-        listing = user.messages[-1] if user.messages[-1].buttons else await user.wait_for("未完成的检查任务")
-    await user.press(label)
-    return await user.wait_for(f"第 {task_id} 号任务")
-
-
 async def test_an_inspector_records_and_submits_and_the_officer_reviews_and_publishes(emulator, sessionmaker, uow_factory, world, running):
     round_id = await drawn_round(uow_factory, world)
     actors = await bind_inspectors(uow_factory, world)
@@ -68,7 +55,8 @@ async def test_an_inspector_records_and_submits_and_the_officer_reviews_and_publ
     for telegram_id in [1002, 1003, *range(2000, 2010)]:
         emulator.user(telegram_id, f"u{telegram_id}")
 
-    view = await open_task(inspector, task_id, detail.summary.target_name)
+    await chat.open_task(inspector, task_id, detail.summary.target_name)
+    view = inspector.messages[-1]
     assert detail.summary.target_code in view.text and "检查组：" in view.text and "TAX-001" in view.text
     assert view.buttons == ["✎ SAMR-001 食品经营许可检查", "✎ SAMR-K01 特种设备重点检查", "全部任务"]
     assert all(len(b["callback_data"].encode()) <= 64 for row in view.inline_keyboard for b in row)
@@ -141,7 +129,7 @@ async def test_an_inspector_records_and_submits_and_the_officer_reviews_and_publ
     await drain(sessionmaker, running)
     await inspector.wait_for("请补充整改期限")
 
-    await open_task(inspector, task_id, detail.summary.target_name)
+    await chat.open_task(inspector, task_id, detail.summary.target_name)
     await inspector.press("☑ SAMR-K01 特种设备重点检查")
     await inspector.wait_for("请选择检查结果类别")
     await inspector.press("E · 发现问题已责令改正")
