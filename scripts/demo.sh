@@ -28,7 +28,7 @@ say "the lead proposes, the invited departments answer"
 jointcheck round propose --as "$LEAD" --lead SCJG --title "2026年第四季度食品经营联合抽查" --region 440100 \
   --items SCJG-2026-01,SCJG-2026-K1 --invite SWJ=1 --invite HBJ=1 --team 2 \
   --ratio A=30 --ratio B=50 --ratio C=100 --ratio D=200 --cooling-off A=365 --cooling-off B=180 \
-  --batch-size 10 --due 2026-12-31
+  --batch-size 10 --due "$(date -d "+30 days" +%F)"
 echo "-- a ratio above an item's cap is refused, naming the item:"
 jointcheck round propose --as "$LEAD" --lead SCJG --title x --region 440100 --items SCJG-2026-01 \
   --invite SWJ=1 --ratio D=400 || true
@@ -45,4 +45,18 @@ jointcheck round draw 1 --as "$CONV" || true
 say "the bundle, checked by the standalone verifier (standard library only)"
 jointcheck round archive 1 demo-data/round-1.zip --as "$LEAD"
 python -I -S jointcheck/core/public_proof.py demo-data/round-1.zip
+jointcheck audit verify
+
+say "a second round with a draw time: the scheduler of 'jointcheck run' will draw it then"
+jointcheck round propose --as "$LEAD" --lead SCJG --title "2026年特种设备安全专项联合抽查" --region 440100 \
+  --items SCJG-2026-K1 --invite SWJ=1 --team 1 --ratio A=10 --ratio B=20 --ratio C=50 --ratio D=100 \
+  --due "$(date -d "+30 days" +%F)"
+jointcheck round confirm 2 --as "$TAX" --department SWJ --items SWJ-2026-01
+jointcheck round approve 2 --as "$CONV"
+jointcheck round seed 2 "2718 2818 2845 9045 2353 6028 74" --as "$CONV"
+jointcheck round schedule 2 "$(date -d "+40 seconds" --iso-8601=seconds)" --as "$CONV"
+
+say "the service in chat (bot, scheduler, notification sender, site) against the local Bot API emulator"
+python scripts/demo_chat.py
+jointcheck round show 2 --as "$CONV" | grep -E '"status"|"tasks"'
 jointcheck audit verify
