@@ -20,12 +20,13 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from jointcheck.bot.callbacks import RoundApprove, RoundDrawNow, RoundScheduleAsk, RoundSeedAsk
+from jointcheck.bot.dialogue import retry_on_typo
 from jointcheck.bot.filters import HasRole
 from jointcheck.bot.long_text import send_long
 from jointcheck.bot.routers.rounds import list_entries, list_keyboard
 from jointcheck.bot.texts import N_, Texts
 from jointcheck.core.authz import Action, Actor, Scope, authorize, can
-from jointcheck.core.errors import Conflict, InvalidInput, NotFound
+from jointcheck.core.errors import Conflict, NotFound
 from jointcheck.core.models import Role, Round
 from jointcheck.core.services.draw import run_draw
 from jointcheck.core.clock import DOMAIN_TZ
@@ -147,13 +148,8 @@ async def seed_typed(message: Message, uow: UnitOfWork, actor: Actor, texts: Tex
     if round_id is None:
         await state.clear()
         raise NotFound("no round is waiting for its seed")
-    try:
+    async with retry_on_typo(state):
         material = await enter_seed(uow, actor, int(round_id), message.text or "")
-    except InvalidInput:
-        raise  # a typo: stay in the state so the digits can be retyped (or /cancel)
-    except Exception:
-        await state.clear()  # the round moved on, or is gone for this user: leave the state
-        raise
     round_ = await uow.rounds.get(int(round_id))
     await uow.commit()
     await state.clear()
@@ -195,13 +191,8 @@ async def draw_time_typed(message: Message, uow: UnitOfWork, actor: Actor, texts
     if round_id is None:
         await state.clear()
         raise NotFound("no round is waiting for its draw time")
-    try:
+    async with retry_on_typo(state):
         round_ = await schedule_draw(uow, actor, int(round_id), parse_draw_at(message.text, DOMAIN_TZ))
-    except InvalidInput:
-        raise  # a typo or a time past: stay, so it can be typed again (or /cancel)
-    except Exception:
-        await state.clear()
-        raise
     await uow.commit()
     await state.clear()
     text = texts.render("convener/draw_time_set.html", round_id=round_.id, title=round_.title,

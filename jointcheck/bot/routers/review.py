@@ -16,12 +16,14 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from jointcheck.bot.callbacks import PublishRound, ReviewDecide, ReviewOpen
+from jointcheck.bot.dialogue import retry_on_typo
 from jointcheck.bot.filters import HasRole
+from jointcheck.bot.keyboards import button_label
 from jointcheck.bot.long_text import send_long, show
 from jointcheck.bot.routers.tasks import task_text
 from jointcheck.bot.texts import N_, Texts
 from jointcheck.core.authz import Actor
-from jointcheck.core.errors import Conflict, InvalidInput, NotFound
+from jointcheck.core.errors import Conflict, NotFound
 from jointcheck.core.models import Department, Role
 from jointcheck.core.services.results import awaiting_review, publish_results, publishable, review_results, task_detail
 from jointcheck.core.uow import UnitOfWork
@@ -29,7 +31,6 @@ from jointcheck.core.uow import UnitOfWork
 ACCEPT = N_("Accept")
 RETURN = N_("Return")
 PUBLISH = N_("Publish")
-_LABEL_CHARS = 48
 
 
 class ReturnReason(StatesGroup):
@@ -48,9 +49,6 @@ def create_router() -> Router:
     router.callback_query.register(publish, PublishRound.filter())
     return router
 
-
-def _short(text: str) -> str:
-    return text if len(text) <= _LABEL_CHARS else text[:_LABEL_CHARS - 1] + "…"
 
 
 async def _department(uow: UnitOfWork, department_id: int) -> Department:
@@ -75,7 +73,7 @@ async def show_queue(message: Message, uow: UnitOfWork, actor: Actor, texts: Tex
     } for e in entries])
     builder = InlineKeyboardBuilder()
     for e in entries:
-        builder.button(text=_short(f"{e.summary.task_id} · {e.department_code} · {e.summary.target_name}"),
+        builder.button(text=button_label(f"{e.summary.task_id} · {e.department_code} · {e.summary.target_name}"),
                        callback_data=ReviewOpen(task_id=e.summary.task_id, department_id=e.department_id))
     builder.adjust(1)
     await send_long(message.bot, message.chat.id, text, builder.as_markup() if entries else None)
@@ -124,13 +122,8 @@ async def reason_typed(message: Message, uow: UnitOfWork, actor: Actor, texts: T
         await state.clear()
         raise NotFound("no submission is waiting for a reason")
     department = await _department(uow, int(data["review_department_id"]))
-    try:
+    async with retry_on_typo(state):
         await review_results(uow, actor, int(data["review_task_id"]), department.code, accept=False, reason=message.text or "")
-    except InvalidInput:
-        raise  # stay: the reason can be typed again
-    except Exception:
-        await state.clear()
-        raise
     await uow.commit()
     await state.clear()
     await message.answer(texts.render("review/decided.html", accepted=False, department=department.name,
@@ -147,7 +140,7 @@ async def show_publishable(message: Message, uow: UnitOfWork, actor: Actor, text
     } for e in entries])
     builder = InlineKeyboardBuilder()
     for e in entries:
-        builder.button(text=_short(f"{texts.gettext(PUBLISH)} · {e.round_id} · {e.department_code} · {e.accepted}"),
+        builder.button(text=button_label(f"{texts.gettext(PUBLISH)} · {e.round_id} · {e.department_code} · {e.accepted}"),
                        callback_data=PublishRound(round_id=e.round_id, department_id=e.department_id))
     builder.adjust(1)
     await send_long(message.bot, message.chat.id, text, builder.as_markup() if entries else None)

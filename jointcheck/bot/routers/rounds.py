@@ -19,6 +19,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from jointcheck.bot.callbacks import RoundOpen
 from jointcheck.bot.commands import spec_of
 from jointcheck.bot.filters import HasRole
+from jointcheck.bot.keyboards import button_label
 from jointcheck.bot.long_text import send_long
 from jointcheck.bot.texts import N_, Texts
 from jointcheck.core.authz import Actor
@@ -28,7 +29,6 @@ from jointcheck.core.uow import UnitOfWork
 
 log = logging.getLogger("jointcheck.bot")
 
-_BUTTON_TITLE_CHARS = 40
 
 ROUND_STATUS = {
     "proposed": N_("proposed, awaiting approval"),
@@ -66,8 +66,7 @@ def list_keyboard(rounds: list[Round]) -> InlineKeyboardMarkup | None:
         return None
     builder = InlineKeyboardBuilder()
     for round_ in rounds:
-        title = round_.title if len(round_.title) <= _BUTTON_TITLE_CHARS else round_.title[:_BUTTON_TITLE_CHARS - 1] + "…"
-        builder.button(text=f"{round_.id} · {title}", callback_data=RoundOpen(round_id=round_.id))
+        builder.button(text=button_label(f"{round_.id} · {round_.title}"), callback_data=RoundOpen(round_id=round_.id))
     builder.adjust(1)
     return builder.as_markup()
 

@@ -18,7 +18,9 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from jointcheck.bot.callbacks import ItemOpen, NoteAsk, ResultPick, TaskOpen, TasksPage, TaskSubmit
+from jointcheck.bot.dialogue import retry_on_typo
 from jointcheck.bot.filters import HasRole
+from jointcheck.bot.keyboards import button_label
 from jointcheck.bot.long_text import send_long, show
 from jointcheck.bot.texts import N_, Texts
 from jointcheck.core.authz import Actor
@@ -39,7 +41,6 @@ from jointcheck.core.services.results import (
 from jointcheck.core.uow import UnitOfWork
 
 PAGE = 8
-_LABEL_CHARS = 48
 
 RESULT_STATUS = {
     "none": N_("not recorded"),
@@ -78,9 +79,6 @@ def create_router() -> Router:
 # ---- views shared with routers/review.py ---------------------------------------------------------
 
 
-def _short(text: str) -> str:
-    return text if len(text) <= _LABEL_CHARS else text[:_LABEL_CHARS - 1] + "…"
-
 
 def item_entries(texts: Texts, items: list[ItemResult]) -> list[dict]:
     return [{
@@ -107,7 +105,7 @@ def task_keyboard(texts: Texts, detail: TaskDetail) -> InlineKeyboardMarkup:
     task_id = detail.summary.task_id
     for item in detail.editable_items():
         mark = "✎" if item.status == "none" else "☑"
-        builder.button(text=_short(f"{mark} {item.item_code} {item.item_name}"), callback_data=ItemOpen(task_id=task_id, item_id=item.item_id))
+        builder.button(text=button_label(f"{mark} {item.item_code} {item.item_name}"), callback_data=ItemOpen(task_id=task_id, item_id=item.item_id))
     if detail.ready_to_submit():
         builder.button(text=texts.gettext(SUBMIT), callback_data=TaskSubmit(task_id=task_id))
     builder.button(text=texts.gettext(ALL_TASKS), callback_data=TasksPage(offset=0))
@@ -143,7 +141,7 @@ async def _list(uow: UnitOfWork, actor: Actor, texts: Texts, offset: int) -> tup
         return text, None
     builder = InlineKeyboardBuilder()
     for t in tasks:
-        builder.button(text=_short(f"{t.task_id} · {t.target_name}"), callback_data=TaskOpen(task_id=t.task_id))
+        builder.button(text=button_label(f"{t.task_id} · {t.target_name}"), callback_data=TaskOpen(task_id=t.task_id))
     paging = []
     if offset > 0:
         paging.append((PREVIOUS, max(0, offset - PAGE)))
@@ -178,7 +176,7 @@ async def open_item(query: CallbackQuery, callback_data: ItemOpen, uow: UnitOfWo
     builder = InlineKeyboardBuilder()
     for code, label in CATEGORIES.items():
         mark = "☑ " if item.category == code else ""
-        builder.button(text=_short(f"{mark}{code} · {texts.gettext(label)}"),
+        builder.button(text=button_label(f"{mark}{code} · {texts.gettext(label)}"),
                        callback_data=ResultPick(task_id=callback_data.task_id, item_id=item.item_id, category=code))
     if item.status != "none":
         builder.button(text=texts.gettext(NOTE), callback_data=NoteAsk(task_id=callback_data.task_id, item_id=item.item_id))
@@ -228,19 +226,10 @@ async def _input_target(state: FSMContext) -> tuple[int, int]:
     return int(data["result_task_id"]), int(data["result_item_id"])
 
 
-async def _leave_on_refusal(state: FSMContext, error: Exception) -> None:
-    """A typo keeps the dialogue; a result that moved on (submitted, gone) ends it."""
-    if not isinstance(error, InvalidInput):
-        await state.clear()
-
-
 async def note_typed(message: Message, uow: UnitOfWork, actor: Actor, texts: Texts, state: FSMContext) -> None:
     task_id, item_id = await _input_target(state)
-    try:
+    async with retry_on_typo(state):
         await set_note(uow, actor, task_id, item_id, message.text or "")
-    except Exception as error:
-        await _leave_on_refusal(state, error)
-        raise
     await uow.commit()
     await message.answer(texts.render("tasks/note_saved.html"))
 
@@ -251,13 +240,10 @@ async def file_sent(message: Message, uow: UnitOfWork, actor: Actor, texts: Text
         kind, file_id, name = "photo", message.photo[-1].file_id, ""
     else:
         kind, file_id, name = "document", message.document.file_id, message.document.file_name or ""
-    try:
+    async with retry_on_typo(state):
         await attach(uow, actor, task_id, item_id, kind, file_id, name)
         if message.caption:
             await set_note(uow, actor, task_id, item_id, message.caption)
-    except Exception as error:
-        await _leave_on_refusal(state, error)
-        raise
     await uow.commit()
     await message.answer(texts.render("tasks/attached.html", kind=kind))
 
