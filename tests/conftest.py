@@ -180,6 +180,24 @@ async def emulator():
 
 
 @pytest.fixture
+def deliver(sessionmaker, running):
+    """Send every notice the outbox can send now, through the running bot, at test speed (the
+    sender's pacing has its own tests); returns how many were delivered."""
+    from jointcheck.config import Settings
+    from jointcheck.scheduler.sender import OutboxSender
+
+    fast = Settings(outbox_rate_per_second=10_000, outbox_rate_per_chat_per_second=10_000, outbox_rate_per_group_per_minute=600_000)
+
+    async def drain() -> int:
+        sender, delivered = OutboxSender(sessionmaker, running.bot, settings=fast), 0
+        while sent := await sender.drain():
+            delivered += sent
+        return delivered
+
+    return drain
+
+
+@pytest.fixture
 async def running(emulator, sessionmaker):
     """The real bot, long polling the emulator; every button press it got must have been answered."""
     from jointcheck.bot.harness import PollingBot

@@ -15,7 +15,6 @@ from sqlalchemy import select
 from jointcheck.core.models import CheckItem, OutboxMessage, RoundItem, RoundParticipant
 from jointcheck.core.services.rounds import propose_round
 from jointcheck.core.uow import UnitOfWork
-from jointcheck.scheduler.sender import OutboxSender
 from tests.round_world import build_world, proposal
 
 SAMR, TAX, EPB, CONVENER = 1000, 1001, 1002, 1003
@@ -53,12 +52,10 @@ async def outbox_rows(sessionmaker) -> list[OutboxMessage]:
         return found
 
 
-async def test_invited_officers_decline_or_join_with_their_items(emulator, sessionmaker, uow_factory, world, running):
+async def test_invited_officers_decline_or_join_with_their_items(emulator, sessionmaker, uow_factory, world, running, deliver):
     samr, tax, epb = emulator.user(SAMR, "samr"), emulator.user(TAX, "tax"), emulator.user(EPB, "epb")
     round_id = await propose(uow_factory, world)
-    sender = OutboxSender(sessionmaker, running.bot)
-
-    assert await sender.drain() == 2  # TAX's and EPB's invitations
+    assert await deliver() == 2  # TAX's and EPB's invitations
     invitation = await tax.wait_for("联合抽查邀请")
     assert "市场监管局" in invitation.text and "2026年食品联合抽查" in invitation.text
     assert invitation.buttons == ["加入", "拒绝"]
@@ -68,7 +65,7 @@ async def test_invited_officers_decline_or_join_with_their_items(emulator, sessi
     rows = await outbox_rows(sessionmaker)
     assert [(r.template, r.status) for r in rows] == [("round_invitation", "sent")] * 2
     assert {r.telegram_message_id for r in rows} == {invitation.message_id, epb_invitation.message_id}
-    assert await sender.drain() == 0  # nothing is sent twice
+    assert await deliver() == 0  # nothing is sent twice
 
     # EPB declines
     decline_data = epb_invitation.button("拒绝")["callback_data"]
@@ -110,7 +107,7 @@ async def test_invited_officers_decline_or_join_with_their_items(emulator, sessi
     assert await round_items(sessionmaker, round_id, world.department_ids["TAX"]) == ["TAX-001"]
 
     # the lead officer hears both answers at the next drain
-    assert await sender.drain() == 2
+    assert await deliver() == 2
     await samr.wait_for("生态环境局 已拒绝")
     await samr.wait_for("税务局 已加入")
     responses = [r for r in await outbox_rows(sessionmaker) if r.template == "round_response"]
@@ -121,15 +118,14 @@ async def test_invited_officers_decline_or_join_with_their_items(emulator, sessi
 
 
 async def test_an_officer_with_english_gets_english_and_the_checklist_replays_are_refused(
-        emulator, sessionmaker, uow_factory, world, running):
+        emulator, sessionmaker, uow_factory, world, running, deliver):
     async with uow_factory() as uow:
         (await uow.users.by_telegram_id(TAX)).language = "en"
         await uow.commit()
     tax = emulator.user(TAX, "tax", language_code="en")
     emulator.user(EPB, "epb")
     round_id = await propose(uow_factory, world)
-    sender = OutboxSender(sessionmaker, running.bot)
-    await sender.drain()
+    await deliver()
 
     invitation = await tax.wait_for("Invitation to a joint round")
     assert invitation.buttons == ["Join", "Decline"]

@@ -21,7 +21,6 @@ from jointcheck.core.models import CheckItem, FsmState, OutboxMessage, Round
 from jointcheck.core.services.invites import issue_invite, redeem_invite
 from jointcheck.core.services.rounds import get_round
 from jointcheck.core.uow import UnitOfWork
-from jointcheck.scheduler.sender import OutboxSender
 from tests.round_world import OPERATOR, build_world
 
 SAMR, TAX, EPB, INSPECTOR, STRANGER = 1000, 1001, 1002, 1005, 4242
@@ -142,7 +141,7 @@ async def check_proposed(sessionmaker, world, round_id: int, ratios: dict) -> Ro
 # ---- the tests ---------------------------------------------------------------------------------
 
 
-async def test_a_full_run_proposes_the_round_and_invites_the_departments(emulator, sessionmaker, world, running):
+async def test_a_full_run_proposes_the_round_and_invites_the_departments(emulator, sessionmaker, world, running, deliver):
     samr, tax, epb = emulator.user(SAMR, "samr"), emulator.user(TAX, "tax"), emulator.user(EPB, "epb")
 
     first = await run(samr, TO_RATIOS[:2])
@@ -171,7 +170,7 @@ async def test_a_full_run_proposes_the_round_and_invites_the_departments(emulato
     assert round_.due_date == dt.date(2026, 12, 31)
     assert await fsm_rows(sessionmaker, running) == {}  # the finished wizard leaves no state behind
 
-    assert await OutboxSender(sessionmaker, running.bot).drain() == 2
+    assert await deliver() == 2
     assert "2026年食品联合抽查" in (await tax.wait_for("联合抽查邀请")).text
     await epb.wait_for("联合抽查邀请")
 

@@ -17,7 +17,6 @@ from jointcheck.bot import chat_script as chat
 from jointcheck.bot.callbacks import ResultPick, ReviewDecide, TaskOpen
 from jointcheck.core.models import AuditEvent, OutboxMessage, Result, Target, Task
 from jointcheck.core.services.results import list_my_tasks, record_result, review_results, submit_results, task_detail
-from jointcheck.scheduler.sender import OutboxSender
 from tests.round_world import build_world, step
 from tests.test_results import a_full_task, bind_inspectors, item_id
 from tests.test_round_lifecycle import drawn_round
@@ -40,13 +39,7 @@ async def results_of(sessionmaker, task_id: int) -> dict[int, tuple[str, str]]:
         return {i: (s, c) for i, s, c in rows}
 
 
-async def drain(sessionmaker, running) -> None:
-    sender = OutboxSender(sessionmaker, running.bot)
-    while await sender.drain():
-        pass
-
-
-async def test_an_inspector_records_and_submits_and_the_officer_reviews_and_publishes(emulator, sessionmaker, uow_factory, world, running):
+async def test_an_inspector_records_and_submits_and_the_officer_reviews_and_publishes(emulator, sessionmaker, uow_factory, world, running, deliver):
     round_id = await drawn_round(uow_factory, world)
     actors = await bind_inspectors(uow_factory, world)
     task_id, team = await a_full_task(sessionmaker, uow_factory, actors)
@@ -107,7 +100,7 @@ async def test_an_inspector_records_and_submits_and_the_officer_reviews_and_publ
     assert (await results_of(sessionmaker, task_id))[item_id(detail, "SAMR-001")] == ("submitted", "1")
 
     # the team and the officer hear of it
-    await drain(sessionmaker, running)
+    await deliver()
     await samr.wait_for("待您审核")
     tax_member = emulator.user(telegram_of(actors[team["TAX"][0]]), "t")
     await tax_member.wait_for("已提交")
@@ -126,7 +119,7 @@ async def test_an_inspector_records_and_submits_and_the_officer_reviews_and_publ
     assert {s for s, _ in (await results_of(sessionmaker, task_id)).values()} == {"returned"}
     stale = await samr.press_data(queue.message_id, accept_data)  # the old Accept, after the return
     assert "当前状态" in (await samr.wait_for_answer(stale)).text
-    await drain(sessionmaker, running)
+    await deliver()
     await inspector.wait_for("请补充整改期限")
 
     await chat.open_task(inspector, task_id, detail.summary.target_name)
@@ -203,14 +196,14 @@ async def test_tasks_are_the_inspectors_own(emulator, sessionmaker, uow_factory,
         assert (await session.execute(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.template.like("results_%")))).scalar_one() == 0
 
 
-async def test_a_long_task_notice_is_split_and_names_targets_items_and_teammates(emulator, sessionmaker, uow_factory, world, running):
+async def test_a_long_task_notice_is_split_and_names_targets_items_and_teammates(emulator, sessionmaker, uow_factory, world, running, deliver):
     round_id = await drawn_round(uow_factory, world, ratios={"A": 300, "B": 300, "C": 300, "D": 300})
     async with sessionmaker() as session:  # real addresses are long: the notice outgrows one message
         await session.execute(update(Target).values(address="广东省广州市天河区珠江新城华夏路" + "十" * 150 + "号"))
         await session.commit()
     inspector = emulator.user(INSPECTOR, "inspector")
     emulator.user(SAMR, "samr"), emulator.user(TAX, "tax")
-    await drain(sessionmaker, running)
+    await deliver()
     await inspector.wait_for("发送 /tasks 录入检查结果")
     tasks, total = await step(uow_factory, list_my_tasks, world.actors["inspector"], limit=50)
     pieces = [m.text or "" for m in inspector.messages]

@@ -17,7 +17,6 @@ from jointcheck.bot.long_text import split_text
 from jointcheck.core.models import Draw, OutboxMessage, Round
 from jointcheck.core.services.rounds import propose_round, respond_to_round
 from jointcheck.core.uow import UnitOfWork
-from jointcheck.scheduler.sender import OutboxSender
 from tests.round_world import build_world, proposal, step
 
 SAMR, TAX, EPB, CONVENER, OTHER_CONVENER, INSPECTOR = 1000, 1001, 1002, 1003, 1004, 1005
@@ -57,7 +56,7 @@ def has_buttons(*labels: str):
     return test
 
 
-async def test_the_convener_approves_seeds_and_draws_in_chat(emulator, sessionmaker, uow_factory, world, running):
+async def test_the_convener_approves_seeds_and_draws_in_chat(emulator, sessionmaker, uow_factory, world, running, deliver):
     round_id = await proposed_and_confirmed(uow_factory, world)
     convener = emulator.user(CONVENER, "convener")
     samr = emulator.user(SAMR, "samr")
@@ -164,9 +163,7 @@ async def test_the_convener_approves_seeds_and_draws_in_chat(emulator, sessionma
     assert draw.commitment in final.text and draw.seed_digits in final.text and "已抽取" in final.text
 
     # the outbox delivers what the steps queued: the participants hear of the draw
-    sender = OutboxSender(sessionmaker, running.bot)
-    while await sender.drain():
-        pass
+    await deliver()
     await samr.wait_for(f"（编号 {round_id}）已完成抽取")
     await tax.wait_for(f"（编号 {round_id}）已完成抽取")
     await inspector.wait_for("/tasks")

@@ -17,7 +17,6 @@ from jointcheck.core.public_proof import __file__ as VERIFIER
 from jointcheck.core.services.archive import archive_round
 from jointcheck.core.services.invites import issue_invite
 from jointcheck.core.uow import UnitOfWork
-from jointcheck.scheduler.sender import OutboxSender
 from tests.round_world import OPERATOR, POOLS, build_province
 from tests.test_bot_propose import TO_RATIOS, confirm, run
 from tests.test_round_lifecycle import SEED
@@ -26,12 +25,6 @@ OFFICERS = {"SAMR": 1000, "TAX": 1001, "EPB": 1002}
 CONVENER = 1003
 INSPECTOR_IDS = {f"{d}-{k:02d}": 3000 + 10 * i + k for i, (d, n) in enumerate(POOLS.items()) for k in range(n)}
 ITEMS = {"SAMR": ["SAMR-001 食品经营许可检查", "SAMR-K01 特种设备重点检查"], "TAX": ["TAX-001 发票使用检查"], "EPB": ["EPB-001 排污许可检查"]}
-
-
-async def drain(sessionmaker, running) -> None:
-    sender = OutboxSender(sessionmaker, running.bot)
-    while await sender.drain():
-        pass
 
 
 async def bind(emulator, uow_factory, telegram_id: int, role: str, **scope):
@@ -43,7 +36,7 @@ async def bind(emulator, uow_factory, telegram_id: int, role: str, **scope):
     return user
 
 
-async def test_a_whole_joint_round_in_chat(emulator, sessionmaker, uow_factory, running, tmp_path):
+async def test_a_whole_joint_round_in_chat(emulator, sessionmaker, uow_factory, running, deliver, tmp_path):
     await build_province(uow_factory)
     officers = {code: await bind(emulator, uow_factory, tid, "officer", department=code) for code, tid in OFFICERS.items()}
     convener = await bind(emulator, uow_factory, CONVENER, "convener", region="440100")
@@ -64,7 +57,7 @@ async def test_a_whole_joint_round_in_chat(emulator, sessionmaker, uow_factory, 
     round_id = await confirm(samr)
 
     # both invited departments join with their own items
-    await drain(sessionmaker, running)
+    await deliver()
     for officer, item in ((tax, ITEMS["TAX"][0]), (epb, ITEMS["EPB"][0])):
         await officer.wait_for("联合抽查邀请")
         await officer.press("加入")
@@ -88,7 +81,7 @@ async def test_a_whole_joint_round_in_chat(emulator, sessionmaker, uow_factory, 
     await convener.wait_for("随机种子已录入")
     await convener.press("立即抽取")
     await convener.wait_for("已完成抽取")
-    await drain(sessionmaker, running)
+    await deliver()
     for officer in officers.values():
         assert commitment in (await officer.wait_for("承诺值", since_last_action=False)).text
         await officer.wait_for("已完成抽取", since_last_action=False)
@@ -104,7 +97,7 @@ async def test_a_whole_joint_round_in_chat(emulator, sessionmaker, uow_factory, 
         uow.session.expunge_all()  # read after the unit of work ends
     for department, members in team.items():
         await chat.record_and_submit(inspectors[members[0]], task.id, target.name, ITEMS[department])
-    await drain(sessionmaker, running)
+    await deliver()
 
     # each officer reviews and accepts their department's results, then publishes
     answers = []

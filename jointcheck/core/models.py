@@ -404,7 +404,9 @@ class OutboxMessage(Base):
     """A notification written with the state change that caused it; a sender delivers it later."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_status_id", "status", "id"),)
+    # The sender asks for the oldest unsettled row of each chat: (status, chat_id, id) answers it
+    # from the index however long the backlog.
+    __table_args__ = (Index("ix_outbox_status_id", "status", "id"), Index("ix_outbox_status_chat", "status", "chat_id", "id"))
     id: Mapped[int] = mapped_column(primary_key=True)
     chat_id: Mapped[int] = mapped_column(BigInteger)
     template: Mapped[str] = mapped_column(String(100))
