@@ -16,9 +16,17 @@ class Settings(BaseSettings):
     bot_username: str = "jointcheck_bot"
     redis_url: str | None = None
     invite_ttl_hours: int = 72
-    # The site (health check now; public pages and the webhook later). Port 0: any free port.
+    # The site (health check; the webhook with `run --webhook`; public pages later). Port 0: any free port.
     site_host: str = "127.0.0.1"
     site_port: int = 8080
+    # Several worker processes bind the same port (SO_REUSEPORT) and the kernel spreads the
+    # connections among them: scale-out on one host without a proxy.
+    site_reuse_port: bool = False
+    # `jointcheck run --webhook`: the public HTTPS URL Telegram posts updates to, the secret it sends
+    # back in X-Telegram-Bot-Api-Secret-Token (1-256 of A-Z a-z 0-9 _ -), the path on the site.
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_path: str = "/telegram/webhook"
     # Seconds the outbox sender waits when nothing is pending.
     outbox_interval: float = 1.0
     # Telegram's flood limits, which the outbox sender keeps under (scheduler/rate_limits.py):

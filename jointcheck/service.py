@@ -74,13 +74,15 @@ class Service:
                 await bot.delete_webhook(drop_pending_updates=False)
                 await dispatcher.start_polling(bot, handle_signals=self._handle_signals, close_bot_session=False)
         finally:
-            if leading is not None:
-                leading.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await leading
-            await runner.cleanup()
-            await bot.session.close()
-            await engine.dispose()
+            try:
+                if leading is not None:
+                    leading.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await leading
+            finally:  # whatever stopping the leader raised, the site, the bot and the pool still close
+                await runner.cleanup()
+                await bot.session.close()
+                await engine.dispose()
 
     async def _serve_webhook(self, bot: Bot, dispatcher: Dispatcher, secret: str) -> None:
         """Point Telegram at the webhook; the site serves it until cancelled (or SIGINT/SIGTERM)."""

@@ -64,12 +64,18 @@ class Leadership:
                 return
 
     async def release(self) -> None:
-        if self._connection is not None:
-            try:
-                await self._connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_KEY})
-                await self._connection.commit()
-            finally:
-                await self._close()
+        """Give the lock back. A connection left unusable (a stop that came in the middle of a
+        check) is invalidated instead: its session ends on the server, and the lock with it."""
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        try:
+            await connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_KEY})
+            await connection.commit()
+            await connection.close()
+        except Exception as error:
+            log.info("leader lock released by dropping its connection: %s", error)
+            await connection.invalidate()
 
     async def _close(self) -> None:
         connection, self._connection = self._connection, None

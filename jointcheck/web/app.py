@@ -1,5 +1,6 @@
 """The site's aiohttp application. For now it serves the health check an operator's load balancer
-polls; the public pages (SPEC capability 7) and the Bot API webhook are mounted on this same app."""
+polls; the public pages (SPEC capability 7) and the Bot API webhook (web/webhook.py) are mounted on
+this same app."""
 
 from __future__ import annotations
 

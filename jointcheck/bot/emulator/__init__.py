@@ -12,16 +12,18 @@ The bot talks to it with aiogram's own HTTP session::
 Files, one concern each: `state` (chats, messages, files, the update queue, recorded calls),
 `methods` (the emulated Bot API methods), `formatting` (Telegram's text and keyboard rules),
 `limits` (flood control and injected faults), `server` (HTTP routing and parameter decoding),
-`handles` (users and groups as tests see them), `emulator` (the object that ties them together).
+`webhook` (posting updates to a webhook the bot set), `handles` (users and groups as tests see
+them), `emulator` (the object that ties them together).
 """
 
 from jointcheck.bot.emulator.emulator import DEFAULT_TOKEN, BotAPIEmulator
 from jointcheck.bot.emulator.handles import ButtonNotFound, GroupHandle, UserHandle, WaitTimeout
-from jointcheck.bot.emulator.limits import Fault, RateLimiter
-from jointcheck.bot.emulator.state import APICall, CallbackAnswer, CallbackQuery, ChatMessage
+from jointcheck.bot.emulator.limits import DISCONNECT, Fault, RateLimiter
+from jointcheck.bot.emulator.state import APICall, CallbackAnswer, CallbackQuery, ChatMessage, Webhook, WebhookPost
 
 __all__ = [
     "DEFAULT_TOKEN",
+    "DISCONNECT",
     "APICall",
     "BotAPIEmulator",
     "ButtonNotFound",
@@ -33,4 +35,6 @@ __all__ = [
     "RateLimiter",
     "UserHandle",
     "WaitTimeout",
+    "Webhook",
+    "WebhookPost",
 ]

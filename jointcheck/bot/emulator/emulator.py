@@ -13,7 +13,16 @@ from jointcheck.bot.emulator.handles import GroupHandle, UserHandle
 from jointcheck.bot.emulator.limits import SEND_METHODS, Fault, Gate, RateLimiter
 from jointcheck.bot.emulator.methods import BotAPI
 from jointcheck.bot.emulator.server import ApiServer
-from jointcheck.bot.emulator.state import APICall, CallbackQuery, ChatMessage, ChatState, EmulatorState
+from jointcheck.bot.emulator.state import (
+    APICall,
+    CallbackQuery,
+    ChatMessage,
+    ChatState,
+    EmulatorState,
+    Webhook,
+    WebhookPost,
+)
+from jointcheck.bot.emulator.webhook import WebhookSender
 
 if TYPE_CHECKING:
     from aiogram.client.telegram import TelegramAPIServer
@@ -41,7 +50,8 @@ class BotAPIEmulator:
         self.port = port
         self.state = EmulatorState(int(bot_id), bot_username, bot_name)
         self.gate = Gate()
-        self.api = BotAPI(self.state)
+        self.webhooks = WebhookSender(self.state)
+        self.api = BotAPI(self.state, self.webhooks)
         self._server = ApiServer(token, self.state, self.api, self.gate)
         self._runner: web.AppRunner | None = None
         self._users: dict[int, UserHandle] = {}
@@ -61,6 +71,7 @@ class BotAPIEmulator:
 
     async def stop(self) -> None:
         if self._runner is not None:
+            await self.webhooks.stop()
             self.state.updates.close()  # answer waiting long polls now
             await self._runner.cleanup()
             self._runner = None
@@ -155,8 +166,18 @@ class BotAPIEmulator:
 
     @property
     def pending_updates(self) -> list[dict[str, Any]]:
-        """Updates not yet confirmed by the bot's getUpdates offset."""
+        """Updates not yet confirmed by the bot's getUpdates offset, nor taken by its webhook."""
         return list(self.state.updates.pending)
+
+    @property
+    def webhook(self) -> Webhook | None:
+        """The webhook the bot set, if any: updates go there instead of to getUpdates."""
+        return self.state.webhook
+
+    @property
+    def webhook_posts(self) -> list[WebhookPost]:
+        """Every POST of an update to a webhook, retries included, in order."""
+        return self.state.webhook_posts
 
     def file_content(self, file_id: str) -> bytes:
         return self.state.files[file_id].content
@@ -177,7 +198,8 @@ class BotAPIEmulator:
                retry_after: int = 1, times: int | None = 1, description: str | None = None) -> Fault:
         """Answer the next `times` matching calls (None: all) with `error` instead of running them.
 
-        429 carries `parameters.retry_after`; 403 reads "Forbidden: bot was blocked by the user".
+        429 carries `parameters.retry_after`; 403 reads "Forbidden: bot was blocked by the user";
+        `error=DISCONNECT` (0) closes the connection without an answer, as a network failure.
         """
         fault = Fault(error=error, method=method, chat_id=chat_id, retry_after=retry_after, times=times,
                       description=description)
@@ -186,3 +208,11 @@ class BotAPIEmulator:
 
     def clear_faults(self) -> None:
         self.gate.faults.clear()
+
+    def hold_answers(self) -> None:
+        """From now on sends take effect but are not answered, until `release_answers`: a bot that
+        dies meanwhile never learns that they arrived."""
+        self._server.answering.clear()
+
+    def release_answers(self) -> None:
+        self._server.answering.set()

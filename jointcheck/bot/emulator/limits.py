@@ -26,6 +26,14 @@ DESCRIPTIONS = {
 }
 
 
+# inject(error=DISCONNECT): the connection closes without an answer, as a network failure looks to the bot.
+DISCONNECT = 0
+
+
+class Disconnect(Exception):
+    """Close the connection instead of answering."""
+
+
 def too_many_requests(retry_after: int) -> ApiError:
     return ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after)
 
@@ -49,7 +57,9 @@ class Fault:
             return False
         return self.chat_id is None or str(self.chat_id) == str(chat_id)
 
-    def to_error(self) -> ApiError:
+    def to_error(self) -> ApiError | Disconnect:
+        if self.error == DISCONNECT:
+            return Disconnect()
         if self.error == 429:
             return too_many_requests(self.retry_after)
         return ApiError(self.error, self.description or DESCRIPTIONS.get(self.error, f"Error {self.error}"))

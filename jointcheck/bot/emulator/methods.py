@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -14,6 +15,7 @@ from jointcheck.bot.emulator.formatting import (
     visible_text,
 )
 from jointcheck.bot.emulator.state import (
+    ApiError,
     CallbackAnswer,
     ChatMessage,
     ChatState,
@@ -21,11 +23,16 @@ from jointcheck.bot.emulator.state import (
     StoredFile,
     UploadedFile,
     Version,
+    Webhook,
     bad_request,
 )
+from jointcheck.bot.emulator.webhook import WebhookSender
 
 Params = dict[str, Any]
 Files = dict[str, UploadedFile]
+
+SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+WEBHOOK_ACTIVE = "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"
 
 
 def message_api(state: EmulatorState, message: ChatMessage, with_reply: bool = True) -> dict[str, Any]:
@@ -66,12 +73,15 @@ def _required(params: Params, name: str) -> Any:
 
 
 class BotAPI:
-    def __init__(self, state: EmulatorState) -> None:
+    def __init__(self, state: EmulatorState, webhooks: WebhookSender) -> None:
         self.state = state
+        self.webhooks = webhooks
         self.methods: dict[str, Callable[[Params, Files], Any]] = {
             "getMe": self.get_me,
             "getUpdates": self.get_updates,
+            "setWebhook": self.set_webhook,
             "deleteWebhook": self.delete_webhook,
+            "getWebhookInfo": self.get_webhook_info,
             "setMyCommands": self.set_my_commands,
             "getMyCommands": self.get_my_commands,
             "deleteMyCommands": self.delete_my_commands,
@@ -166,14 +176,50 @@ class BotAPI:
         return self.state.bot_user
 
     async def get_updates(self, params: Params, files: Files) -> list[dict[str, Any]]:
+        if self.state.webhook is not None:
+            raise ApiError(409, WEBHOOK_ACTIVE)
         limit = min(max(int(params.get("limit") or 100), 1), 100)
         return await self.state.updates.get(params.get("offset"), limit, float(params.get("timeout") or 0),
                                             params.get("allowed_updates"))
 
-    def delete_webhook(self, params: Params, files: Files) -> bool:
+    async def set_webhook(self, params: Params, files: Files) -> bool:
+        url = params.get("url") or ""
+        if not url:  # Telegram: an empty URL removes the webhook
+            return await self.delete_webhook(params, files)
+        # Telegram wants HTTPS; a self-hosted Bot API server, like this loopback one, takes HTTP too.
+        if not url.startswith(("https://", "http://")):
+            raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+        secret = params.get("secret_token")
+        if secret is not None and not SECRET_TOKEN.fullmatch(secret):
+            raise bad_request("secret token contains unallowed characters")
+        if params.get("drop_pending_updates"):
+            self.state.updates.clear()
+        if params.get("allowed_updates") is not None:
+            self.state.updates.allowed_updates = list(params["allowed_updates"])
+        max_connections = min(max(int(params.get("max_connections") or 40), 1), 100)
+        self.state.webhook = Webhook(url, secret, max_connections)
+        self.state.updates.end_polls(self.state.updates.WEBHOOK_SET)
+        self.webhooks.start()
+        return True
+
+    async def delete_webhook(self, params: Params, files: Files) -> bool:
+        await self.webhooks.stop()
+        self.state.webhook = None
         if params.get("drop_pending_updates"):
             self.state.updates.clear()
         return True
+
+    def get_webhook_info(self, params: Params, files: Files) -> dict[str, Any]:
+        hook = self.state.webhook
+        info: dict[str, Any] = {"url": hook.url if hook else "", "has_custom_certificate": False,
+                                "pending_update_count": len(self.state.updates.pending)}
+        if hook is not None:
+            info["max_connections"] = hook.max_connections
+            if hook.last_error_date is not None:
+                info.update(last_error_date=hook.last_error_date, last_error_message=hook.last_error_message)
+            if self.state.updates.allowed_updates:
+                info["allowed_updates"] = self.state.updates.allowed_updates
+        return info
 
     @staticmethod
     def _commands_key(params: Params) -> tuple[str, str]:

@@ -16,7 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
-from jointcheck.bot.emulator.limits import Gate
+from jointcheck.bot.emulator.limits import SEND_METHODS, Disconnect, Gate
 from jointcheck.bot.emulator.methods import BotAPI, Files, Params
 from jointcheck.bot.emulator.state import ApiError, APICall, EmulatorState, UploadedFile, bad_request
 
@@ -73,6 +73,8 @@ class ApiServer:
         self.state = state
         self.api = api
         self.gate = gate
+        self.answering = asyncio.Event()  # cleared: sends take effect, their answers wait
+        self.answering.set()
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=MAX_UPLOAD)
@@ -98,10 +100,16 @@ class ApiServer:
             if inspect.isawaitable(result):
                 result = await result
             self.gate.record(method, chat_id, chat)
+            if method in SEND_METHODS:
+                await self.answering.wait()
         except ApiError as error:
             call.ok, call.status = False, error.code
             call.description, call.retry_after = error.description, error.retry_after
             return web.json_response(error.payload(), status=error.code)
+        except Disconnect:
+            call.ok, call.description = False, "connection closed without an answer"
+            request.transport.close()
+            return web.Response()  # never reaches the client
         except asyncio.CancelledError:
             call.description = "the client closed the connection"
             raise

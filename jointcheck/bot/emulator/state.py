@@ -1,7 +1,8 @@
 """What the emulated Telegram knows: chats and their messages, files, pending updates, recorded calls.
 
-Everything here is plain data plus the update queue that `getUpdates` long-polls on. Nothing is
-created at import time; one `EmulatorState` belongs to one `BotAPIEmulator`.
+Everything here is plain data plus the update queue that `getUpdates` long-polls on, or that the
+webhook sender drains while a webhook is set. Nothing is created at import time; one
+`EmulatorState` belongs to one `BotAPIEmulator`.
 """
 
 from __future__ import annotations
@@ -156,6 +157,28 @@ class CallbackAnswer:
 
 
 @dataclass
+class Webhook:
+    """What setWebhook set; while there is one, updates are posted to `url` and getUpdates is refused."""
+
+    url: str
+    secret_token: str | None
+    max_connections: int = 40
+    last_error_date: int | None = None
+    last_error_message: str | None = None
+
+
+@dataclass
+class WebhookPost:
+    """One POST of an update to the webhook."""
+
+    update_id: int
+    url: str
+    time: float  # monotonic clock
+    status: int | None = None  # the webhook's HTTP answer; None when there was none
+    error: str | None = None  # set when the post failed, as getWebhookInfo's last_error_message
+
+
+@dataclass
 class ChatState:
     chat_id: int
     type: str  # private | group | supergroup
@@ -224,12 +247,14 @@ class UpdateQueue:
     """
 
     CONFLICT = "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
+    WEBHOOK_SET = "Conflict: terminated by setWebhook request"
 
     def __init__(self) -> None:
         self.pending: list[dict[str, Any]] = []
         self.allowed_updates: list[str] = []  # empty: every type
         self._ids = itertools.count(1)
         self._poll_generation = 0
+        self._ended_by = self.CONFLICT  # why a waiting poll of an older generation ends
         self._closed = False
         self._changed = Notifier()
 
@@ -242,6 +267,25 @@ class UpdateQueue:
     def clear(self) -> None:
         self.pending.clear()
 
+    def end_polls(self, reason: str) -> None:
+        """A waiting getUpdates answers 409 `reason` now."""
+        self._poll_generation += 1
+        self._ended_by = reason
+        self._changed.notify()
+
+    def deliverable(self) -> list[dict[str, Any]]:
+        """The pending updates of the allowed types, oldest first (for the webhook sender)."""
+        self._drop_not_allowed()
+        return list(self.pending)
+
+    def remove(self, update: dict[str, Any]) -> None:
+        """Forget an update the webhook took (or that it gave up on)."""
+        self.pending = [u for u in self.pending if u["update_id"] != update["update_id"]]
+
+    async def wait_for_change(self, timeout: float) -> None:
+        """Until an update arrives (or the queue closes), at most `timeout` seconds."""
+        await self._changed.wait(timeout)
+
     def close(self) -> None:
         self._closed = True
         self._changed.notify()
@@ -249,6 +293,7 @@ class UpdateQueue:
     async def get(self, offset: int | None, limit: int, timeout: float,
                   allowed_updates: list[str] | None) -> list[dict[str, Any]]:
         self._poll_generation += 1
+        self._ended_by = self.CONFLICT
         generation = self._poll_generation
         if allowed_updates is not None:
             self.allowed_updates = list(allowed_updates)
@@ -264,7 +309,7 @@ class UpdateQueue:
                 return []
             await self._changed.wait(remaining)
             if generation != self._poll_generation:
-                raise ApiError(409, self.CONFLICT)
+                raise ApiError(409, self._ended_by)
 
     def _confirm(self, offset: int) -> None:
         if offset < 0:
@@ -293,6 +338,8 @@ class EmulatorState:
         self.files: dict[str, StoredFile] = {}
         self.files_by_path: dict[str, StoredFile] = {}
         self.updates = UpdateQueue()
+        self.webhook: Webhook | None = None
+        self.webhook_posts: list[WebhookPost] = []
         self.calls: list[APICall] = []
         self.delivered: list[ChatMessage] = []  # every message the bot sent, in order
         self.callbacks: dict[str, CallbackQuery] = {}

@@ -1,0 +1,38 @@
+"""The Bot API webhook on the site's app (`jointcheck run --webhook`).
+
+aiogram's SimpleRequestHandler answers a POST without the right X-Telegram-Bot-Api-Secret-Token
+with 401 before it reads the body, so only Telegram, which got the secret with setWebhook, feeds
+the dispatcher. An update is handled before its POST is answered: a worker that dies or fails in
+the middle answers nothing or an error, and Telegram posts the update again, to whichever worker
+takes the connection, instead of it being lost with the worker.
+"""
+
+from __future__ import annotations
+
+import re
+
+from aiogram import Bot, Dispatcher
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+from aiohttp import web
+
+from jointcheck.config import Settings
+from jointcheck.core.errors import InvalidInput
+
+# What Telegram accepts as setWebhook's secret_token.
+SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
+def webhook_secret(settings: Settings) -> str:
+    """The secret token; refuses webhook settings without a URL, or without a secret Telegram accepts."""
+    if not settings.webhook_url:
+        raise InvalidInput("webhook mode needs JOINTCHECK_WEBHOOK_URL, the public HTTPS URL Telegram posts updates to")
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
+    if not SECRET_TOKEN.fullmatch(secret):
+        raise InvalidInput("webhook mode needs JOINTCHECK_WEBHOOK_SECRET: 1-256 characters of A-Z a-z 0-9 _ -")
+    return secret
+
+
+def mount_webhook(app: web.Application, dispatcher: Dispatcher, bot: Bot, path: str, secret: str) -> None:
+    """Serve updates at `path`; the dispatcher starts (menus) and stops (FSM storage, bot session) with the app."""
+    SimpleRequestHandler(dispatcher, bot, handle_in_background=False, secret_token=secret).register(app, path=path)
+    setup_application(app, dispatcher, bot=bot)
