@@ -64,6 +64,9 @@ class DatabaseStorage(BaseStorage):
         self._sessionmaker = sessionmaker
         self._clock = clock
         self._held: dict[StorageKey, _Record] = {}
+        # aiogram's FSM middleware reads the state just before HeldRecordMiddleware holds the
+        # record; the hold of the same update (same task) takes that read instead of a second one.
+        self._read_ahead: dict[StorageKey, tuple[asyncio.Task | None, _Record]] = {}
         self._holding = 0  # records held or being written back
         self._idle = asyncio.Event()
         self._idle.set()
@@ -101,7 +104,10 @@ class DatabaseStorage(BaseStorage):
         await self._update(key, change)
 
     async def get_state(self, key: StorageKey) -> str | None:
-        record = self._held.get(key) or await self._load(key)
+        record = self._held.get(key)
+        if record is None:
+            record = await self._load(key)
+            self._read_ahead[key] = (asyncio.current_task(), record)
         return record.state
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
@@ -126,7 +132,10 @@ class DatabaseStorage(BaseStorage):
         self._holding += 1
         self._idle.clear()
         try:
-            record = self._held[key] = await self._load(key)
+            task, record = self._read_ahead.pop(key, (None, None))
+            if record is None or task is not asyncio.current_task():
+                record = await self._load(key)
+            self._held[key] = record
             try:
                 yield
             finally:
