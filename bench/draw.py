@@ -17,9 +17,9 @@ Decisions behind the figures:
 
 Figures, all measured in the same run:
 
-(a) the population query the freeze runs (`population_conditions` + `RoundRepository.population`),
-    every (code, risk) row collected into memory;
-(b) `public_proof.select` (draw-v1) over that in-memory list;
+(a) the population query the freeze runs (`population_conditions` + `RoundRepository.population_lines`),
+    every eligible target's `code TAB risk` line collected into memory;
+(b) `public_proof.select` (draw-v1) over those lines, as (code, risk) pairs in memory;
 (c) jointcheck end to end: approve (freeze: population, pools, conflicts, params) + seed + draw
     (select, assign, selected/assignments files, tasks and team members persisted), each step a
     committed unit of work, as the services run them;
@@ -203,11 +203,15 @@ async def child_ab(url: str, round_id: int) -> dict:
     async with UnitOfWork(factory) as uow:
         round_ = await uow.rounds.get(round_id)
         started = time.perf_counter()
-        rows: list[tuple[str, str]] = []
-        async for batch in uow.rounds.population(population_conditions(round_, TODAY)):
-            rows.extend((code, risk) for code, risk, _ in batch)
+        lines: list[str] = []
+        async for batch in uow.rounds.population_lines(population_conditions(round_, TODAY), False):
+            lines.extend(batch)
         a = time.perf_counter() - started
     await engine.dispose()
+    # Converted from the end, so that each line is freed as its pair is made: both lists at once
+    # would double this child's peak.
+    rows = [tuple(lines.pop()[:-1].split("\t")) for _ in range(len(lines))]
+    rows.reverse()
     counts: dict[str, int] = {}
     for _, risk in rows:
         counts[risk] = counts.get(risk, 0) + 1

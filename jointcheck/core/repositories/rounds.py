@@ -5,11 +5,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import operator
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import contextmanager
 
-from sqlalchemy import ColumnElement, false, func, or_, select, text, update
+from sqlalchemy import ColumnElement, false, func, literal_column, or_, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,6 +34,8 @@ from jointcheck.core.models import (
 )
 from jointcheck.core.public_proof import canonical_json, sha256_hex
 from jointcheck.core.repositories.directory import in_region
+
+_TARGET_ID = operator.itemgetter(2)  # of a task row as _insert_drawn_sqlite inserts it
 
 
 class RoundRepository:
@@ -177,35 +180,50 @@ class RoundRepository:
         except sqlite3.Error as error:
             raise DBAPIError.instance(statement, None, error, sqlite3.Error) from error
 
-    async def population(self, conditions: Sequence[ColumnElement[bool]], batch: int = 50_000) -> AsyncIterator[list[tuple[str, str, str]]]:
-        """(code, risk, region) of every eligible target, in ascending UTF-8 byte order of code."""
-        code = Target.code.collate("C") if self._postgres else Target.code
-        query = select(Target.code, Target.risk, Target.region).where(*conditions).order_by(code)
-        if not self._postgres:
-            # Ten million rows through SQLAlchemy's result machinery cost several times what SQLite
-            # takes to produce them; the driver's cursor hands over plain tuples, a batch per hop.
-            # The SQL is compiled from the same conditions, with the values rendered by SQLAlchemy.
-            # Ordered by an expression rather than the column: walking the code index visits the
-            # table in random order, a page read per row once the directory outgrows the cache;
-            # a sequential scan and SQLite's sorter take about half the time at 10 million rows.
-            # `code || ''` is the same text, so the order is still by its bytes.
-            query = query.order_by(None).order_by(Target.code.concat(""))
-            sql = str(query.compile(dialect=self._session.bind.dialect, compile_kwargs={"literal_binds": True}))
-            with self._as_sqlalchemy_errors(sql):
-                cursor = await (await self._driver()).execute(sql)
-            try:
-                while True:
-                    with self._as_sqlalchemy_errors(sql):
-                        rows = await cursor.fetchmany(batch)
-                    if not rows:
-                        break
-                    yield rows
-            finally:
-                await cursor.close()
+    async def population_lines(
+        self, conditions: Sequence[ColumnElement[bool]], by_region: bool, batch: int = 50_000
+    ) -> AsyncIterator[list[str]]:
+        """population.tsv's lines, `code TAB stratum LF`, of every eligible target, sorted by the
+        bytes of the whole line (stratum: the risk class, or `risk/region` when `by_region`).
+
+        Whenever no code holds a character below TAB that is the order by code the file needs;
+        the caller checks it, as it checks everything else about the file. The database builds the
+        lines and sorts them as they are: one short text per row is the least there is to sort
+        and to hand over, and at ten million targets the sort and the hand-over are the freeze.
+        """
+        stratum = Target.risk.concat("/").concat(Target.region) if by_region else Target.risk
+        line = Target.code.concat("\t").concat(stratum).concat("\n")
+        query = select(line).where(*conditions)
+        if self._postgres:
+            result = await self._session.stream(query.order_by(line.collate("C")).execution_options(yield_per=batch))
+            async for rows in result.partitions(batch):
+                yield [value for value, in rows]
             return
-        result = await self._session.stream(query.execution_options(yield_per=batch))
-        async for rows in result.partitions(batch):
-            yield rows
+        # Through the driver's own cursor: SQLAlchemy's result machinery costs several times what
+        # SQLite takes to produce the rows. The SQL is compiled from the same conditions, with the
+        # values rendered by SQLAlchemy. Sorted by the result column itself, so that the sorter
+        # holds each line once rather than a key and a copy. Not `ORDER BY code` either: walking
+        # the code index visits the table in random order, a page read per row once the
+        # directory outgrows the cache.
+        sql = str(query.order_by(literal_column("1")).compile(dialect=self._session.bind.dialect, compile_kwargs={"literal_binds": True}))
+        with self._as_sqlalchemy_errors(sql):
+            cursor = await (await self._driver()).execute(sql)
+        try:
+            while True:
+                with self._as_sqlalchemy_errors(sql):
+                    rows = await cursor.fetchmany(batch)
+                if not rows:
+                    break
+                yield [value for value, in rows]
+        finally:
+            await cursor.close()
+
+    async def population(self, conditions: Sequence[ColumnElement[bool]]) -> list[tuple[str, str, str]]:
+        """(code, risk, region) of every eligible target, in no particular order: population_lines'
+        fallback, for a directory whose lines the database does not sort into a valid file."""
+        return [(code, risk, region) for code, risk, region in await self._session.execute(
+            select(Target.code, Target.risk, Target.region).where(*conditions)
+        )]
 
     async def pools(self, department_ids: Sequence[int]) -> list[tuple[str, str]]:
         """(department code, certificate number) of every active law-enforcement inspector."""
@@ -234,81 +252,102 @@ class RoundRepository:
 
     # -- tasks -----------------------------------------------------------------------------------
 
-    async def insert_tasks(self, round_id: int, rows: Sequence[tuple[str, str, str, int, int | None]], due_date: dt.date | None) -> None:
-        """rows: (target code, stratum, ticket hex, visit order, batch); ids are looked up in SQL."""
-        statement = (
-            "INSERT INTO tasks (round_id, target_id, stratum, ticket, visit_order, batch, source, status, due_date) "
-            "SELECT :round_id, id, :stratum, :ticket, :visit_order, :batch, 'draw', 'assigned', :due_date "
-            "FROM targets WHERE code = :code"
-        )
-        if not rows:
-            return
-        if not self._postgres:
-            await self._insert_tasks_sqlite(round_id, rows, due_date)
-            return
-        params = [
-            {"round_id": round_id, "code": c, "stratum": s, "ticket": t, "visit_order": v, "batch": b, "due_date": due_date}
-            for c, s, t, v, b in rows
-        ]
-        await self._session.execute(text(statement), params)
+    async def insert_drawn(
+        self,
+        round_id: int,
+        tasks: Sequence[tuple[str, str, str, int, int | None]],
+        team: Sequence[tuple[int, str, str, int]],
+        due_date: dt.date | None,
+    ) -> None:
+        """A draw's tasks and their teams.
 
-    async def _insert_tasks_sqlite(self, round_id: int, rows: Sequence[tuple[str, str, str, int, int | None]], due_date: dt.date | None) -> None:
-        """insert_tasks' statement with tuples straight to sqlite3's executemany: a round can have a
-        million tasks, and SQLAlchemy's per-row dicts would cost more than the inserts themselves.
-        The date goes in as SQLAlchemy's SQLite Date type stores it."""
-        due = due_date.isoformat() if due_date is not None else None
-        statement = (
-            "INSERT INTO tasks (round_id, target_id, stratum, ticket, visit_order, batch, source, status, due_date) "
-            "SELECT ?, id, ?, ?, ?, ?, 'draw', 'assigned', ? FROM targets WHERE code = ?"
-        )
-        values = [(round_id, s, t, v, b, due, c) for c, s, t, v, b in rows]
-        with self._as_sqlalchemy_errors(statement):
-            await (await self._driver()).executemany(statement, values)
-
-    async def insert_team(self, round_id: int, rows: Sequence[tuple[int, str, str, int]]) -> None:
-        """rows: (visit order, department code, certificate number, position in that department's team).
-
-        The department is the one of the frozen pools (assignments.tsv), never the inspector's
-        department today: someone moved between freeze and draw still serves for the old one.
+        tasks: (target code, stratum, ticket hex, visit order, batch), in visit order, each given
+        the next task id. team: (visit order, department code, certificate number, position in
+        that department's team). Rows naming a target, task, inspector or department that does not
+        exist insert nothing. The department is the one of the frozen pools (assignments.tsv),
+        never the inspector's department today: someone moved between freeze and draw still
+        serves for the old one.
         """
-        if not rows:
-            return
         if not self._postgres:
-            await self._insert_team_sqlite(round_id, rows)
+            await self._insert_drawn_sqlite(round_id, tasks, team, due_date)
             return
-        statement = (
-            "INSERT INTO team_members (task_id, inspector_id, department_id, position, source, reason) "
-            "SELECT t.id, i.id, d.id, :position, 'draw', '' FROM tasks t, inspectors i, departments d "
-            "WHERE t.round_id = :round_id AND t.visit_order = :visit_order AND i.cert_no = :cert_no AND d.code = :department"
-        )
-        params = [{"round_id": round_id, "visit_order": v, "department": d, "cert_no": c, "position": p} for v, d, c, p in rows]
-        await self._session.execute(text(statement), params)
+        if tasks:
+            await self._session.execute(text(
+                "INSERT INTO tasks (round_id, target_id, stratum, ticket, visit_order, batch, source, status, due_date) "
+                "SELECT :round_id, id, :stratum, :ticket, :visit_order, :batch, 'draw', 'assigned', :due_date "
+                "FROM targets WHERE code = :code"
+            ), [
+                {"round_id": round_id, "code": c, "stratum": s, "ticket": t, "visit_order": v, "batch": b, "due_date": due_date}
+                for c, s, t, v, b in tasks
+            ])
+        if team:
+            await self._session.execute(text(
+                "INSERT INTO team_members (task_id, inspector_id, department_id, position, source, reason) "
+                "SELECT t.id, i.id, d.id, :position, 'draw', '' FROM tasks t, inspectors i, departments d "
+                "WHERE t.round_id = :round_id AND t.visit_order = :visit_order AND i.cert_no = :cert_no AND d.code = :department"
+            ), [{"round_id": round_id, "visit_order": v, "department": d, "cert_no": c, "position": p} for v, d, c, p in team])
 
-    async def _insert_team_sqlite(self, round_id: int, rows: Sequence[tuple[int, str, str, int]]) -> None:
-        """What insert_team's INSERT … SELECT does, with the joins done once in memory: a task id per
-        visit order, an inspector per certificate and a department per code, then plain VALUES rows
-        to executemany. Rows whose task, inspector or department does not exist insert nothing."""
+    async def _insert_drawn_sqlite(
+        self,
+        round_id: int,
+        tasks: Sequence[tuple[str, str, str, int, int | None]],
+        team: Sequence[tuple[int, str, str, int]],
+        due_date: dt.date | None,
+    ) -> None:
+        """What insert_drawn's INSERT … SELECTs do, with the joins done once in memory and plain
+        VALUES rows straight to sqlite3's executemany: a round can have a million tasks, and
+        SQLAlchemy's per-row dicts would cost more than the inserts themselves.
+
+        Each task gets the id that inserting in visit order would give it (the next rowid: the
+        table has no AUTOINCREMENT, and the write lock is held, so no one else takes one), but the
+        rows go in by ascending target id: the foreign key check on target_id then reads the
+        directory front to back instead of one random page per task, which at ten million targets
+        was most of the insert's time. The date goes in as SQLAlchemy's SQLite Date type stores it.
+        """
         driver = await self._driver()
-        task_of = dict(await driver.execute_fetchall("SELECT visit_order, id FROM tasks WHERE round_id = ?", (round_id,)))
+        target_of = await self._ids_by_key(driver, "SELECT code, id FROM targets WHERE code IN", (code for code, *_ in tasks))
+        (first,), = await driver.execute_fetchall("SELECT coalesce(max(id), 0) + 1 FROM tasks")
+        due = due_date.isoformat() if due_date is not None else None
+        task_rows = [
+            (first + n, round_id, target_of[code], stratum, ticket, order, batch, due)
+            for n, (code, stratum, ticket, order, batch) in enumerate(row for row in tasks if row[0] in target_of)
+        ]
+        del target_of
+        task_of = {order: task_id for task_id, _, _, _, _, order, _, _ in task_rows}
+        task_rows.sort(key=_TARGET_ID)
+        statement = (
+            "INSERT INTO tasks (id, round_id, target_id, stratum, ticket, visit_order, batch, source, status, due_date) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, 'draw', 'assigned', ?)"
+        )
+        with self._as_sqlalchemy_errors(statement):
+            await driver.executemany(statement, task_rows)
+        del task_rows
+
         department_of = dict(await driver.execute_fetchall("SELECT code, id FROM departments"))
-        certs = sorted({cert for _, _, cert, _ in rows})
-        inspector_of: dict[str, int] = {}
-        for start in range(0, len(certs), 500):  # under SQLite's limit on bound parameters
-            chunk = certs[start:start + 500]
-            found = await driver.execute_fetchall(
-                f"SELECT cert_no, id FROM inspectors WHERE cert_no IN ({', '.join('?' * len(chunk))})", chunk
-            )
-            inspector_of.update(found)
-        values = [
+        inspector_of = await self._ids_by_key(driver, "SELECT cert_no, id FROM inspectors WHERE cert_no IN", (cert for _, _, cert, _ in team))
+        team_rows = [
             (task_of[v], inspector_of[c], department_of[d], p)
-            for v, d, c, p in rows if v in task_of and c in inspector_of and d in department_of
+            for v, d, c, p in team if v in task_of and c in inspector_of and d in department_of
         ]
         statement = (
             "INSERT INTO team_members (task_id, inspector_id, department_id, position, source, reason) "
             "VALUES (?, ?, ?, ?, 'draw', '')"
         )
         with self._as_sqlalchemy_errors(statement):
-            await driver.executemany(statement, values)
+            await driver.executemany(statement, team_rows)
+
+    async def _ids_by_key(self, driver, query: str, keys) -> dict:
+        """{key: id} for `query` (ending in `key_column IN`) over the distinct keys that exist.
+
+        Asked in ascending key order, so that the lookups walk the key's index front to back.
+        """
+        keys = sorted(set(keys))
+        found: dict = {}
+        for start in range(0, len(keys), 500):  # under SQLite's limit on bound parameters
+            chunk = keys[start:start + 500]
+            with self._as_sqlalchemy_errors(query):
+                found.update(await driver.execute_fetchall(f"{query} ({', '.join('?' * len(chunk))})", chunk))
+        return found
 
     async def inspector_ids(self, cert_nos: Sequence[str]) -> dict[str, int]:
         query = select(Inspector.cert_no, Inspector.id).where(Inspector.cert_no.in_(list(cert_nos)))

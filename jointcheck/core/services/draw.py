@@ -43,7 +43,9 @@ async def run_draw(uow: UnitOfWork, actor: Actor, round_id: int) -> DrawReport:
     params = proof.parse_params(files["params.json"])
     material = proof.make_seed_material(draw.seed_digits, draw.server_secret.hex())
     key = proof.draw_key(files["params.json"], material)
-    selected = proof.select_population(key, files["population.tsv"], proof.k_by_stratum(params))
+    # Popped: the population's hundreds of megabytes go as soon as the selection is made, before
+    # the tasks and teams are built.
+    selected = proof.select_population(key, files.pop("population.tsv"), proof.k_by_stratum(params))
     visit_order = [target for target, _, _ in selected]
     assignments, unstaffed = proof.assign(
         key, visit_order, proof.pools_by_department(proof.parse_pools_tsv(files["pools.tsv"])),
@@ -73,23 +75,22 @@ async def run_draw(uow: UnitOfWork, actor: Actor, round_id: int) -> DrawReport:
 async def _persist_tasks(uow: UnitOfWork, round_: Round, selected, assignments) -> None:
     has_key_items = any(item.category == "key" for item in await uow.rounds.items(round_.id))
     batch_size = round_.batch_size if has_key_items and round_.batch_size else None
-    rows = [
+    tasks = [
         (target, stratum, ticket.hex(), order, (order // batch_size + 1) if batch_size else None)
         for order, (target, stratum, ticket) in enumerate(selected)
     ]
-    await uow.rounds.insert_tasks(round_.id, rows, round_.due_date)
-    del rows
     order_of = {target: order for order, (target, _, _) in enumerate(selected)}
     # assignments come in visit order, then department, then order taken: a team's members are
     # consecutive, so its positions are a running count reset at each new (target, department).
-    team_rows = []
-    team, slot = None, 0
+    team = []
+    members, slot = None, 0
     for target, department, inspector in assignments:
-        if (target, department) != team:
-            team, slot = (target, department), 0
-        team_rows.append((order_of[target], department, inspector, slot))
+        if (target, department) != members:
+            members, slot = (target, department), 0
+        team.append((order_of[target], department, inspector, slot))
         slot += 1
-    await uow.rounds.insert_team(round_.id, team_rows)
+    del order_of
+    await uow.rounds.insert_drawn(round_.id, tasks, team, round_.due_date)
 
 
 async def _notify(uow: UnitOfWork, round_: Round, report: DrawReport, assignments) -> None:

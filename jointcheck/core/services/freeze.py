@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import operator
 import secrets
 from collections import Counter
-from contextlib import aclosing
 from dataclasses import dataclass, field
 
 from sqlalchemy import ColumnElement, case, exists, literal, or_, select
@@ -85,7 +83,7 @@ async def freeze_round(
     conditions = population_conditions(round_, today)
     scope = json.loads(round_.scope)
     by_region = bool(scope.get("stratify_by_region"))
-    population, counts = await _population(uow, conditions, by_region)
+    population = await _population(uow, conditions, by_region)
 
     department_ids = [d.id for _, d in participants]
     pool_rows = await uow.rounds.pools(department_ids)
@@ -94,60 +92,58 @@ async def freeze_round(
     conflicts = proof.conflicts_tsv(conflict_rows)
 
     ratios = {k: int(v) for k, v in json.loads(round_.ratios).items()}
-    strata = {s: {"n": n, "permille": ratios.get(s.split("/")[0], 0)} for s, n in sorted(counts.items())}
     teams = {d.code: p.team_size for p, d in participants}
     secret = secrets.token_bytes(32)
-    params = proof.build_params(
-        round_.id, population, pools, conflicts, strata, teams, proof.server_commitment(secret),
-        title=round_.title,
-        region=round_.region,
-        scope=scope,
-        cooling_off=json.loads(round_.cooling_off),
-        items=[{"code": i.code, "version": i.version, "category": i.category, "department_id": i.department_id} for i in items],
-        batch_size=round_.batch_size,
-        frozen_on=today.isoformat(),
-    )
-    expected = sum(proof.k_for(s["n"], s["permille"]) for s in strata.values())
+
+    def params_for(population: bytes) -> bytes:
+        return proof.build_params(
+            round_.id, population, pools, conflicts, lambda stratum: ratios.get(stratum.split("/")[0], 0), teams,
+            proof.server_commitment(secret),
+            title=round_.title,
+            region=round_.region,
+            scope=scope,
+            cooling_off=json.loads(round_.cooling_off),
+            items=[{"code": i.code, "version": i.version, "category": i.category, "department_id": i.department_id} for i in items],
+            batch_size=round_.batch_size,
+            frozen_on=today.isoformat(),
+        )
+
+    try:
+        params = params_for(population)
+    except proof.BundleError:
+        # The lines as the database sorted them are no valid population.tsv (pools.tsv and
+        # conflicts.tsv come out of pools_tsv and conflicts_tsv, which the parser always accepts):
+        # population_tsv sorts the rows by their ids, or says which one cannot be published.
+        del population
+        population = proof.population_tsv(await _population_rows(uow, conditions, by_region))
+        params = params_for(population)
+    parsed = json.loads(params)
     frozen = Frozen(
         files={"params.json": params, "population.tsv": population, "pools.tsv": pools, "conflicts.tsv": conflicts},
-        params=json.loads(params),
+        params=parsed,
         commitment=proof.sha256_hex(params),
         secret=secret,
-        population=sum(counts.values()),
-        expected_tasks=expected,
+        population=sum(s["n"] for s in parsed["strata"].values()),
+        expected_tasks=sum(s["k"] for s in parsed["strata"].values()),
     )
-    frozen.warnings = _staffing_warnings(teams, pool_rows, conflict_rows, expected)
+    frozen.warnings = _staffing_warnings(teams, pool_rows, conflict_rows, frozen.expected_tasks)
     return frozen
 
 
-_CODE_AND_RISK = operator.itemgetter(0, 1)
-_CODE, _RISK, _REGION = operator.itemgetter(0), operator.itemgetter(1), operator.itemgetter(2)
+async def _population(uow: UnitOfWork, conditions, by_region: bool) -> bytes:
+    """population.tsv as the database sorts its lines; build_params checks it as the verifier will."""
+    pieces = [
+        "".join(lines).encode("utf-8")
+        async for lines in uow.rounds.population_lines(conditions, by_region)
+    ]
+    return b"".join(pieces)
 
 
-def _strata_rows(batch, by_region: bool) -> list[tuple[str, str]]:
-    if by_region:
-        return list(zip(map(_CODE, batch), map("{}/{}".format, map(_RISK, batch), map(_REGION, batch))))
-    return list(map(_CODE_AND_RISK, batch))
-
-
-async def _population(uow: UnitOfWork, conditions, by_region: bool) -> tuple[bytes, Counter]:
-    """population.tsv and the targets per stratum.
-
-    The database returns the rows in id order already, so the file is written batch by batch and
-    no list of ten million tuples is ever held. Should the rows not come out plainly ascending,
-    they are read again and go through population_tsv, which sorts them or names the bad row.
-    """
-    builder = proof.PresortedPopulation()
-    async with aclosing(uow.rounds.population(conditions)) as batches:
-        async for batch in batches:
-            if not builder.add(_strata_rows(batch, by_region)):
-                break
-        else:
-            return builder.tsv(), builder.counts
-    rows: list[tuple[str, str]] = []
-    async for batch in uow.rounds.population(conditions):
-        rows += _strata_rows(batch, by_region)
-    return proof.population_tsv(rows), Counter(stratum for _, stratum in rows)
+async def _population_rows(uow: UnitOfWork, conditions, by_region: bool) -> list[tuple[str, str]]:
+    return [
+        (code, f"{risk}/{region}" if by_region else risk)
+        for code, risk, region in await uow.rounds.population(conditions)
+    ]
 
 
 def _staffing_warnings(teams: dict[str, int], pool_rows, conflict_rows, expected: int) -> list[StaffingWarning]:
