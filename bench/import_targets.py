@@ -4,8 +4,8 @@
 
 Floor on SQLite: the sqlite3 shell's `.import` of the same CSV into a plain table; on PostgreSQL:
 `\\copy` of the same file into a plain table. jointcheck runs as its real console script, so the
-figures include start-up, validation, the upsert and the audit event. Peak memory is the import
-process's maximum resident set size.
+figures include start-up, validation, the upsert and the audit event. Peak memory is that of the
+import process and its validating worker together.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -31,19 +32,48 @@ DEPARTMENTS = ("SAMR", "TAX", "EPB")
 COLUMNS = "code, name, kind, region, industry, risk, departments, tags, status, address"
 
 
+def _tree_rss(pid: int) -> int:
+    """Resident bytes of a process and its descendants now (0 once it is gone)."""
+    total, pending = 0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            with open(f"/proc/{current}/statm") as fh:
+                total += int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as fh:
+                    pending += map(int, fh.read().split())
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
+
+
 def timed(cmd: list[str], env: dict | None = None, stdin: str | None = None) -> tuple[float, int]:
-    """Wall seconds and peak RSS (MiB) of one child process."""
+    """Wall seconds and peak RSS (MiB) of one child process, its worker processes included: the
+    larger of the biggest single process and the sum of the tree sampled every 20 ms."""
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdin=subprocess.PIPE if stdin else None, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.wait(0.02):
+            peak = max(peak, _tree_rss(proc.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     if stdin:
         proc.stdin.write(stdin)
         proc.stdin.close()
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - started
+    done.set()
+    sampler.join()
     out, err = proc.stdout.read(), proc.stderr.read()
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{cmd[0]} failed: {err or out}")
-    return seconds, usage.ru_maxrss // 1024
+    return seconds, max(usage.ru_maxrss // 1024, peak >> 20)
 
 
 def make_csv(path: Path, rows: int) -> None:

@@ -4,18 +4,32 @@ Writing a batch to SQLite and validating the next cannot overlap inside one proc
 the GIL back for every row it binds. A worker process validates while the importing process
 writes, which is what keeps a big import near the speed of the database's own loader. Small files
 stay in process, where starting a worker would cost more than it saves.
+
+The worker is a bare interpreter running this module, not a multiprocessing child: spawning one
+re-imports the parent's main script, which for the console script is the whole CLI (most of a
+second, on a core the import needs).
 """
 
 from __future__ import annotations
 
-import multiprocessing
+import json
+import os
+import subprocess
+import sys
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
+from multiprocessing.connection import Connection
+from pathlib import Path
 
 from jointcheck.core.directory_io.errors import BadRow, DirectoryFileError, RowError
+from jointcheck.core.directory_io.packed import pack
 from jointcheck.core.directory_io.validation import Validation, validate_file
 
 WORKER_THRESHOLD_BYTES = 8 << 20
+# The directory holding the `jointcheck` package, so the worker imports the code the parent runs.
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[3])
 
 
 @dataclass
@@ -26,11 +40,12 @@ class Start:
 
 @dataclass
 class Rows:
-    """Good records in the order of their unique key (the first field): the database then writes
-    its unique index page by page instead of all over the b-tree, about a third faster per million
-    rows, and in a worker the sort costs the importing process nothing."""
+    """Good records. In the order of their unique key (the first field) SQLite fills its unique
+    index page by page instead of all over the b-tree, and in a worker the sort costs the
+    importing process nothing: targets come packed (`packed.pack`), in that order when the pass
+    is asked for it; the other kinds, a few thousand rows, always as sorted tuples."""
 
-    records: list[tuple]
+    records: bytes | list[tuple]
     rows_read: int
     error_count: int
 
@@ -52,33 +67,39 @@ class Outcome:
         return cls(v.rows_read, v.rows_ok, v.error_count, v.bad_row_count, v.truncated, list(v.errors), list(v.bad_rows))
 
 
-def _messages(kind: str, path: str, known: Iterable[str], max_errors: int | None, batch: int, stop_at_error: bool) -> Iterator:
+def _batch(kind: str, width: int, records: list[tuple], in_key_order: bool) -> bytes | list[tuple]:
+    if kind == "targets":
+        return pack(records, width, in_key_order=in_key_order)
+    records.sort()
+    return records
+
+
+def _messages(kind: str, path: str, known: Iterable[str], max_errors: int | None, batch: int, stop_at_error: bool,
+              in_key_order: bool) -> Iterator:
     """Start, then Rows batches, then the Outcome. With stop_at_error, no rows after the first error."""
     validation = validate_file(kind, path, known, max_errors=max_errors)
     yield Start(validation.header, validation.present)
+    width = len(validation.schema.fields)
     with validation:
-        records: list[tuple] = []
-        for record in validation.tuples():
+        good = validation.tuples()
+        while records := list(islice(good, batch)):
             if stop_at_error and validation.error_count:
-                records = []
-                continue
-            records.append(record)
-            if len(records) >= batch:
-                records.sort()
-                yield Rows(records, validation.rows_read, validation.error_count)
-                records = []
-        if records and not (stop_at_error and validation.error_count):
-            records.sort()
-            yield Rows(records, validation.rows_read, validation.error_count)
+                deque(good, maxlen=0)  # validate the rest for the report, keeping none of it
+                break
+            yield Rows(_batch(kind, width, records, in_key_order), validation.rows_read, validation.error_count)
     yield Outcome.of(validation)
 
 
-def _worker(conn, *args) -> None:
+def _worker_main() -> None:
+    """The worker: arguments as JSON in argv, messages out through the pipe whose fd is argv[1]."""
+    conn = Connection(int(sys.argv[1]), readable=False)
     try:
-        for message in _messages(*args):
+        for message in _messages(*json.loads(sys.argv[2])):
             conn.send(message)
     except DirectoryFileError as exc:
         conn.send(DirectoryFileError(str(exc)))
+    except BrokenPipeError:  # the importing process is gone or gave up
+        pass
     except Exception as exc:  # reported in the parent as one line, like any failure there
         conn.send(DirectoryFileError(f"{type(exc).__name__}: {exc}"))
     finally:
@@ -88,8 +109,9 @@ def _worker(conn, *args) -> None:
 class Pass:
     """Iterate for Start, Rows… and Outcome; `in_worker` decides where the validation runs."""
 
-    def __init__(self, kind: str, path: str, known: Iterable[str], *, max_errors: int | None, batch: int, stop_at_error: bool, in_worker: bool):
-        self._args = (kind, str(path), sorted(known), max_errors, batch, stop_at_error)
+    def __init__(self, kind: str, path: str, known: Iterable[str], *, max_errors: int | None, batch: int, stop_at_error: bool,
+                 in_key_order: bool, in_worker: bool):
+        self._args = (kind, str(path), sorted(known), max_errors, batch, stop_at_error, in_key_order)
         self.in_worker = in_worker
         self._process = None
         self._conn = None
@@ -98,11 +120,20 @@ class Pass:
         return _messages(*self._args)
 
     def start_worker(self) -> None:
-        context = multiprocessing.get_context("spawn")  # never fork a process that runs threads
-        self._conn, child = context.Pipe(duplex=False)
-        self._process = context.Process(target=_worker, args=(child, *self._args), daemon=True, name="jointcheck-validate")
-        self._process.start()
-        child.close()
+        read, write = os.pipe()
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (_PACKAGE_ROOT, os.environ.get("PYTHONPATH"))))}
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-c", f"from {__name__} import _worker_main; _worker_main()", str(write), json.dumps(self._args)],
+                # Its own session: Ctrl-C reaches the importing process alone, which ends the worker.
+                pass_fds=(write,), env=env, stdin=subprocess.DEVNULL, start_new_session=True,
+            )
+        except BaseException:
+            os.close(read)
+            raise
+        finally:
+            os.close(write)
+        self._conn = Connection(read, writable=False)
 
     def receive(self):
         """The worker's next message (blocking; call it from a thread). Raises what the worker reported."""
@@ -116,8 +147,8 @@ class Pass:
 
     def close(self) -> None:
         if self._process is not None:
-            if self._process.is_alive():
+            if self._process.poll() is None:
                 self._process.kill()
-            self._process.join()
+            self._process.wait()
             self._conn.close()
             self._process = None
