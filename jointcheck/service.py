@@ -117,7 +117,7 @@ class Service:
                 await leadership.lost()
             finally:
                 self.scheduler = None
-                scheduler.shutdown()
+                await scheduler.stop()
                 sender.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await sender

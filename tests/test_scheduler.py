@@ -65,7 +65,7 @@ async def test_a_draw_missed_while_down_runs_at_start_and_a_timed_one_on_time(se
         await scheduler.rebuild()
         assert scheduler.job_ids() == ["sweep"]  # drawn rounds need no job
     finally:
-        scheduler.shutdown()
+        await scheduler.stop()
     async with sessionmaker() as session:  # each participant heard of each draw once
         drawn = (await session.execute(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.template == "round_drawn"))).scalar_one()
     assert drawn == 4  # two rounds × the officers of SAMR and TAX
@@ -87,7 +87,7 @@ async def test_the_sweeper_draws_what_a_job_missed_and_follows_moved_times(sessi
         assert await status(sessionmaker, round_id) == "drawn"
         assert scheduler.job_ids() == ["sweep"]
     finally:
-        scheduler.shutdown()
+        await scheduler.stop()
 
 
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)

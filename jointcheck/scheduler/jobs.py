@@ -9,8 +9,10 @@ to this process; the database is the only shared truth.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
+from collections.abc import Awaitable, Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
@@ -40,6 +42,7 @@ class Scheduler:
         self._scheduler = AsyncIOScheduler(timezone=dt.UTC, job_defaults={
             "misfire_grace_time": None, "coalesce": True, "max_instances": 1,
         })
+        self._running: set[asyncio.Task] = set()
 
     def _uow(self) -> UnitOfWork:
         return UnitOfWork(self._sessionmaker, self._clock)
@@ -54,12 +57,26 @@ class Scheduler:
     async def start(self) -> None:
         self._scheduler.start()
         await self.rebuild()
-        self._scheduler.add_job(self.sweep, IntervalTrigger(seconds=self._sweep_seconds), id=SWEEP_JOB,
+        self._scheduler.add_job(self._tracked, IntervalTrigger(seconds=self._sweep_seconds), args=[self.sweep], id=SWEEP_JOB,
                                 replace_existing=True, next_run_time=dt.datetime.now(dt.UTC))
 
-    def shutdown(self) -> None:
+    async def stop(self) -> None:
+        """No new runs; a job running now is cancelled and waited for, so it ends (rolled back)
+        while the database is still there, not after whoever owns the engine has closed it."""
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
+        running = [task for task in self._running if task is not asyncio.current_task()]
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+
+    async def _tracked(self, job: Callable[..., Awaitable[None]], *args) -> None:
+        task = asyncio.current_task()
+        self._running.add(task)
+        try:
+            await job(*args)
+        finally:
+            self._running.discard(task)
 
     async def rebuild(self) -> None:
         """A job per round with a draw time still to come; jobs of rounds drawn or moved go."""
@@ -71,7 +88,7 @@ class Scheduler:
         for job_id, (round_id, at) in wanted.items():
             job = self._scheduler.get_job(job_id)
             if job is None or job.trigger.run_date != at:
-                self._scheduler.add_job(self.draw, DateTrigger(run_date=at), args=[round_id], id=job_id,
+                self._scheduler.add_job(self._tracked, DateTrigger(run_date=at), args=[self.draw, round_id], id=job_id,
                                         replace_existing=True, misfire_grace_time=None)
 
     async def draw(self, round_id: int) -> None:
