@@ -167,6 +167,22 @@ def redis_url():
     return REDIS_URL
 
 
+async def clear_fsm_keys(redis_url: str | None, user_id: int) -> None:
+    """Remove one Telegram user's conversation state from Redis, and only theirs: other tests may
+    share the Redis database."""
+    if redis_url is None:
+        return
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(redis_url)
+    try:
+        keys = [key async for key in client.scan_iter(f"fsm:{user_id}:{user_id}:*")]
+        if keys:
+            await client.delete(*keys)
+    finally:
+        await client.aclose()
+
+
 from tests.cli_helpers import cli  # noqa: E402,F401  (fixture re-export)
 
 

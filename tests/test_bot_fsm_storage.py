@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
+
+from tests.conftest import clear_fsm_keys
 from aiogram.exceptions import DataNotDictLikeError
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
@@ -59,25 +61,11 @@ async def rows(sessionmaker) -> list[tuple[str, str | None, dict]]:
         return [(row.key, row.state, json.loads(row.data)) for row in found]
 
 
-async def clear_redis(redis_url: str | None) -> None:
-    """Only this test's user's keys: other tests may share the Redis database."""
-    if redis_url is None:
-        return
-    from redis.asyncio import Redis
-
-    client = Redis.from_url(redis_url)
-    try:
-        keys = [key async for key in client.scan_iter(f"fsm:{USER}:{USER}:*")]
-        if keys:
-            await client.delete(*keys)
-    finally:
-        await client.aclose()
-
 
 @pytest.mark.parametrize("backend", ["database", "redis"])
 async def test_state_and_data_survive_a_restart(request, backend, sessionmaker):
     redis_url = request.getfixturevalue("redis_url") if backend == "redis" else None
-    await clear_redis(redis_url)
+    await clear_fsm_keys(redis_url, USER)
     async with BotAPIEmulator(bot_username="jc_test_bot") as emulator:
         user = emulator.user(USER, "王")
         bot = PollingBot(sessionmaker, emulator.token, emulator.base_url, configure=configure, redis_url=redis_url)
@@ -105,7 +93,7 @@ async def test_state_and_data_survive_a_restart(request, backend, sessionmaker):
             await user.wait_for("state=None memo=None steps=None")
         finally:
             await bot.stop()
-            await clear_redis(redis_url)
+            await clear_fsm_keys(redis_url, USER)
 
 
 async def test_the_storage_outside_an_update(sessionmaker):

@@ -21,6 +21,7 @@ from jointcheck.core.models import CheckItem, FsmState, OutboxMessage, Round
 from jointcheck.core.services.invites import issue_invite, redeem_invite
 from jointcheck.core.services.rounds import get_round
 from jointcheck.core.uow import UnitOfWork
+from tests.conftest import clear_fsm_keys
 from tests.round_world import OPERATOR, build_world
 
 SAMR, TAX, EPB, INSPECTOR, STRANGER = 1000, 1001, 1002, 1005, 4242
@@ -307,7 +308,7 @@ async def test_a_restart_in_the_middle_carries_on_where_it_was(request, backend,
     async with BotAPIEmulator(bot_username="jc_test_bot") as emulator:
         samr = emulator.user(SAMR, "samr")
         bot = PollingBot(sessionmaker, emulator.token, emulator.base_url, redis_url=redis_url)
-        await clear_redis(redis_url)
+        await clear_fsm_keys(redis_url, SAMR)
         try:
             await bot.start()
             await run(samr, TO_RATIOS)
@@ -323,21 +324,7 @@ async def test_a_restart_in_the_middle_carries_on_where_it_was(request, backend,
             round_id = await confirm(samr)
         finally:
             await bot.stop()
-            await clear_redis(redis_url)
+            await clear_fsm_keys(redis_url, SAMR)
         assert emulator.unanswered_callbacks() == []
     await check_proposed(sessionmaker, world, round_id, {"A": 100, "B": 200, "C": 300, "D": 300})
 
-
-async def clear_redis(redis_url: str | None) -> None:
-    """Only this test's user's keys: other tests may share the Redis database."""
-    if redis_url is None:
-        return
-    from redis.asyncio import Redis
-
-    client = Redis.from_url(redis_url)
-    try:
-        keys = [key async for key in client.scan_iter(f"fsm:{SAMR}:{SAMR}:*")]
-        if keys:
-            await client.delete(*keys)
-    finally:
-        await client.aclose()

@@ -11,6 +11,7 @@ from jointcheck.bot.app import _fsm_backend
 from jointcheck.bot.emulator import BotAPIEmulator
 from jointcheck.bot.harness import PollingBot
 from jointcheck.config import Settings
+from tests.conftest import clear_fsm_keys
 
 
 async def remember(message: Message, state: FSMContext) -> None:
@@ -31,7 +32,7 @@ def configure(dp) -> None:
 async def test_fsm_state_in_redis_survives_a_restart(redis_url, sessionmaker):
     storage, isolation = _fsm_backend(Settings(redis_url=redis_url))
     assert isinstance(storage, RedisStorage) and isinstance(isolation, RedisEventIsolation)
-    await storage.redis.flushdb()
+    await clear_fsm_keys(redis_url, 7001)
     try:
         async with BotAPIEmulator(bot_username="jc_test_bot") as emulator:
             user = emulator.user(7001, "王", language_code="zh-hans")
@@ -41,7 +42,7 @@ async def test_fsm_state_in_redis_survives_a_restart(redis_url, sessionmaker):
             await user.send("/remember 第三步")
             await user.wait_for("kept")
             await bot.stop()
-            assert await storage.redis.dbsize() > 0  # the state is in Redis, not in the process
+            assert [key async for key in storage.redis.scan_iter("fsm:7001:7001:*")]  # the state is in Redis, not in the process
 
             fresh_storage, fresh_isolation = _fsm_backend(Settings(redis_url=redis_url))
             again = PollingBot(sessionmaker, emulator.token, emulator.base_url, configure=configure,
@@ -52,7 +53,7 @@ async def test_fsm_state_in_redis_survives_a_restart(redis_url, sessionmaker):
             await again.stop()
             await fresh_storage.close()
     finally:
-        await storage.redis.flushdb()
+        await clear_fsm_keys(redis_url, 7001)
         await storage.close()
 
 
