@@ -9,7 +9,6 @@ import os
 import signal
 import sys
 
-import pytest
 from sqlalchemy import func, select, update
 
 from jointcheck.core import public_proof as proof

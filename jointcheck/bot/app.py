@@ -12,8 +12,6 @@ CallbackAnswer: set `.text`/`.show_alert`; it is sent once the handler returns o
 
 from __future__ import annotations
 
-import logging
-
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -32,7 +30,6 @@ from jointcheck.config import Settings
 from jointcheck.core.clock import Clock
 from jointcheck.core.errors import InvalidInput
 
-log = logging.getLogger("jointcheck.bot")
 
 
 def create_bot(settings: Settings) -> Bot:

@@ -214,8 +214,8 @@ class OutboxSender:
             expected = isinstance(error, (TelegramNetworkError, TelegramServerError))
             log.log(logging.WARNING if expected else logging.ERROR, "outbox %s to %s failed (attempt %s), again in %.0fs: %s",
                     row.id, row.chat_id, row.attempts + 1, delay, error, exc_info=not expected)
-            await self._settle(row, lambda uow: uow.outbox.defer(
-                row.id, row.status, uow.clock() + dt.timedelta(seconds=delay), f"{type(error).__name__}: {error}"))
+            reason = f"{type(error).__name__}: {error}"
+            await self._settle(row, lambda uow: uow.outbox.defer(row.id, row.status, uow.clock() + dt.timedelta(seconds=delay), reason))
             self.stats.retried += 1
             return False
         await self._settle(row, lambda uow: uow.outbox.mark_sent(row.id, sent[-1].message_id, uow.clock()))
