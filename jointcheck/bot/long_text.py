@@ -43,11 +43,15 @@ async def send_long(bot: Bot, chat_id: int, text: str, reply_markup: InlineKeybo
     return sent
 
 
+def chat_id_of(query: CallbackQuery) -> int:
+    """The chat a button was pressed in; the presser's own chat when Telegram no longer shows the message."""
+    return query.message.chat.id if query.message is not None else query.from_user.id
+
+
 async def show(query: CallbackQuery, text: str, reply_markup: InlineKeyboardMarkup | None = None) -> None:
     """Replace the pressed message with `text`; a text too long for one message, or a message too
     old to edit, is sent anew instead."""
     if isinstance(query.message, Message) and len(text) <= MESSAGE_LIMIT:
         await query.message.edit_text(text, reply_markup=reply_markup)
         return
-    chat_id = query.message.chat.id if query.message is not None else query.from_user.id
-    await send_long(query.bot, chat_id, text, reply_markup)
+    await send_long(query.bot, chat_id_of(query), text, reply_markup)

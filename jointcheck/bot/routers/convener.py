@@ -22,7 +22,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from jointcheck.bot.callbacks import RoundApprove, RoundDrawNow, RoundScheduleAsk, RoundSeedAsk
 from jointcheck.bot.dialogue import retry_on_typo
 from jointcheck.bot.filters import HasRole
-from jointcheck.bot.long_text import send_long
+from jointcheck.bot.long_text import chat_id_of, send_long
 from jointcheck.bot.routers.rounds import list_entries, list_keyboard
 from jointcheck.bot.texts import N_, Texts
 from jointcheck.core.authz import Action, Actor, Scope, authorize, can
@@ -93,9 +93,6 @@ async def _drop_buttons(query: CallbackQuery) -> None:
         await query.message.edit_reply_markup(reply_markup=None)
 
 
-def _chat_id(query: CallbackQuery) -> int:
-    return query.message.chat.id if query.message is not None else query.from_user.id
-
 
 # ---- handlers ----------------------------------------------------------------------------------
 
@@ -121,7 +118,7 @@ async def approve(query: CallbackQuery, callback_data: RoundApprove, uow: UnitOf
                    "certain": w.certain} for w in report.warnings],
     )
     await _drop_buttons(query)
-    await send_long(query.bot, _chat_id(query), text, next_step_keyboard(texts, actor, round_))
+    await send_long(query.bot, chat_id_of(query), text, next_step_keyboard(texts, actor, round_))
     callback_answer.text = texts.gettext(APPROVE)
 
 
@@ -135,7 +132,7 @@ async def ask_seed(query: CallbackQuery, callback_data: RoundSeedAsk, uow: UnitO
         raise Conflict(f"round {round_.id} is {round_.status}: the seed is entered once, after approval")
     await state.set_state(SeedEntry.digits)
     await state.update_data(seed_round_id=round_.id)
-    await query.bot.send_message(_chat_id(query), texts.render("convener/seed_prompt.html", round_id=round_.id, title=round_.title))
+    await query.bot.send_message(chat_id_of(query), texts.render("convener/seed_prompt.html", round_id=round_.id, title=round_.title))
 
 
 async def cancel_seed(message: Message, state: FSMContext, texts: Texts) -> None:
@@ -167,7 +164,7 @@ async def draw_now(query: CallbackQuery, callback_data: RoundDrawNow, uow: UnitO
                         assignments=report.assignments, unstaffed=len(report.unstaffed),
                         selected_sha256=report.selected_sha256)
     await _drop_buttons(query)
-    await send_long(query.bot, _chat_id(query), text)
+    await send_long(query.bot, chat_id_of(query), text)
     callback_answer.text = texts.gettext(DRAW_NOW)
 
 
@@ -183,7 +180,7 @@ async def ask_draw_time(query: CallbackQuery, callback_data: RoundScheduleAsk, u
         raise Conflict(f"round {round_.id} is {round_.status}: its draw time cannot change")
     await state.set_state(DrawTimeEntry.when)
     await state.update_data(schedule_round_id=round_.id)
-    await query.bot.send_message(_chat_id(query), texts.render("convener/draw_time_prompt.html", round_id=round_.id, title=round_.title))
+    await query.bot.send_message(chat_id_of(query), texts.render("convener/draw_time_prompt.html", round_id=round_.id, title=round_.title))
 
 
 async def draw_time_typed(message: Message, uow: UnitOfWork, actor: Actor, texts: Texts, state: FSMContext) -> None:

@@ -26,6 +26,7 @@ from jointcheck.core.authz import Actor
 from jointcheck.core.errors import NotFound
 from jointcheck.core.models import CheckItem, Department, Round
 from jointcheck.core.services.rounds import open_invitation, respond_to_round
+from jointcheck.core.services.departments import get_department
 from jointcheck.core.uow import UnitOfWork
 
 log = logging.getLogger("jointcheck.bot")
@@ -73,17 +74,11 @@ def checklist_keyboard(texts: Texts, round_id: int, department_id: int, items: l
 # ---- checks ------------------------------------------------------------------------------------
 
 
-async def _department(uow: UnitOfWork, department_id: int) -> Department:
-    department = await uow.departments.by_id(department_id)
-    if department is None:
-        raise NotFound(f"no department {department_id}")
-    return department
-
 
 async def _open_invitation(uow: UnitOfWork, actor: Actor, round_id: int, department_id: int) -> tuple[Round, Department]:
     """The round and department, when this actor may still answer (checked by the core, before the
     checklist is shown; nothing is written here)."""
-    department = await _department(uow, department_id)
+    department = await get_department(uow, department_id)
     round_, department, _ = await open_invitation(uow, actor, round_id, department.code)
     return round_, department
 
@@ -112,7 +107,7 @@ async def _remember(state: FSMContext, round_id: int, department_id: int, chosen
 
 async def decline(query: CallbackQuery, callback_data: InvitationAnswer, uow: UnitOfWork, actor: Actor,
                   texts: Texts, state: FSMContext, callback_answer: CallbackAnswer) -> None:
-    department = await _department(uow, callback_data.department_id)
+    department = await get_department(uow, callback_data.department_id)
     await respond_to_round(uow, actor, callback_data.round_id, department.code, accept=False)
     round_ = await uow.rounds.get(callback_data.round_id)
     await uow.commit()

@@ -19,13 +19,14 @@ from jointcheck.bot.callbacks import PublishRound, ReviewDecide, ReviewOpen
 from jointcheck.bot.dialogue import retry_on_typo
 from jointcheck.bot.filters import HasRole
 from jointcheck.bot.keyboards import button_label
-from jointcheck.bot.long_text import send_long, show
+from jointcheck.bot.long_text import chat_id_of, send_long, show
 from jointcheck.bot.routers.tasks import task_text
 from jointcheck.bot.texts import N_, Texts
 from jointcheck.core.authz import Actor
 from jointcheck.core.errors import Conflict, NotFound
 from jointcheck.core.models import Department, Role
-from jointcheck.core.services.results import awaiting_review, publish_results, publishable, review_results, task_detail
+from jointcheck.core.services.results import TaskDetail, awaiting_review, publish_results, publishable, review_results, task_detail
+from jointcheck.core.services.departments import get_department
 from jointcheck.core.uow import UnitOfWork
 
 ACCEPT = N_("Accept")
@@ -51,15 +52,6 @@ def create_router() -> Router:
 
 
 
-async def _department(uow: UnitOfWork, department_id: int) -> Department:
-    department = await uow.departments.by_id(department_id)
-    if department is None:
-        raise NotFound(f"no department {department_id}")
-    return department
-
-
-def _chat_id(query: CallbackQuery) -> int:
-    return query.message.chat.id if query.message is not None else query.from_user.id
 
 
 # ---- review -------------------------------------------------------------------------------------
@@ -79,11 +71,17 @@ async def show_queue(message: Message, uow: UnitOfWork, actor: Actor, texts: Tex
     await send_long(message.bot, message.chat.id, text, builder.as_markup() if entries else None)
 
 
-async def open_submission(query: CallbackQuery, callback_data: ReviewOpen, uow: UnitOfWork, actor: Actor, texts: Texts) -> None:
-    department = await _department(uow, callback_data.department_id)
-    detail = await task_detail(uow, actor, callback_data.task_id)
+async def _submission(uow: UnitOfWork, actor: Actor, task_id: int, department: Department) -> TaskDetail:
+    """The task, when the department's results on it await review (checked again when decided)."""
+    detail = await task_detail(uow, actor, task_id)
     if not any(i.department_code == department.code and i.status == "submitted" for i in detail.items):
-        raise Conflict(f"task {callback_data.task_id} has no submitted result of {department.code} to review")
+        raise Conflict(f"task {task_id} has no submitted result of {department.code} to review")
+    return detail
+
+
+async def open_submission(query: CallbackQuery, callback_data: ReviewOpen, uow: UnitOfWork, actor: Actor, texts: Texts) -> None:
+    department = await get_department(uow, callback_data.department_id)
+    detail = await _submission(uow, actor, callback_data.task_id, department)
     builder = InlineKeyboardBuilder()
     for label, accept in ((ACCEPT, True), (RETURN, False)):
         builder.button(text=texts.gettext(label), callback_data=ReviewDecide(task_id=callback_data.task_id, department_id=department.id, accept=accept))
@@ -93,15 +91,12 @@ async def open_submission(query: CallbackQuery, callback_data: ReviewOpen, uow: 
 
 async def decide(query: CallbackQuery, callback_data: ReviewDecide, uow: UnitOfWork, actor: Actor, texts: Texts,
                  state: FSMContext, callback_answer: CallbackAnswer) -> None:
-    department = await _department(uow, callback_data.department_id)
+    department = await get_department(uow, callback_data.department_id)
     if not callback_data.accept:
-        # The checks of a return, made before asking for the reason: nothing is written here.
-        detail = await task_detail(uow, actor, callback_data.task_id)
-        if not any(i.department_code == department.code and i.status == "submitted" for i in detail.items):
-            raise Conflict(f"task {callback_data.task_id} has no submitted result of {department.code} to review")
+        await _submission(uow, actor, callback_data.task_id, department)  # before asking for the reason
         await state.set_state(ReturnReason.reason)
         await state.update_data(review_task_id=callback_data.task_id, review_department_id=department.id)
-        await query.bot.send_message(_chat_id(query), texts.render("review/reason_prompt.html", department=department.name, task_id=callback_data.task_id))
+        await query.bot.send_message(chat_id_of(query), texts.render("review/reason_prompt.html", department=department.name, task_id=callback_data.task_id))
         return
     await review_results(uow, actor, callback_data.task_id, department.code, accept=True)
     task = await uow.tasks.get(callback_data.task_id)
@@ -121,7 +116,7 @@ async def reason_typed(message: Message, uow: UnitOfWork, actor: Actor, texts: T
     if "review_task_id" not in data:
         await state.clear()
         raise NotFound("no submission is waiting for a reason")
-    department = await _department(uow, int(data["review_department_id"]))
+    department = await get_department(uow, int(data["review_department_id"]))
     async with retry_on_typo(state):
         await review_results(uow, actor, int(data["review_task_id"]), department.code, accept=False, reason=message.text or "")
     await uow.commit()
@@ -148,7 +143,7 @@ async def show_publishable(message: Message, uow: UnitOfWork, actor: Actor, text
 
 async def publish(query: CallbackQuery, callback_data: PublishRound, uow: UnitOfWork, actor: Actor, texts: Texts,
                   callback_answer: CallbackAnswer) -> None:
-    department = await _department(uow, callback_data.department_id)
+    department = await get_department(uow, callback_data.department_id)
     if not callback_data.confirm:
         entry = next((e for e in await publishable(uow, actor)
                       if e.round_id == callback_data.round_id and e.department_id == department.id), None)

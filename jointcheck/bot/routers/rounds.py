@@ -20,7 +20,7 @@ from jointcheck.bot.callbacks import RoundOpen
 from jointcheck.bot.commands import spec_of
 from jointcheck.bot.filters import HasRole
 from jointcheck.bot.keyboards import button_label
-from jointcheck.bot.long_text import send_long
+from jointcheck.bot.long_text import chat_id_of, send_long
 from jointcheck.bot.texts import N_, Texts
 from jointcheck.core.authz import Actor
 from jointcheck.core.models import Round
@@ -126,8 +126,7 @@ async def show_round(message: Message, command: CommandObject, uow: UnitOfWork, 
 
 async def open_round(query: CallbackQuery, callback_data: RoundOpen, uow: UnitOfWork, actor: Actor, texts: Texts) -> None:
     text, markup = await round_view(uow, actor, texts, callback_data.round_id)
-    chat_id = query.message.chat.id if query.message is not None else query.from_user.id
-    await send_long(query.bot, chat_id, text, markup)
+    await send_long(query.bot, chat_id_of(query), text, markup)
 
 
 __all__ = ["create_router", "list_entries", "list_keyboard", "round_view", "status_label"]

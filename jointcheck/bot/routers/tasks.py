@@ -21,7 +21,7 @@ from jointcheck.bot.callbacks import ItemOpen, NoteAsk, ResultPick, TaskOpen, Ta
 from jointcheck.bot.dialogue import retry_on_typo
 from jointcheck.bot.filters import HasRole
 from jointcheck.bot.keyboards import button_label
-from jointcheck.bot.long_text import send_long, show
+from jointcheck.bot.long_text import chat_id_of, send_long, show
 from jointcheck.bot.texts import N_, Texts
 from jointcheck.core.authz import Actor
 from jointcheck.core.errors import Conflict, InvalidInput, NotFound
@@ -214,8 +214,7 @@ async def ask_note(query: CallbackQuery, callback_data: NoteAsk, uow: UnitOfWork
         raise InvalidInput(f"choose the category of {item.item_code} first")
     await state.set_state(ResultInput.attachments)
     await state.update_data(result_task_id=callback_data.task_id, result_item_id=item.item_id)
-    chat_id = query.message.chat.id if query.message is not None else query.from_user.id
-    await query.bot.send_message(chat_id, texts.render("tasks/note_prompt.html", code=item.item_code, name=item.item_name))
+    await query.bot.send_message(chat_id_of(query), texts.render("tasks/note_prompt.html", code=item.item_code, name=item.item_name))
 
 
 async def _input_target(state: FSMContext) -> tuple[int, int]:

@@ -1,11 +1,11 @@
-"""Bootstrap of departments by the platform operator."""
+"""Departments: bootstrapped by the platform operator, looked up by everyone else."""
 
 from __future__ import annotations
 
 import re
 
 from jointcheck.core.authz import Action, Actor, authorize
-from jointcheck.core.errors import Conflict, InvalidInput
+from jointcheck.core.errors import Conflict, InvalidInput, NotFound
 from jointcheck.core.models import Department
 from jointcheck.core.uow import UnitOfWork
 
@@ -23,4 +23,12 @@ async def add_department(uow: UnitOfWork, actor: Actor, code: str, name: str) ->
         raise Conflict(f"department {code} exists already")
     department = await uow.departments.add(code, name)
     await uow.audit.record(actor, "department.added", "department", code, {"code": code, "name": name})
+    return department
+
+
+async def get_department(uow: UnitOfWork, department_id: int) -> Department:
+    """The department a button names by id; NotFound when there is none."""
+    department = await uow.departments.by_id(department_id)
+    if department is None:
+        raise NotFound(f"no department {department_id}")
     return department
