@@ -11,7 +11,8 @@ from aiogram.types import InlineKeyboardMarkup
 
 from jointcheck.bot.routers.invitations import invitation_keyboard
 from jointcheck.bot.texts import Texts
-from jointcheck.core.models import Department, Role
+from jointcheck.core.authz import Actor
+from jointcheck.core.models import Department
 from jointcheck.core.uow import UnitOfWork
 from jointcheck.i18n import DEFAULT_LANGUAGE, LANGUAGES
 
@@ -47,17 +48,16 @@ async def render_notice(uow: UnitOfWork, chat_id: int, template: str, params: di
     return Rendered(texts.render(f"outbox/{template}.html", **context), markup)
 
 
-async def _inspector_ids(uow: UnitOfWork, chat_id: int) -> list[int]:
-    user = await uow.users.by_telegram_id(chat_id)
-    if user is None:
-        return []
-    return [g.inspector_id for g in await uow.users.grants_of(user.id) if g.role == Role.INSPECTOR.value and g.inspector_id]
+async def _recipient(uow: UnitOfWork, chat_id: int) -> Actor:
+    """Who the chat belongs to, with their grants (a stranger has none)."""
+    found = await uow.users.with_actor(chat_id)
+    return found[1] if found is not None else Actor(label=f"tg:{chat_id}")
 
 
 async def _task_list(uow: UnitOfWork, chat_id: int, round_id: int) -> list[dict]:
     """The recipient's first tasks in the round with target, address, items, co-inspectors and due
     date; /tasks pages through all of them, so a notice stays a few messages long."""
-    mine = await _inspector_ids(uow, chat_id)
+    mine = (await _recipient(uow, chat_id)).inspector_ids()
     tasks = [pair for inspector_id in mine for pair in await uow.tasks.in_round_of_inspector(round_id, inspector_id, NOTICE_TASKS)]
     items = [f"{item.code} {item.name}" for item, _ in await uow.tasks.items(round_id)]
     teams: dict[int, list[str]] = {}
@@ -72,9 +72,6 @@ async def _task_list(uow: UnitOfWork, chat_id: int, round_id: int) -> list[dict]
 
 async def _open_departments(uow: UnitOfWork, chat_id: int, round_id: int) -> list[Department]:
     """The recipient's departments (as officer) still invited to the round, without an answer."""
-    user = await uow.users.by_telegram_id(chat_id)
-    if user is None:
-        return []
-    mine = {g.department_id for g in await uow.users.grants_of(user.id) if g.role == Role.OFFICER.value}
+    mine = (await _recipient(uow, chat_id)).department_ids()
     return [d for p, d in await uow.rounds.participants(round_id)
             if d.id in mine and not p.is_lead and p.status == "invited"]

@@ -5,12 +5,10 @@ tasks gives a handful of rows."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from jointcheck.core.models import CheckItem, OutboxMessage, Result, Round, RoundParticipant, Task, TeamMember
+from jointcheck.core.models import CheckItem, Result, Round, RoundParticipant, Task, TeamMember
 
 
 class DeadlineRepository:
@@ -72,10 +70,3 @@ class DeadlineRepository:
             .group_by(Task.round_id, CheckItem.department_id).order_by(Task.round_id, CheckItem.department_id)
         )
         return [(r, d, at, n) for r, d, at, n in await self._session.execute(query)]
-
-    async def notified(self, dedupe_keys: Sequence[str]) -> set[str]:
-        """Which of these notices are queued already (they are kept, sent or not)."""
-        if not dedupe_keys:
-            return set()
-        query = select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(list(dedupe_keys)))
-        return set((await self._session.execute(query)).scalars())

@@ -10,6 +10,7 @@ compare-and-set on the status the caller saw, so two senders can never both win 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,6 +34,13 @@ class OutboxRepository:
         )
         self._session.add(message)
         return message
+
+    async def queued_keys(self, dedupe_keys: Sequence[str]) -> set[str]:
+        """Which of these notices are queued already (rows are kept, sent or not)."""
+        if not dedupe_keys:
+            return set()
+        query = select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(list(dedupe_keys)))
+        return set((await self._session.execute(query)).scalars())
 
     async def heads(self, now: dt.datetime, limit: int) -> list[OutboxMessage]:
         """The oldest unsettled row of each chat, in id order, where that row may go now.

@@ -15,7 +15,7 @@ from jointcheck.core.uow import UnitOfWork
 async def _fresh(uow: UnitOfWork, keyed: list[tuple[str, int, int]], once: bool) -> list[tuple[str, int, int]]:
     if not once:
         return keyed
-    queued = await uow.deadlines.notified([key for key, _, _ in keyed])
+    queued = await uow.outbox.queued_keys([key for key, _, _ in keyed])
     return [entry for entry in keyed if entry[0] not in queued]
 
 
