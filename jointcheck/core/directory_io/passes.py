@@ -12,6 +12,7 @@ second, on a core the import needs).
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -25,6 +26,8 @@ from pathlib import Path
 
 from jointcheck.core.directory_io.errors import BadRow, DirectoryFileError, RowError
 from jointcheck.core.directory_io.packed import pack
+from jointcheck.core.directory_io.readers import file_format, open_table
+from jointcheck.core.directory_io.schemas import get_schema
 from jointcheck.core.directory_io.validation import Validation, validate_file
 
 WORKER_THRESHOLD_BYTES = 8 << 20
@@ -48,6 +51,12 @@ class Rows:
     records: bytes | list[tuple]
     rows_read: int
     error_count: int
+
+
+@dataclass
+class Restart:
+    """The columnar pass met a row it could not prove good after sending some: forget what it sent;
+    the row-by-row pass follows, from its Start."""
 
 
 @dataclass
@@ -75,8 +84,68 @@ def _batch(kind: str, width: int, records: list[tuple], in_key_order: bool) -> b
 
 
 def _messages(kind: str, path: str, known: Iterable[str], max_errors: int | None, batch: int, stop_at_error: bool,
-              in_key_order: bool) -> Iterator:
-    """Start, then Rows batches, then the Outcome. With stop_at_error, no rows after the first error."""
+              in_key_order: bool, columnar: bool = True) -> Iterator:
+    """Start, then Rows batches, then the Outcome (a Restart and a new Start may come between).
+    With stop_at_error, no rows after the first error. A CSV of targets goes through the columnar
+    pass first, which does the whole file when nothing in it is wrong or unusual."""
+    if kind == "targets" and columnar:
+        from jointcheck.core.directory_io.columnar import NotClean  # Arrow: loaded for a CSV of targets only
+
+        sent = False
+        try:
+            for message in _columnar_messages(path, known, batch, in_key_order):
+                sent = True
+                yield message
+            return
+        except NotClean:
+            if sent:
+                yield Restart()
+    yield from _row_messages(kind, path, known, max_errors, batch, stop_at_error, in_key_order)
+
+
+def _columnar_messages(path: str, known: Iterable[str], batch: int, in_key_order: bool) -> Iterator:
+    from jointcheck.core.directory_io.columnar import NotClean, clean_batches
+
+    header, keys = _plain_header(path)
+    batches = clean_batches(path, header, keys, known, batch, in_key_order)
+    first = next(batches, None)  # a file wrong from its first batch on sends nothing to forget
+    if first is None:
+        raise NotClean("no data rows")  # the row-by-row pass says what an empty file means
+    schema = get_schema("targets")
+    yield Start(header, tuple(key for key in schema.fields if key in keys))
+    rows = 0
+    for data, count in itertools.chain([first], batches):
+        rows += count
+        yield Rows(data, rows, 0)
+    yield Outcome(rows_read=rows, rows_ok=rows)
+
+
+def _plain_header(path: str) -> tuple[list[str], list[str | None]]:
+    """The header of a UTF-8 CSV whose first line names every column and holds no quote, with the
+    field each cell names; NotClean for any other file (the row-by-row pass says what is wrong)."""
+    from jointcheck.core.directory_io.columnar import NotClean
+
+    try:
+        if file_format(path) != "csv":
+            raise NotClean("not a CSV file")
+        with open(path, "rb") as fh:
+            if b'"' in fh.readline():
+                raise NotClean("a quote in the header")
+        with open_table(path) as table:
+            if table.encoding not in ("utf-8", "utf-8-sig"):
+                raise NotClean("not UTF-8")
+            line, header = next(table.rows(), (0, []))
+        if line != 1 or not any(cell.strip() for cell in header):
+            raise NotClean("the header is not on the first line")
+        keys = get_schema("targets").match_header(header)
+    except (DirectoryFileError, OSError) as exc:
+        raise NotClean(str(exc)) from None
+    return header, keys
+
+
+def _row_messages(kind: str, path: str, known: Iterable[str], max_errors: int | None, batch: int, stop_at_error: bool,
+                  in_key_order: bool) -> Iterator:
+    """The row-by-row pass: Start, Rows batches, then the Outcome. With stop_at_error, no rows after the first error."""
     validation = validate_file(kind, path, known, max_errors=max_errors)
     yield Start(validation.header, validation.present)
     width = len(validation.schema.fields)

@@ -3,6 +3,8 @@
 One pass over the file: rows are validated and written in batches inside one transaction. Unless
 bad rows may be skipped, the first bad row stops the writing (validation goes on, to report every
 bad row) and the transaction is rolled back, so a failed import leaves the database as it was.
+A CSV of targets is first tried column by column (`directory_io.columnar`); should that pass give
+up midway, what it wrote is rolled back and the row-by-row pass starts again from the top.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 from jointcheck.core.authz import Action, Actor, authorize
 from jointcheck.core.directory_io.errors import RowError
 from jointcheck.core.directory_io.report import write_bad_rows_csv
-from jointcheck.core.directory_io.passes import WORKER_THRESHOLD_BYTES, Outcome, Pass
+from jointcheck.core.directory_io.passes import WORKER_THRESHOLD_BYTES, Outcome, Pass, Restart
 from jointcheck.core.directory_io.writers import write_table
 from jointcheck.core.errors import InvalidInput
 from jointcheck.core.repositories.bulk_targets import TargetBulkWriter
@@ -101,6 +103,13 @@ async def import_directory(
                 if isinstance(message, Outcome):
                     outcome = message
                     break
+                if isinstance(message, Restart):
+                    # The columnar pass met a row it could not prove good: its writes go, and the
+                    # row-by-row pass, which reports what is wrong, starts over.
+                    await uow.rollback()
+                    start = await anext(messages)
+                    writer = _writer(kind, uow, departments, start.present)
+                    continue
                 if not dry_run and (skip_bad_rows or not message.error_count):
                     await writer.write(message.records)
                 if progress:
