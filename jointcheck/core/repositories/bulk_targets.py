@@ -19,6 +19,7 @@ WIDTH = len(TARGET_COLUMNS)
 # where executemany of single rows costs one each per row, about a sixth of the writing time.
 # 1,000 bound values stay far below SQLite's limit of 32,766.
 ROWS_PER_STATEMENT = 100
+BULK_CACHE_KIB = -65536  # SQLite's page cache while bulk writing: 64 MiB
 
 
 def _upsert_sql(values_clause: str, distinct_op: str, updated: tuple[str, ...]) -> str:
@@ -84,6 +85,7 @@ class TargetBulkWriter:
         self._copy_into = "targets_staging"
         self._restore: tuple[str, str] | None = None  # the code constraint dropped for the load
         self._now: list[str] | None = None  # SQLite: the time stamp of every row written
+        self._cache_size: int | None = None  # SQLite: the connection's own page cache, given back at the end
 
     async def _driver_connection(self):
         if self._driver is None:
@@ -92,6 +94,11 @@ class TargetBulkWriter:
             self._driver = raw.driver_connection
             if self._dialect == "postgresql":
                 await self._prepare_postgres(connection)
+            else:
+                # Half the usual page cache holds a million codes' unique index all the same, and
+                # leaves room for the validating process within the import's memory budget.
+                self._cache_size = (await self._driver.execute_fetchall("PRAGMA cache_size"))[0][0]
+                await self._driver.execute(f"PRAGMA cache_size={BULK_CACHE_KIB}")
         return self._driver
 
     async def _prepare_postgres(self, connection) -> None:
@@ -144,7 +151,10 @@ class TargetBulkWriter:
         return self._sqlite_sql[rows]
 
     async def finish(self) -> None:
-        if self._dialect != "postgresql" or self._driver is None:
+        if self._driver is None:
+            return
+        if self._dialect == "sqlite":
+            await self._driver.execute(f"PRAGMA cache_size={int(self._cache_size)}")
             return
         if self._restore is not None:
             name, definition = self._restore
