@@ -59,8 +59,9 @@ def _plain_ranges() -> list[tuple[int, int]]:
     return ranges
 
 
-PLAIN = frozenset(chr(p) for low, high in _plain_ranges() for p in range(low, high + 1))
-_PLAIN_TEXT = "^[" + "".join(f"\\x{{{low:X}}}-\\x{{{high:X}}}" for low, high in _plain_ranges()) + "]*$"
+_RANGES = _plain_ranges()
+PLAIN = frozenset(chr(p) for low, high in _RANGES for p in range(low, high + 1))
+_PLAIN_TEXT = "^[" + "".join(f"\\x{{{low:X}}}-\\x{{{high:X}}}" for low, high in _RANGES) + "]*$"
 _CREDIT_CODE = f"^[{AUTHORITIES}][{ENTITY_TYPES}][0-9]{{6}}[{ALPHABET}]{{10}}$"
 _ALPHABET_VALUE = pa.array([max(ALPHABET.find(chr(b)), 0) for b in range(256)], pa.int64())
 _0, _31 = pa.scalar(0, pa.int64()), pa.scalar(31, pa.int64())
@@ -208,9 +209,10 @@ def clean_batches(path: str, header: list[str], keys: list[str | None], known_de
             convert_options=pa_csv.ConvertOptions(column_types={n: pa.string() for n in names}, strings_can_be_null=False,
                                                   check_utf8=True),
         )
-    except (pa.ArrowInvalid, OSError) as exc:
+    except (pa.ArrowException, OSError) as exc:
         raise NotClean(str(exc)) from None
     screen = _Screen(known_departments)
+    fields = get_schema("targets").fields
     position = {key: i for i, key in enumerate(keys) if key is not None}
     unnamed = [i for i, key in enumerate(keys) if key is None]
     with reader:
@@ -220,7 +222,7 @@ def clean_batches(path: str, header: list[str], keys: list[str | None], known_de
             except StopIteration:
                 screen.check_unique()
                 return
-            except pa.ArrowInvalid as exc:  # a row with too few or too many cells, a bad byte
+            except pa.ArrowException as exc:  # a row with too few or too many cells, a bad byte
                 raise NotClean(str(exc)) from None
             for start in range(0, batch.num_rows, batch_rows):
                 part = batch.slice(start, batch_rows)
@@ -228,6 +230,6 @@ def clean_batches(path: str, header: list[str], keys: list[str | None], known_de
                 for i in unnamed:
                     if pc.max(pc.utf8_length(part.column(i))).as_py():
                         raise NotClean("a value in a column without a header")
-                empty = pa.array([""] * rows, pa.string()) if len(position) < len(get_schema("targets").fields) else None
-                cells = {key: part.column(position[key]) if key in position else empty for key in get_schema("targets").fields}
+                empty = pa.array([""] * rows, pa.string()) if len(position) < len(fields) else None
+                cells = {key: part.column(position[key]) if key in position else empty for key in fields}
                 yield pack_columns(screen.records(cells), in_key_order), rows
