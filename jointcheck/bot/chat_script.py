@@ -27,7 +27,8 @@ async def open_task(user: UserHandle, task_id: int, target: str) -> str:
         await user.wait_for_answer()
         listing = await user.wait_for(lambda m: "«" in m.buttons)
     await user.press(f"{task_id} · {target}")
-    return (await user.wait_for(f"第 {task_id} 号任务")).text
+    # The listing turns into the task's view; the task's notice, which may arrive meanwhile, names it too.
+    return (await user.wait_for(lambda m: m.message_id == listing.message_id and f"第 {task_id} 号任务" in (m.text or ""))).text
 
 
 async def record_and_submit(user: UserHandle, task_id: int, target: str, items: list[str], category: str = "1 · 未发现问题") -> str:
