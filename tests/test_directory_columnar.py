@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import itertools
 import random
+import shutil
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -189,3 +190,40 @@ def test_import_that_restarts_leaves_the_database_as_it_was(cli, db_url, tmp_pat
     result = cli(db_url, "import", "targets", str(path), "--skip-bad-rows", str(bad_rows))
     assert result.code == 0, result.err
     assert "2999 good, 1 bad" in result.out and "2999 rows written" in result.out
+
+
+async def test_the_connection_gets_its_page_cache_back_whatever_the_import_ends_in(sqlite_template, tmp_path, small_batches):
+    """The bulk writer shrinks SQLite's page cache while it writes; a restart, a refusal or a
+    success all leave the connection with the cache it had."""
+    from sqlalchemy import text
+
+    from jointcheck.core.authz import Actor
+    from jointcheck.core.db import make_engine, make_sessionmaker
+    from jointcheck.core.services.departments import add_department
+    from jointcheck.core.services.directory_import import import_directory
+    from jointcheck.core.uow import UnitOfWork
+
+    shutil.copyfile(sqlite_template, tmp_path / "db.sqlite")
+    sqlite_db_url = f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}"
+    operator = Actor.operator("test")
+    rows = list(itertools.islice(iter_synthetic_targets(3000, 22, DEPTS), 3000))
+    good = tmp_path / "good.csv"
+    write_csv(good, list(TARGETS.fields), [[r[f] for f in TARGETS.fields] for r in rows])
+    rows[2900]["code"], rows[2900]["kind"] = rows[10]["code"], rows[10]["kind"]
+    restarts = tmp_path / "restarts.csv"
+    write_csv(restarts, list(TARGETS.fields), [[r[f] for f in TARGETS.fields] for r in rows])
+    engine = make_engine(sqlite_db_url, pool_size=1, max_overflow=0)  # every unit of work on the one connection
+    try:
+        async with UnitOfWork(make_sessionmaker(engine)) as uow:
+            for code in DEPTS:
+                await add_department(uow, operator, code, code)
+            await uow.commit()
+            own = (await uow.session.execute(text("PRAGMA cache_size"))).scalar_one()
+            await uow.rollback()
+        for path, skip in ((restarts, False), (restarts, True), (good, False)):
+            async with UnitOfWork(make_sessionmaker(engine)) as uow:
+                await import_directory(uow, operator, "targets", path, skip_bad_rows=skip, bad_rows_path=tmp_path / "bad.csv")
+            async with engine.connect() as conn:
+                assert (await conn.execute(text("PRAGMA cache_size"))).scalar_one() == own, (path.name, skip)
+    finally:
+        await engine.dispose()

@@ -64,7 +64,8 @@ WHERE c.conrelid = 'targets'::regclass AND c.contype = 'u' AND c.conkey = ARRAY[
 
 
 class TargetBulkWriter:
-    """`write` batches, then `finish`; `changed` counts the rows inserted or updated.
+    """`write` batches, then `finish` if the rows are to be kept, and `close` in any case; `changed`
+    counts the rows inserted or updated.
 
     SQLite takes each batch as multi-row upserts (its C loop releases the GIL while SQLite works,
     so a worker's next batch arrives meanwhile). PostgreSQL receives each batch through COPY: into
@@ -151,10 +152,7 @@ class TargetBulkWriter:
         return self._sqlite_sql[rows]
 
     async def finish(self) -> None:
-        if self._driver is None:
-            return
-        if self._dialect == "sqlite":
-            await self._driver.execute(f"PRAGMA cache_size={int(self._cache_size)}")
+        if self._dialect != "postgresql" or self._driver is None:
             return
         if self._restore is not None:
             name, definition = self._restore
@@ -162,3 +160,10 @@ class TargetBulkWriter:
             return
         status = await self._driver.execute(postgres_upsert(self._updated))
         self.changed += int(status.rsplit(" ", 1)[-1])
+
+    async def close(self) -> None:
+        """Give the connection back its own page cache (SQLite), however the import ends; before
+        the transaction ends, while the connection is still the session's."""
+        if self._cache_size is not None:
+            await self._driver.execute(f"PRAGMA cache_size={int(self._cache_size)}")
+            self._cache_size = None

@@ -34,6 +34,9 @@ class InspectorWriter:
     async def finish(self) -> None:
         pass
 
+    async def close(self) -> None:
+        pass
+
     async def write(self, rows: list[tuple]) -> None:
         for start in range(0, len(rows), self.CHUNK):
             await self._write(rows[start:start + self.CHUNK])
@@ -82,6 +85,9 @@ class ItemWriter:
         self.changed = 0
 
     async def finish(self) -> None:
+        pass
+
+    async def close(self) -> None:
         pass
 
     async def write(self, rows: list[tuple]) -> None:

@@ -95,6 +95,7 @@ async def import_directory(
         # Sorted targets halve SQLite's writing; PostgreSQL sorts them itself, building the index or upserting.
         in_key_order=uow.session.bind.dialect.name == "sqlite",
     )
+    writer = None
     try:
         async with contextlib.aclosing(_messages_of(validation)) as messages:
             start = await anext(messages)
@@ -106,6 +107,7 @@ async def import_directory(
                 if isinstance(message, Restart):
                     # The columnar pass met a row it could not prove good: its writes go, and the
                     # row-by-row pass, which reports what is wrong, starts over.
+                    await writer.close()
                     await uow.rollback()
                     start = await anext(messages)
                     writer = _writer(kind, uow, departments, start.present)
@@ -114,10 +116,12 @@ async def import_directory(
                     await writer.write(message.records)
                 if progress:
                     progress(message.rows_read)
+        if not dry_run and (skip_bad_rows or not outcome.error_count):
+            await writer.finish()
     finally:
         validation.close()
-    if not dry_run and (skip_bad_rows or not outcome.error_count):
-        await writer.finish()
+        if writer is not None:
+            await writer.close()
     if progress:
         progress(outcome.rows_read)
     result.file_sha256 = await hashing
