@@ -111,8 +111,7 @@ def _columnar_messages(path: str, known: Iterable[str], batch: int, in_key_order
     first = next(batches, None)  # a file wrong from its first batch on sends nothing to forget
     if first is None:
         raise NotClean("no data rows")  # the row-by-row pass says what an empty file means
-    schema = get_schema("targets")
-    yield Start(header, tuple(key for key in schema.fields if key in keys))
+    yield Start(header, get_schema("targets").present(keys))
     rows = 0
     for data, count in itertools.chain([first], batches):
         rows += count

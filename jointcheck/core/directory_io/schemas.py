@@ -382,6 +382,10 @@ class Schema:
         """One checker per column; the department columns check against `known_departments`."""
         return self._checkers(frozenset(known_departments))
 
+    def present(self, keys: Sequence[str | None]) -> tuple[str, ...]:
+        """The fields a matched header names, in field order: an upsert leaves the others alone."""
+        return tuple(key for key in self.fields if key in keys)
+
     def match_header(self, header: Sequence[str]) -> list[str | None]:
         """The column key of each header cell (None for an empty cell), or HeaderError listing every
         unknown, missing and duplicated column at once. English names match case-insensitively,

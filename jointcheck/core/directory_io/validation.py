@@ -75,7 +75,7 @@ class Validation:
         self.header = list(header)
         self.header_line = header_line
         keys = self.schema.match_header(self.header)  # HeaderError before any row is read
-        self.present: tuple[str, ...] = tuple(key for key in self.schema.fields if key in keys)
+        self.present: tuple[str, ...] = self.schema.present(keys)
         self.errors: list[RowError] = []
         self.bad_rows: list[BadRow] = []
         self.error_count = 0  # all errors, even past max_errors
