@@ -74,18 +74,15 @@ _LAYOUT_ROWS = 1 << 15
 
 
 @functools.lru_cache(maxsize=1)
-def _layout(rows: int) -> tuple[pa.Array, pa.Array]:
-    """For `rows` codes one after the other: each character's weight (the check digit's is 0),
-    and where each code's check digit is."""
+def _whole_layout(rows: int) -> tuple[pa.Array, pa.Array]:
     return pa.array((*WEIGHTS, 0) * rows, pa.int64()), pa.array(range(17, 18 * rows, 18), pa.int64())
 
 
-def _weights(rows: int) -> pa.Array:
-    return _layout(_LAYOUT_ROWS)[0].slice(0, 18 * rows) if rows <= _LAYOUT_ROWS else _layout(rows)[0]
-
-
-def _last_characters(rows: int) -> pa.Array:
-    return _layout(_LAYOUT_ROWS)[1].slice(0, rows) if rows <= _LAYOUT_ROWS else _layout(rows)[1]
+def _layout(rows: int) -> tuple[pa.Array, pa.Array]:
+    """For `rows` codes one after the other: each character's weight (the check digit's is 0),
+    and where each code's check digit is. Built once for the largest batch, then sliced."""
+    weights, check_digits = _whole_layout(max(rows, _LAYOUT_ROWS))
+    return weights.slice(0, 18 * rows), check_digits.slice(0, rows)
 
 
 class NotClean(Exception):
@@ -119,11 +116,12 @@ def _credit_codes(codes: pa.Array) -> pa.Array:
     values = pc.take(_ALPHABET_VALUE, chars)
     # A row's weighted sum is the rise of the running total over its 18 characters (the weight
     # of the check digit itself is 0).
-    ends = pc.take(pc.cumulative_sum(pc.multiply(values, _weights(rows))), _last_characters(rows))
+    weights, check_digits = _layout(rows)
+    ends = pc.take(pc.cumulative_sum(pc.multiply(values, weights)), check_digits)
     sums = pc.subtract(ends, pa.concat_arrays([_ZERO_ARRAY, ends.slice(0, rows - 1)]))
     remainder = pc.subtract(sums, pc.multiply(pc.divide(sums, _31), _31))
     expected = pc.if_else(pc.equal(remainder, _0), _0, pc.subtract(_31, remainder))
-    given = pc.take(values, _last_characters(rows))
+    given = pc.take(values, check_digits)
     if not _all(pc.equal(expected, given)):
         raise NotClean("a credit code with a wrong check digit")
     return value
