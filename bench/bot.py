@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import os
 import datetime as dt
 import pstats
 import statistics
@@ -260,7 +261,7 @@ async def run(args: argparse.Namespace) -> None:
           f"max {per_round[-1]:.2f})  goal <= {GOAL:.0f}x: {'met' if ratio <= GOAL else 'NOT met'}")
     if profiler is not None:
         print("(--profile: jointcheck's figures include cProfile's overhead; the profile is this thread's CPU time)")
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+        pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(int(os.environ.get("BENCH_TOP", "40")))
 
 
 def main() -> None:

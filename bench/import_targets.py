@@ -112,18 +112,23 @@ async def _pg(url: str, sql: str) -> None:
         await conn.close()
 
 
-# The same rows loaded by the database's own tools into jointcheck's real `targets` table: how much
-# of the gap to the floor is the table (a primary key, a unique code, defaults) and not jointcheck.
+# The same rows loaded by the database's own tools into jointcheck's real `targets` table, the way
+# jointcheck loads an empty directory (the unique index on code built once, after the rows): how
+# much of the gap to the floor is the table (a primary key, a unique code, defaults), not jointcheck.
 _COPY_INTO_TARGETS = """BEGIN;
-ALTER TABLE targets DROP CONSTRAINT uq_targets_code;
+DROP INDEX uq_targets_code;
 \\copy targets ({cols}) FROM '{csv}' WITH (FORMAT csv, HEADER true, FORCE_NOT_NULL ({cols}))
-ALTER TABLE targets ADD CONSTRAINT uq_targets_code UNIQUE (code);
+CREATE UNIQUE INDEX uq_targets_code ON targets (code);
 COMMIT;
 """
 _IMPORT_INTO_TARGETS = """CREATE TEMP TABLE plain ({cols});
 .mode csv
 .import --skip 1 --schema temp {csv} plain
-INSERT INTO targets ({cols}, updated_at) SELECT {cols}, CURRENT_TIMESTAMP FROM temp.plain ORDER BY code;
+BEGIN;
+DROP INDEX uq_targets_code;
+INSERT INTO targets ({cols}, updated_at) SELECT {cols}, CURRENT_TIMESTAMP FROM temp.plain;
+CREATE UNIQUE INDEX uq_targets_code ON targets (code);
+COMMIT;
 """
 
 

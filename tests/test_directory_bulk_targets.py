@@ -77,6 +77,18 @@ async def test_code_stays_unique_after_a_load_into_an_empty_directory(uow_factor
         await _insert_duplicate(uow_factory)
 
 
+async def test_a_repeated_code_in_a_load_into_an_empty_directory_fails_it_and_leaves_nothing(uow_factory):
+    """The validation never sends a code twice; if it did, the index built at the end refuses."""
+    batch = rows(COUNT)
+    with pytest.raises(IntegrityError):
+        await _load(uow_factory, [batch, [batch[5][:1] + ("又一个",) + batch[5][2:]]])
+    async with uow_factory() as uow:
+        assert await uow.session.scalar(select(func.count()).select_from(Target)) == 0
+    await _load(uow_factory, [rows(3)])
+    with pytest.raises(IntegrityError):
+        await _insert_duplicate(uow_factory)
+
+
 async def test_a_load_rolled_back_leaves_an_empty_directory_as_it_was(uow_factory):
     async with uow_factory() as uow:
         writer = TargetBulkWriter(uow.session)

@@ -54,3 +54,43 @@ def test_stairway_every_revision_up_down_up(empty_database_url):
 def test_migrations_match_the_models(empty_database_url):
     migrate.upgrade(empty_database_url)
     assert run_in_thread(_diff(empty_database_url)) == []
+
+
+async def _execute(url: str, *statements: str) -> list:
+    from sqlalchemy import text
+
+    engine = make_engine(url)
+    try:
+        async with engine.begin() as conn:
+            rows = []
+            for statement in statements:
+                result = await conn.execute(text(statement))
+                rows = result.fetchall() if result.returns_rows else rows
+            return rows
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.parametrize("empty_database_url", ["sqlite", "postgresql"], indirect=True)
+def test_code_index_migration_keeps_a_directory_that_tasks_refer_to(empty_database_url):
+    """0004 rebuilds targets on SQLite: rows, ids, the tasks pointing at them and uniqueness survive,
+    both ways."""
+    url = empty_database_url
+    migrate.upgrade(url, "0003")
+    run_in_thread(_execute(
+        url,
+        "INSERT INTO departments (code, name) VALUES ('SAMR', 'SAMR')",
+        "INSERT INTO targets (id, code, name, kind, region, industry, risk, departments, tags, status, address) VALUES "
+        "(7, 'C7', 'seven', 'enterprise', '310104', 'F', 'A', '', '', 'active', ''), "
+        "(9, 'C9', 'nine', 'enterprise', '310104', 'F', 'B', '', '', 'active', '')",
+        "INSERT INTO rounds (id, lead_department_id, title, region, kind, status, scope, ratios, cooling_off, batch_size) "
+        "VALUES (1, 1, 't', '310104', 'regular', 'drawn', '{}', '{}', '{}', 0)",
+        "INSERT INTO tasks (round_id, target_id, stratum, ticket, visit_order, source, status) VALUES (1, 9, 'B', 'x', 0, 'draw', 'assigned')",
+    ))
+    for step in ("head", "0003", "head"):
+        (migrate.upgrade if step == "head" else migrate.downgrade)(url, step)
+        assert run_in_thread(_execute(url, "SELECT t.code, k.target_id FROM tasks k JOIN targets t ON t.id = k.target_id")) == [("C9", 9)]
+        assert run_in_thread(_execute(url, "SELECT id, code FROM targets ORDER BY id")) == [(7, "C7"), (9, "C9")]
+        with pytest.raises(Exception, match="(?i)unique"):
+            run_in_thread(_execute(url, "INSERT INTO targets (code, name, kind, region, industry, risk, departments, tags, status, address) "
+                                        "VALUES ('C7', 'again', 'enterprise', '310104', 'F', 'A', '', '', 'active', '')"))

@@ -115,12 +115,18 @@ class CheckItem(Base):
     created_at: Mapped[dt.datetime] = _now_column()
 
 
+CODE_INDEX = "uq_targets_code"
+
+
 class Target(Base):
     """An entry of the target directory. Never deleted: deregistration is a status."""
 
     __tablename__ = "targets"
+    # A unique index, not a constraint: a bulk load into an empty directory drops it and builds it
+    # once at the end (repositories/bulk_targets.py), which SQLite allows only for an index.
+    __table_args__ = (Index(CODE_INDEX, "code", unique=True),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(64), unique=True)
+    code: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(500))
     kind: Mapped[str] = mapped_column(String(16))
     # No index on region: a second b-tree would cost every bulk load of the directory a third of

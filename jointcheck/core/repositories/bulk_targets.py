@@ -10,8 +10,10 @@ import io
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.schema import CreateIndex, DropIndex
 
 from jointcheck.core.directory_io.packed import pack, unpack_values
+from jointcheck.core.models import CODE_INDEX, Target
 
 TARGET_COLUMNS = ("code", "name", "kind", "region", "industry", "risk", "departments", "tags", "status", "address")
 WIDTH = len(TARGET_COLUMNS)
@@ -27,8 +29,11 @@ def _upsert_sql(values_clause: str, distinct_op: str, updated: tuple[str, ...]) 
 
     A file without, say, a status column must not reactivate what was deregistered, so columns
     the file lacks are left alone; unchanged rows are not rewritten, so re-importing touches nothing.
+    `updated` None: a plain insert, for a directory that was empty (and has no index to conflict on).
     """
     cols = ", ".join(TARGET_COLUMNS)
+    if updated is None:
+        return f"INSERT INTO targets ({cols}, updated_at) {values_clause}"
     if not updated:
         return f"INSERT INTO targets ({cols}, updated_at) {values_clause} ON CONFLICT (code) DO NOTHING"
     assignments = ", ".join(f"{c} = excluded.{c}" for c in updated)
@@ -41,7 +46,7 @@ def _upsert_sql(values_clause: str, distinct_op: str, updated: tuple[str, ...]) 
     )
 
 
-def sqlite_upsert(updated: tuple[str, ...], rows: int = 1) -> str:
+def sqlite_upsert(updated: tuple[str, ...] | None, rows: int = 1) -> str:
     """`rows` rows of WIDTH parameters, then the one time stamp of them all: SQLite would work out
     CURRENT_TIMESTAMP again for every row, about a tenth of the writing time."""
     now = f"?{rows * WIDTH + 1}"
@@ -55,36 +60,37 @@ def postgres_upsert(updated: tuple[str, ...]) -> str:
     return _upsert_sql(source, "IS DISTINCT FROM", updated)
 
 
-# The unique constraint on targets.code, by name and definition, to drop and restore it.
-_CODE_CONSTRAINT = """
-SELECT c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c
-JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attname = 'code'
-WHERE c.conrelid = 'targets'::regclass AND c.contype = 'u' AND c.conkey = ARRAY[a.attnum]
-"""
+# The unique index on targets.code, as the model declares it: dropped for a load into an empty
+# directory and built again, once, at the end.
+_CODE_INDEX = next(index for index in Target.__table__.indexes if index.name == CODE_INDEX)
 
 
 class TargetBulkWriter:
     """`write` batches, then `finish` if the rows are to be kept, and `close` in any case; `changed`
     counts the rows inserted or updated.
 
-    SQLite takes each batch as multi-row upserts (its C loop releases the GIL while SQLite works,
-    so a worker's next batch arrives meanwhile). PostgreSQL receives each batch through COPY: into
-    an empty directory straight into `targets`, with the unique index on code built once at the
-    end (inserting a million keys one by one into it makes the COPY three times slower, building
-    it afterwards costs half a COPY); otherwise into a staging table, and `finish` upserts the
-    whole of it in one statement.
+    Into an empty directory, both databases load without the unique index on code and build it
+    once at the end: inserting a million keys one by one into it costs more than the rest of the
+    load, building it afterwards a fraction of that. The file's codes are unique already (the
+    validation refuses a repeated one); if one slipped through, building the index fails and the
+    import with it. The index is dropped inside the import's transaction, so a rollback brings it
+    back. Otherwise SQLite takes each batch as multi-row upserts and PostgreSQL copies the batches
+    into a staging table, which `finish` upserts in one statement.
+
+    On SQLite the C loop releases the GIL while SQLite works, so a worker's next batch arrives
+    meanwhile.
     """
 
     def __init__(self, session: AsyncSession, present: tuple[str, ...] = TARGET_COLUMNS):
         """`present`: the columns the file had; only those change on rows that exist already."""
         self._session = session
-        self._updated = tuple(c for c in TARGET_COLUMNS if c != "code" and c in present)
+        self._updated: tuple[str, ...] | None = tuple(c for c in TARGET_COLUMNS if c != "code" and c in present)
         self._sqlite_sql: dict[int, str] = {}
         self.changed = 0
         self._dialect = session.bind.dialect.name
         self._driver = None
         self._copy_into = "targets_staging"
-        self._restore: tuple[str, str] | None = None  # the code constraint dropped for the load
+        self._index_dropped = False
         self._now: list[str] | None = None  # SQLite: the time stamp of every row written
         self._cache_size: int | None = None  # SQLite: the connection's own page cache, given back at the end
 
@@ -93,29 +99,37 @@ class TargetBulkWriter:
             connection = await self._session.connection()
             raw = await connection.get_raw_connection()
             self._driver = raw.driver_connection
-            if self._dialect == "postgresql":
-                await self._prepare_postgres(connection)
-            else:
+            if self._dialect == "sqlite":
                 # Half the usual page cache holds a million codes' unique index all the same, and
                 # leaves room for the validating process within the import's memory budget.
                 self._cache_size = (await self._driver.execute_fetchall("PRAGMA cache_size"))[0][0]
                 await self._driver.execute(f"PRAGMA cache_size={BULK_CACHE_KIB}")
+            await self._prepare(connection)
         return self._driver
 
-    async def _prepare_postgres(self, connection) -> None:
-        driver = self._driver
-        empty = "SELECT NOT EXISTS (SELECT 1 FROM targets)"
-        # The first statement goes through SQLAlchemy, which begins the transaction on asyncpg
-        # only then. Checked again under the lock: another import may have filled the table
-        # meanwhile. The lock (taken by the DROP anyway) keeps readers waiting for the whole load.
-        if await connection.scalar(text(empty)):
-            await driver.execute("LOCK TABLE targets IN ACCESS EXCLUSIVE MODE")
-            if await driver.fetchval(empty):
-                self._restore = tuple(await driver.fetchrow(_CODE_CONSTRAINT))
-                await driver.execute(f'ALTER TABLE targets DROP CONSTRAINT "{self._restore[0]}"')
+    async def _prepare(self, connection) -> None:
+        empty = text("SELECT NOT EXISTS (SELECT 1 FROM targets)")
+        # The first statement goes through SQLAlchemy, which begins the transaction (on SQLite
+        # with the write lock: core/db.py). PostgreSQL checks again under the table lock, which
+        # another import may have taken first; the lock (the DROP's anyway) keeps readers waiting
+        # for the whole load.
+        if self._dialect == "postgresql":
+            if await connection.scalar(empty):
+                await connection.execute(text("LOCK TABLE targets IN ACCESS EXCLUSIVE MODE"))
+                await self._load_into_empty(connection, empty)
+            if self._index_dropped:
                 self._copy_into = "targets"
-                return
-        await driver.execute("CREATE TEMP TABLE targets_staging (LIKE targets INCLUDING DEFAULTS) ON COMMIT DROP")
+            else:
+                await connection.execute(text("CREATE TEMP TABLE targets_staging (LIKE targets INCLUDING DEFAULTS) ON COMMIT DROP"))
+            return
+        await self._load_into_empty(connection, empty)
+        if self._index_dropped:
+            self._updated = None
+
+    async def _load_into_empty(self, connection, empty) -> None:
+        if await connection.scalar(empty):
+            await connection.execute(DropIndex(_CODE_INDEX))
+            self._index_dropped = True
 
     async def write(self, rows: bytes | list[tuple]) -> None:
         """`rows`: tuples in TARGET_COLUMNS order, or such rows already packed (`packed.pack`)."""
@@ -152,14 +166,16 @@ class TargetBulkWriter:
         return self._sqlite_sql[rows]
 
     async def finish(self) -> None:
-        if self._dialect != "postgresql" or self._driver is None:
+        if self._driver is None:
             return
-        if self._restore is not None:
-            name, definition = self._restore
-            await self._driver.execute(f'ALTER TABLE targets ADD CONSTRAINT "{name}" {definition}')
+        connection = await self._session.connection()
+        if self._index_dropped:
+            await connection.execute(CreateIndex(_CODE_INDEX))
+            self._index_dropped = False
             return
-        status = await self._driver.execute(postgres_upsert(self._updated))
-        self.changed += int(status.rsplit(" ", 1)[-1])
+        if self._dialect == "postgresql":
+            status = await self._driver.execute(postgres_upsert(self._updated))
+            self.changed += int(status.rsplit(" ", 1)[-1])
 
     async def close(self) -> None:
         """Give the connection back its own page cache (SQLite), however the import ends; before
