@@ -79,7 +79,8 @@ SAMPLES: dict[str, list[dict]] = {
     "outbox/round_commitment.html": [{"round_id": 7, "title": "T", "commitment": "ab" * 32}],
     "outbox/round_seed.html": [{"round_id": 7, "title": "T", "seed": "123456|beef"}],
     "outbox/round_drawn.html": [
-        {"round_id": 7, "title": "T", "selected": 12, "unstaffed": u, "selected_sha256": "cd" * 32} for u in (0, 2)
+        {"round_id": 7, "title": "T", "selected": 12, "unstaffed": u, "commitment": "ab" * 32, "seed": "123456|beef",
+         "selected_sha256": "cd" * 32, "assignments_sha256": "ef" * 32} for u in (0, 2)
     ],
     "outbox/tasks_assigned.html": [
         {"round_id": 7, "title": "T", "tasks": 40, "task_list": []},

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 
 import pytest
 from sqlalchemy import select
@@ -42,6 +43,11 @@ async def round_state(sessionmaker, round_id: int) -> tuple[str, Draw | None, in
         tasks = await uow.rounds.task_count(round_id)
         uow.session.expunge_all()
         return round_.status, draw, tasks
+
+
+async def draw_file(sessionmaker, round_id: int, name: str) -> bytes:
+    async with UnitOfWork(sessionmaker) as uow:
+        return await uow.rounds.file((await uow.rounds.draw_of(round_id)).id, name)
 
 
 async def outbox_templates(sessionmaker) -> list[str]:
@@ -164,8 +170,17 @@ async def test_the_convener_approves_seeds_and_draws_in_chat(emulator, sessionma
 
     # the outbox delivers what the steps queued: the participants hear of the draw
     await deliver()
-    await samr.wait_for(f"（编号 {round_id}）已完成抽取")
-    await tax.wait_for(f"（编号 {round_id}）已完成抽取")
+    for officer in (samr, tax):
+        notice = await officer.wait_for(f"（编号 {round_id}）已完成抽取")
+        # the summary carries the proof: commitment, seed and both fingerprints, and how to check them
+        files = {name: await draw_file(sessionmaker, round_id, name) for name in ("selected.tsv", "assignments.tsv", "seed.txt")}
+        assert draw.commitment in notice.text and files["seed.txt"].decode().strip() in notice.text
+        assert all(hashlib.sha256(files[n]).hexdigest() in notice.text for n in ("selected.tsv", "assignments.tsv"))
+        assert f"jointcheck round archive {round_id}" in notice.text and "public_proof.py" in notice.text
+        # and the seed reached each participant before the result did
+        texts = [m.text or "" for m in officer.messages]
+        seeded_at = next(i for i, t in enumerate(texts) if "随机种子已录入，随后进行抽取" in t)
+        assert seeded_at < texts.index(notice.text)
     await inspector.wait_for("/tasks")
     assert {"round_commitment", "round_seed", "round_drawn", "tasks_assigned"} <= set(await outbox_templates(sessionmaker))
     assert emulator.unanswered_callbacks() == []

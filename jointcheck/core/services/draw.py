@@ -68,7 +68,7 @@ async def run_draw(uow: UnitOfWork, actor: Actor, round_id: int) -> DrawReport:
         "unstaffed_count": len(unstaffed),
         "unstaffed": [list(pair) for pair in unstaffed[:_UNSTAFFED_IN_EVENT]],
     })
-    await _notify(uow, round_, report, assignments)
+    await _notify(uow, round_, report, assignments, draw.commitment, material)
     return report
 
 
@@ -93,11 +93,14 @@ async def _persist_tasks(uow: UnitOfWork, round_: Round, selected, assignments) 
     await uow.rounds.insert_drawn(round_.id, tasks, team, round_.due_date)
 
 
-async def _notify(uow: UnitOfWork, round_: Round, report: DrawReport, assignments) -> None:
+async def _notify(uow: UnitOfWork, round_: Round, report: DrawReport, assignments, commitment: str, seed: str) -> None:
     participants = [d.id for p, d in await uow.rounds.participants(round_.id) if p.status == "confirmed"]
+    # The summary carries the proof: what was committed to, the seed, and the fingerprints of what
+    # came out, so a participant can hold the published bundle against their own copy.
     await notify_departments(uow, participants, "round_drawn", {
         "round_id": round_.id, "selected": report.selected, "unstaffed": len(report.unstaffed),
-        "selected_sha256": report.selected_sha256,
+        "commitment": commitment, "seed": seed,
+        "selected_sha256": report.selected_sha256, "assignments_sha256": report.assignments_sha256,
     }, f"round:{round_.id}:drawn")
     tasks_of = Counter(inspector for _, _, inspector in assignments)
     cert_of = {i: cert for cert, i in (await uow.rounds.inspector_ids(list(tasks_of))).items()}
