@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from jointcheck.bot import chat_script as chat
-from jointcheck.bot.callbacks import ResultPick, ReviewDecide, TaskOpen
+from jointcheck.bot.callbacks import PublishRound, ResultPick, ReviewDecide, TaskOpen
 from jointcheck.core.models import AuditEvent, OutboxMessage, Result, Target, Task
 from jointcheck.core.services.results import list_my_tasks, record_result, review_results, submit_results, task_detail
 from tests.round_world import build_world, step
@@ -137,6 +137,18 @@ async def test_an_inspector_records_and_submits_and_the_officer_reviews_and_publ
     # another department's officer cannot accept SAMR's results, even with a forged button
     forged = await tax.press_data(queue.message_id, ReviewDecide(task_id=task_id, department_id=world.department_ids["SAMR"], accept=True).pack())
     assert "无权" in (await tax.wait_for_answer(forged)).text
+    # the task's own inspector, pressing the officer's Accept, Return and Publish by forged data, is
+    # refused and changes nothing
+    samr_id = world.department_ids["SAMR"]
+    for data in (ReviewDecide(task_id=task_id, department_id=samr_id, accept=True).pack(),
+                 ReviewDecide(task_id=task_id, department_id=samr_id, accept=False).pack(),
+                 PublishRound(round_id=round_id, department_id=samr_id, confirm=True).pack()):
+        pressed = await inspector.press_data(inspector.messages[-1].message_id, data)
+        assert "无权" in (await inspector.wait_for_answer(pressed)).text, data
+    # (the forged Return did not leave the chat waiting for a reason: this text is no reason)
+    await inspector.send("退回理由")
+    await inspector.wait_for("我只能识别命令和按钮")
+    assert {s for s, _ in (await results_of(sessionmaker, task_id)).values()} == {"submitted"}
     await samr.send("/review")
     await samr.wait_for("待您审核的结果")
     await samr.press(f"{task_id} · SAMR · {detail.summary.target_name}")

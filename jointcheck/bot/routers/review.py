@@ -24,8 +24,8 @@ from jointcheck.bot.routers.tasks import task_text
 from jointcheck.bot.texts import N_, Texts
 from jointcheck.core.authz import Actor
 from jointcheck.core.errors import Conflict, NotFound
-from jointcheck.core.models import Department, Role
-from jointcheck.core.services.results import TaskDetail, awaiting_review, publish_results, publishable, review_results, task_detail
+from jointcheck.core.models import Role
+from jointcheck.core.services.results import awaiting_review, publish_results, publishable, review_results, submission_to_review
 from jointcheck.core.services.departments import get_department
 from jointcheck.core.uow import UnitOfWork
 
@@ -71,17 +71,9 @@ async def show_queue(message: Message, uow: UnitOfWork, actor: Actor, texts: Tex
     await send_long(message.bot, message.chat.id, text, builder.as_markup() if entries else None)
 
 
-async def _submission(uow: UnitOfWork, actor: Actor, task_id: int, department: Department) -> TaskDetail:
-    """The task, when the department's results on it await review (checked again when decided)."""
-    detail = await task_detail(uow, actor, task_id)
-    if not any(i.department_code == department.code and i.status == "submitted" for i in detail.items):
-        raise Conflict(f"task {task_id} has no submitted result of {department.code} to review")
-    return detail
-
-
 async def open_submission(query: CallbackQuery, callback_data: ReviewOpen, uow: UnitOfWork, actor: Actor, texts: Texts) -> None:
     department = await get_department(uow, callback_data.department_id)
-    detail = await _submission(uow, actor, callback_data.task_id, department)
+    detail = await submission_to_review(uow, actor, callback_data.task_id, department)
     builder = InlineKeyboardBuilder()
     for label, accept in ((ACCEPT, True), (RETURN, False)):
         builder.button(text=texts.gettext(label), callback_data=ReviewDecide(task_id=callback_data.task_id, department_id=department.id, accept=accept))
@@ -93,7 +85,7 @@ async def decide(query: CallbackQuery, callback_data: ReviewDecide, uow: UnitOfW
                  state: FSMContext, callback_answer: CallbackAnswer) -> None:
     department = await get_department(uow, callback_data.department_id)
     if not callback_data.accept:
-        await _submission(uow, actor, callback_data.task_id, department)  # before asking for the reason
+        await submission_to_review(uow, actor, callback_data.task_id, department)  # before asking for the reason
         await state.set_state(ReturnReason.reason)
         await state.update_data(review_task_id=callback_data.task_id, review_department_id=department.id)
         await query.bot.send_message(chat_id_of(query), texts.render("review/reason_prompt.html", department=department.name, task_id=callback_data.task_id))

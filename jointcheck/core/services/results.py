@@ -257,6 +257,17 @@ async def submit_and_detail(uow: UnitOfWork, actor: Actor, task_id: int) -> tupl
 # ---- review and publication (officers) ------------------------------------------------------------
 
 
+async def submission_to_review(uow: UnitOfWork, actor: Actor, task_id: int, department: Department) -> TaskDetail:
+    """The task as the reviewer sees it, when the department's results on it are submitted and the
+    actor may review them: what a reviewer is shown, and asked before a return's reason is asked
+    for (`review_results` checks it all again when the decision is made)."""
+    detail = await task_detail(uow, actor, task_id)
+    authorize(actor, Action.RESULT_REVIEW, Scope.of(departments=[department.id]))
+    if not any(i.department_code == department.code and i.status == "submitted" for i in detail.items):
+        raise Conflict(f"task {task_id} has no submitted result of {department.code} to review")
+    return detail
+
+
 async def review_results(uow: UnitOfWork, actor: Actor, task_id: int, department_code: str, *, accept: bool, reason: str = "") -> list[Result]:
     """Accept or return (with a reason) a department's submitted results on a task."""
     seen = await _visible_task(uow, actor, task_id, for_update=True)
