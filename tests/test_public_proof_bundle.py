@@ -52,21 +52,31 @@ def make_files() -> dict[str, bytes]:
         "selected.tsv": pp.selected_tsv(selected),
         "assignments.tsv": pp.assignments_tsv(assignments),
         "results.csv": "target_id,item,category\n食品-001,SC-01,1\n".encode(),
-        "audit.jsonl": audit_lines(
-            [
-                (1, "round", {"event": "frozen", "params_sha256": pp.sha256_hex(params)}),
-                (2, "round", {"event": "seed", "digits": SEED}),
-                (3, "round", {"event": "drawn", "selected": len(selected)}),
-            ]
-        ),
+        "audit.jsonl": audit_lines([(seq, action, payload) for seq, (action, payload) in enumerate(round_events(
+            params, {"population.tsv": population, "pools.tsv": pools, "conflicts.tsv": conflicts},
+            material, pp.selected_tsv(selected), pp.assignments_tsv(assignments)), start=1)]),
     }
 
 
+def round_events(params: bytes, frozen: dict[str, bytes], material: str, selected: bytes, assignments: bytes):
+    """The round's approval, seed and draw events as the services record them."""
+    commitment = pp.sha256_hex(params)
+    digits, secret = pp.parse_seed_material(material)
+    files = {name: pp.sha256_hex(data) for name, data in {"params.json": params, **frozen}.items()}
+    return [
+        ("round.approved", {"commitment": commitment, "files": files}),
+        ("round.seeded", {"seed_digits": digits, "server_secret": secret, "commitment": commitment}),
+        ("round.drawn", {"seed_material_sha256": pp.sha256_hex(material.encode()), "selected_sha256": pp.sha256_hex(selected),
+                         "assignments_sha256": pp.sha256_hex(assignments)}),
+    ]
+
+
 def audit_records(events, prev=pp.AUDIT_GENESIS):
+    """(seq, action, payload) events of round R-7, chained from `prev`."""
     records = []
-    for seq, entity, payload in events:
-        fields = {"seq": seq, "at": f"2024-05-01T08:00:0{seq % 10}Z", "actor": "convener:1", "action": "round.update",
-                  "entity": entity, "entity_id": "7", "payload": payload}
+    for seq, action, payload in events:
+        fields = {"seq": seq, "at": f"2024-05-01T08:00:0{seq % 10}Z", "actor": "convener:1", "action": action,
+                  "entity": "round", "entity_id": "R-7", "payload": payload}
         digest = pp.audit_event_hash(prev, fields)
         records.append({**fields, "prev_hash": prev, "hash": digest})
         prev = digest
@@ -96,8 +106,13 @@ def statuses(report: pp.VerifyReport) -> dict[str, str]:
     return {c.name: c.status for c in report.checks}
 
 
-def only_failure(report: pp.VerifyReport) -> str:
+def only_failure(report: pp.VerifyReport, *, recorded: bool = False) -> str:
+    """The one check that failed. `recorded`: what was edited is fingerprinted by the round's
+    approval, seed or draw event as well, so the round-events check must fail with it."""
     failed = [c.name for c in report.failed]
+    if recorded:
+        assert "round events" in failed, report.render()
+        failed.remove("round events")
     assert len(failed) == 1, report.render()
     return failed[0]
 
@@ -145,7 +160,8 @@ def test_manifest_is_canonical_and_covers_every_file(tmp_path, files):
     assert json.loads(manifest) == {"files": {n: pp.sha256_hex(d) for n, d in files.items()}, "version": "bundle-v1"}
 
 
-# --- tampering: the manifest is rewritten each time, so the named check alone has to catch it ---
+# --- tampering: the manifest is rewritten each time, so the named check has to catch it (with the
+# round's events where they fingerprint what was edited) ---
 
 
 def flip(data: bytes, at: int) -> bytes:
@@ -154,15 +170,15 @@ def flip(data: bytes, at: int) -> bytes:
 
 def test_flipped_byte_in_selected(tmp_path, files):
     report = verify(tmp_path, {**files, "selected.tsv": flip(files["selected.tsv"], 40)})
-    assert only_failure(report) == "selected.tsv"
+    assert only_failure(report, recorded=True) == "selected.tsv"
     assert "line 1" in report.check("selected.tsv").detail
-    assert report.render().splitlines()[-1] == "bundle FAILED: 1 checks failed"
+    assert report.render().splitlines()[-1] == "bundle FAILED: 2 checks failed"
 
 
 def test_truncated_selected(tmp_path, files):
     lines = files["selected.tsv"].splitlines(keepends=True)
     report = verify(tmp_path, {**files, "selected.tsv": b"".join(lines[:-1])})
-    assert only_failure(report) == "selected.tsv"
+    assert only_failure(report, recorded=True) == "selected.tsv"
     last = lines[-1].decode().rstrip("\n")
     assert f"line {len(lines)}: expected {last!r}, found end of file" in report.check("selected.tsv").detail
     report = verify(tmp_path, {**files, "selected.tsv": files["selected.tsv"] + b"x\tA\t" + b"0" * 64 + b"\n"})
@@ -174,7 +190,7 @@ def test_reordered_assignments(tmp_path, files):
     swapped = b"".join([lines[1], lines[0], *lines[2:]])
     assert sorted(swapped.splitlines()) == sorted(files["assignments.tsv"].splitlines())
     report = verify(tmp_path, {**files, "assignments.tsv": swapped})
-    assert only_failure(report) == "assignments.tsv"
+    assert only_failure(report, recorded=True) == "assignments.tsv"
 
 
 def test_changed_params_change_the_key(tmp_path, files):
@@ -202,7 +218,8 @@ def test_k_inconsistent_with_ratio(tmp_path, files):
     params = json.loads(files["params.json"])
     params["strata"]["B"]["k"] += 1
     report = verify(tmp_path, {**files, "params.json": pp.canonical_json(params)})
-    assert only_failure(report) == "strata"
+    assert only_failure(report, recorded=True) == "strata"
+    assert "round.approved: its commitment is not sha256(params.json)" in report.check("round events").detail
     assert "(8 * 250 + 999) // 1000 = 2" in report.check("strata").detail
 
 
@@ -229,7 +246,7 @@ def test_malformed_seed_txt(tmp_path, files, seed):
 
 def test_edited_audit_payload(tmp_path, files):
     records = [json.loads(line) for line in files["audit.jsonl"].splitlines()]
-    records[1]["payload"]["digits"] = "99999999999999999999"
+    records[1]["payload"]["seed_digits"] = "99999999999999999999"
     report = verify(tmp_path, {**files, "audit.jsonl": jsonl(records)})
     assert only_failure(report) == "audit.jsonl"
     assert "line 2 (seq 2): content does not match its hash" in report.check("audit.jsonl").detail
@@ -238,13 +255,17 @@ def test_edited_audit_payload(tmp_path, files):
 def test_deleted_middle_audit_line(tmp_path, files):
     records = [json.loads(line) for line in files["audit.jsonl"].splitlines()]
     without = jsonl([records[0], records[2]])
-    # Left as is, seq 1 and 3 are not neighbours (gaps are other rounds' events): only the
-    # manifest can tell, so it must still be the manifest that was published.
+    # Left as is, seq 1 and 3 are not neighbours (gaps are other rounds' events), so the chain
+    # cannot tell; the manifest does, and so does the round, which has lost its seed event.
     folder = pp.write_bundle(tmp_path / "b", files)
     (folder / "audit.jsonl").write_bytes(without)
     report = pp.verify_bundle(folder)
-    assert only_failure(report) == "manifest"
+    assert only_failure(report, recorded=True) == "manifest"
     assert "sha256 differs for audit.jsonl" in report.check("manifest").detail
+    assert "expected one round.seeded event of round R-7, found 0" in report.check("round events").detail
+    # A manifest written again for the shortened file: the round's events still give it away.
+    report = verify(tmp_path, {**files, "audit.jsonl": without})
+    assert only_failure(report) == "round events"
     # Closing the gap (seq 3 -> 2, hash recomputed) breaks the link to seq 1.
     renumbered = {**records[2], "seq": 2}
     renumbered["hash"] = pp.audit_event_hash(renumbered["prev_hash"], {k: renumbered[k] for k in pp.AUDIT_KEYS})
@@ -260,11 +281,12 @@ def test_audit_order_and_genesis(tmp_path, files):
     records = [json.loads(line) for line in files["audit.jsonl"].splitlines()]
     report = verify(tmp_path, {**files, "audit.jsonl": jsonl([records[1], records[0], records[2]])})
     assert "does not increase" in report.check("audit.jsonl").detail
-    later = audit_records([(5, "round", {}), (9, "round", {}), (10, "round", {})], prev="ab" * 32)
-    later[1] = audit_records([(9, "round", {})], prev="cd" * 32)[0]  # gap before 9: any predecessor is fine
-    later[2] = audit_records([(10, "round", {})], prev=later[1]["hash"])[0]
+    steps = [(r["action"], r["payload"]) for r in records]
+    later = audit_records([(5, *steps[0])], prev="ab" * 32)
+    later += audit_records([(9, *steps[1])], prev="cd" * 32)  # gap before 9: any predecessor is fine
+    later += audit_records([(10, *steps[2])], prev=later[1]["hash"])
     assert verify(tmp_path, {**files, "audit.jsonl": jsonl(later)}).ok
-    stray = audit_records([(1, "round", {})], prev="ab" * 32)
+    stray = audit_records([(1, *steps[0])], prev="ab" * 32)
     assert "genesis" in verify(tmp_path, {**files, "audit.jsonl": jsonl(stray)}).check("audit.jsonl").detail
     assert verify(tmp_path, {**files, "audit.jsonl": b""}).check("audit.jsonl").detail == "0 events"
     bad = verify(tmp_path, {**files, "audit.jsonl": b'{"seq": 1}\nnot json\n'}).check("audit.jsonl")
@@ -342,7 +364,7 @@ def test_redacted_bundle_still_checks_pools_and_team_sizes(tmp_path, files, edit
     rows = pp.parse_assignments_tsv(files["assignments.tsv"])
     tampered = {**public(files), "assignments.tsv": pp.assignments_tsv(edit(rows))}
     report = verify(tmp_path, tampered, redacted=("conflicts.tsv",))
-    assert only_failure(report) == "assignments.tsv"
+    assert only_failure(report, recorded=True) == "assignments.tsv"
     assert message in report.check("assignments.tsv").detail
 
 
@@ -383,7 +405,7 @@ def test_main_exit_codes(tmp_path, files, capsys):
     assert capsys.readouterr().out.rstrip().endswith("bundle OK")
     (folder / "selected.tsv").write_bytes(b"")
     assert pp.main([str(folder)]) == 1
-    assert "bundle FAILED: 2 checks failed" in capsys.readouterr().out
+    assert "bundle FAILED: 3 checks failed" in capsys.readouterr().out
     assert pp.main([]) == 2
     assert pp.main(["a", "b"]) == 2
     assert "usage" in capsys.readouterr().err

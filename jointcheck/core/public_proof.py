@@ -1002,6 +1002,7 @@ class _Bundle:
         "pools": "pools.tsv and teams",
         "visit order": "selected.tsv inputs",
         "redacted": "manifest.json",
+        "audit": "audit.jsonl",
     }
 
     def need(self, what: str) -> object:
@@ -1222,9 +1223,61 @@ def _check_audit(b: _Bundle) -> str:
     if problems:
         more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
         raise _Fail("; ".join(problems[:5]) + more)
+    b.found["audit"] = [json.loads(line) for line in lines]
     if not lines:
         return "0 events"
     return f"{len(lines)} events, each matches its hash, seq increasing, neighbours linked"
+
+
+_ROUND_STEPS = ("round.approved", "round.seeded", "round.drawn")
+
+
+def _check_round_events(b: _Bundle) -> str:
+    """The round's approval, seed and draw events say what the files say, in that order: the
+    commitment recorded at approval is sha256(params.json) and names each frozen file's hash, the
+    seed event revealed the digits and the secret of seed.txt, and the draw event recorded the
+    fingerprints of selected.tsv and assignments.tsv. A bundle whose files were replaced after the
+    fact must rewrite these events too, and with them the chain they are hashed into."""
+    params, raw = b.need("params.json"), b.need("params bytes")
+    round_id = str(params["round"])  # type: ignore[index]
+    found: dict[str, list[dict]] = {action: [] for action in _ROUND_STEPS}
+    for record in b.need("audit"):  # type: ignore[union-attr]
+        if record["entity"] == "round" and str(record["entity_id"]) == round_id and record["action"] in found:
+            found[record["action"]].append(record)
+    for action, records in found.items():
+        if len(records) != 1:
+            raise _Fail(f"expected one {action} event of round {round_id}, found {len(records)}")
+    approved, seeded, drawn = (found[action][0] for action in _ROUND_STEPS)
+    if not approved["seq"] < seeded["seq"] < drawn["seq"]:
+        raise _Fail("the events are not in the order approval, seed, draw")
+    if not all(isinstance(r["payload"], dict) for r in (approved, seeded, drawn)):
+        raise _Fail("an event's payload is not a JSON object")
+    commitment = sha256_hex(raw)  # type: ignore[arg-type]
+    digits, secret_hex = parse_seed_txt(b.file("seed.txt"))
+    problems = []
+    if approved["payload"].get("commitment") != commitment:
+        problems.append("round.approved: its commitment is not sha256(params.json)")
+    frozen = approved["payload"].get("files")
+    if not isinstance(frozen, dict) or "params.json" not in frozen:
+        problems.append("round.approved: no hashes of the frozen files")
+    else:
+        problems += [f"round.approved: {name} has changed since approval" for name, digest in sorted(frozen.items())
+                     if name in b.files and sha256_hex(b.files[name]) != digest]
+    if (seeded["payload"].get("seed_digits"), seeded["payload"].get("server_secret")) != (digits, secret_hex):
+        problems.append("round.seeded: the digits or the secret differ from seed.txt")
+    if seeded["payload"].get("commitment") != commitment:
+        problems.append("round.seeded: its commitment is not sha256(params.json)")
+    expected = {
+        "seed_material_sha256": sha256_hex(f"{digits};{secret_hex}".encode()),
+        "selected_sha256": sha256_hex(b.file("selected.tsv")),
+        "assignments_sha256": sha256_hex(b.file("assignments.tsv")),
+    }
+    problems += [f"round.drawn: {key} differs from the bundle's files" for key, value in expected.items()
+                 if drawn["payload"].get(key) != value]
+    if problems:
+        raise _Fail("; ".join(problems))
+    return (f"approval (seq {approved['seq']}), seed (seq {seeded['seq']}) and draw (seq {drawn['seq']}) "
+            f"recorded exactly these files")
 
 
 _CHECKS: tuple[tuple[str, Callable[[_Bundle], str]], ...] = (
@@ -1239,6 +1292,7 @@ _CHECKS: tuple[tuple[str, Callable[[_Bundle], str]], ...] = (
     ("selected.tsv", _check_selected),
     ("assignments.tsv", _check_assignments),
     ("audit.jsonl", _check_audit),
+    ("round events", _check_round_events),
 )
 
 
