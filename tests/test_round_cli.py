@@ -62,6 +62,7 @@ def test_round_from_the_console(cli, db_url, province, tmp_path):
     shown = cli(db_url, "round", "show", "1", "--as", u["tax"])
     assert '"status": "drawn"' in shown.out and '"tasks": 12' in shown.out
     assert cli(db_url, "round", "list", "--as", u["tax"]).out.startswith("1\tdrawn\t440100")
+    assert cli(db_url, "round", "unstaffed", "1", "--as", u["tax"]).out.strip() == "no short team from offset 0"
 
     bundle = tmp_path / "round-1.zip"
     assert cli(db_url, "round", "archive", "1", str(bundle), "--as", u["samr"]).code == 0

@@ -16,7 +16,7 @@ from jointcheck.core import public_proof as proof
 from jointcheck.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from jointcheck.core.models import Case, OutboxMessage, Target, Task, TeamMember
 from jointcheck.core.services.archive import archive_round
-from jointcheck.core.services.draw import run_draw, staff_by_hand
+from jointcheck.core.services.draw import run_draw, short_teams, staff_by_hand
 from jointcheck.core.services.rounds import approve_round, enter_seed, get_round, list_rounds, propose_round, respond_to_round
 from tests.round_world import build_world, proposal, step
 
@@ -265,10 +265,40 @@ async def test_concurrent_draws_happen_once(uow_factory, world):
         assert await uow.rounds.task_count(round_id) == 45
 
 
+async def _short_teams_by_hand(uow_factory, round_id: int) -> list[tuple]:
+    """What short_teams must list, counted in Python over every task and participant."""
+    async with uow_factory() as uow:
+        tasks = (await uow.session.execute(
+            select(Task.id, Task.visit_order, Target.code).join(Target, Target.id == Task.target_id).where(Task.round_id == round_id)
+        )).all()
+        shorts = []
+        for p, d in await uow.rounds.participants(round_id):
+            if p.status != "confirmed":
+                continue
+            for task_id, order, code in tasks:
+                members = sum(1 for m, _ in await uow.rounds.team(task_id) if m.department_id == d.id and m.source != "expert")
+                if members < p.team_size:
+                    shorts.append((order, d.code, task_id, code, members, p.team_size))
+    return [(task_id, code, dept, members, size) for _, dept, task_id, code, members, size in sorted(shorts)]
+
+
 async def test_staffing_by_hand(uow_factory, world):
     round_id = await drawn_round(uow_factory, world, invited={"TAX": 5, "EPB": 1})
     async with uow_factory() as uow:
         task_id = (await uow.session.execute(select(Task.id).where(Task.round_id == round_id, Task.visit_order == 0))).scalar_one()
+    # the short teams are listed, in visit order, for the participants' officers and the convener
+    expected = await _short_teams_by_hand(uow_factory, round_id)
+    assert len(expected) >= 3 and any(t == task_id and dept == "TAX" for t, _, dept, _, _ in expected)
+    async with uow_factory() as uow:
+        for who in ("tax", "samr", "convener"):
+            listed = await short_teams(uow, world.actors[who], round_id)
+            assert [(s.task_id, s.target_code, s.department, s.members, s.team_size) for s in listed] == expected
+        page = await short_teams(uow, world.actors["tax"], round_id, offset=1, limit=2)
+        assert [(s.task_id, s.department) for s in page] == [(t, d) for t, _, d, _, _ in expected[1:3]]
+        with pytest.raises(NotFound):
+            await short_teams(uow, world.actors["other_convener"], round_id)
+        with pytest.raises((NotFound, PermissionDenied)):  # an inspector sees a round only when on a team
+            await short_teams(uow, world.actors["inspector"], round_id)
     with pytest.raises(PermissionDenied):
         await step(uow_factory, staff_by_hand, world.actors["samr"], task_id, "TAX", "TAX-00", "缺人")
     with pytest.raises(InvalidInput, match="reason"):
@@ -281,6 +311,14 @@ async def test_staffing_by_hand(uow_factory, world):
         await step(uow_factory, staff_by_hand, world.actors["tax"], task_id, "TAX", "TAX-00", "again")
     expert = await step(uow_factory, staff_by_hand, world.actors["samr"], task_id, "SAMR", "SAMR-EXP", "需要专家")
     assert expert.source == "expert"
+    # the member added by hand shortens TAX's shortfall on that task by one; the expert changes nothing
+    after = await _short_teams_by_hand(uow_factory, round_id)
+    was = next(e for e in expected if e[0] == task_id and e[2] == "TAX")
+    assert [e for e in after if e[0] != task_id or e[2] != "TAX"] == [e for e in expected if e[0] != task_id or e[2] != "TAX"]
+    assert [e for e in after if e[0] == task_id and e[2] == "TAX"] == ([(*was[:3], was[3] + 1, was[4])] if was[3] + 1 < was[4] else [])
+    async with uow_factory() as uow:
+        listed = await short_teams(uow, world.actors["tax"], round_id, limit=1000)
+    assert [(s.task_id, s.target_code, s.department, s.members, s.team_size) for s in listed] == after
 
 
 async def test_who_sees_a_round(uow_factory, world):

@@ -9,7 +9,7 @@ from jointcheck.cli.context import actor_for, add_actor_option, new_uow, open_da
 from jointcheck.core.clock import DOMAIN_TZ
 from jointcheck.core.errors import InvalidInput
 from jointcheck.core.services.archive import archive_round
-from jointcheck.core.services.draw import run_draw, staff_by_hand
+from jointcheck.core.services.draw import run_draw, short_teams, staff_by_hand
 from jointcheck.core.services.rounds import (
     Proposal,
     RoundScope,
@@ -39,7 +39,7 @@ def _pairs(values: list[str] | None, what: str) -> dict[str, int]:
 
 
 def register(commands) -> None:
-    parser = commands.add_parser("round", help="joint rounds: list, show, propose, confirm, decline, approve, seed, schedule, draw, staff, archive")
+    parser = commands.add_parser("round", help="joint rounds: list, show, propose, confirm, decline, approve, seed, schedule, draw, unstaffed, staff, archive")
     sub = parser.add_subparsers(dest="round_command", required=True, metavar="ACTION")
 
     p = sub.add_parser("list", help="rounds you may see")
@@ -100,6 +100,12 @@ def register(commands) -> None:
     p.add_argument("--inspector", required=True, metavar="CERT_NO")
     p.add_argument("--reason", required=True)
     p.set_defaults(handler=staff_command)
+
+    p = sub.add_parser("unstaffed", help="tasks whose team is short for a department: what to staff by hand")
+    p.add_argument("round", type=int)
+    p.add_argument("--offset", type=int, default=0)
+    p.add_argument("--limit", type=int, default=100, help="at most this many (1 to 1000, default 100)")
+    p.set_defaults(handler=unstaffed_command)
 
     p = sub.add_parser("archive", help="write the round bundle to DIR, or a ZIP when DIR ends in .zip")
     p.add_argument("round", type=int)
@@ -203,6 +209,14 @@ async def draw_command(args, settings) -> int:
 async def staff_command(args, settings) -> int:
     await _run(settings, args.as_user, staff_by_hand, args.task, args.department, args.inspector, args.reason)
     print(f"task {args.task}: {args.inspector} added to the {args.department} team")
+    return 0
+
+
+async def unstaffed_command(args, settings) -> int:
+    shorts = await _run(settings, args.as_user, short_teams, args.round, offset=args.offset, limit=args.limit, commit=False)
+    for short in shorts:
+        print(f"task {short.task_id}\t{short.target_code}\t{short.department}\t{short.members}/{short.team_size}")
+    print(f"{len(shorts)} short teams from offset {args.offset}" if shorts else f"no short team from offset {args.offset}")
     return 0
 
 

@@ -10,7 +10,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import contextmanager
 
-from sqlalchemy import ColumnElement, false, func, literal_column, or_, select, text, update
+from sqlalchemy import ColumnElement, and_, false, func, literal_column, or_, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -365,6 +365,27 @@ class RoundRepository:
             .where(TeamMember.task_id == task_id).order_by(TeamMember.department_id, TeamMember.position)
         )
         return [(m, i) for m, i in await self._session.execute(query)]
+
+    async def short_teams(self, round_id: int, offset: int, limit: int) -> list[tuple[int, str, str, int, int]]:
+        """(task id, target code, department code, members, team size) for each task of the round
+        and confirmed participant whose team has fewer members than its size (experts, who come on
+        top, not counted), in visit order."""
+        members = func.count(TeamMember.id)
+        query = (
+            select(Task.id, Target.code, Department.code, members, RoundParticipant.team_size)
+            .join(Target, Target.id == Task.target_id)
+            .join(RoundParticipant, and_(RoundParticipant.round_id == Task.round_id, RoundParticipant.status == "confirmed"))
+            .join(Department, Department.id == RoundParticipant.department_id)
+            .outerjoin(TeamMember, and_(
+                TeamMember.task_id == Task.id, TeamMember.department_id == RoundParticipant.department_id, TeamMember.source != "expert",
+            ))
+            .where(Task.round_id == round_id)
+            .group_by(Task.id, Task.visit_order, Target.code, Department.code, RoundParticipant.team_size)
+            .having(members < RoundParticipant.team_size)
+            .order_by(Task.visit_order, Department.code)
+            .offset(offset).limit(limit)
+        )
+        return [tuple(row) for row in await self._session.execute(query)]
 
     def add_team_member(self, member: TeamMember) -> None:
         self._session.add(member)

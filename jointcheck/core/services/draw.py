@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from jointcheck.core import public_proof as proof
-from jointcheck.core.authz import Action, Actor, Scope, authorize
+from jointcheck.core.authz import Action, Actor, Scope, authorize, can
 from jointcheck.core.errors import Conflict, InvalidInput, NotFound
 from jointcheck.core.models import Round, Target, TeamMember
 from jointcheck.core.services.notify import notify_departments, notify_inspectors
@@ -109,6 +109,26 @@ async def _notify(uow: UnitOfWork, round_: Round, report: DrawReport, assignment
         lambda inspector_id: {"round_id": round_.id, "tasks": tasks_of[cert_of[inspector_id]]},
         f"round:{round_.id}:tasks",
     )
+
+
+@dataclass(frozen=True)
+class ShortTeam:
+    task_id: int
+    target_code: str
+    department: str
+    members: int
+    team_size: int
+
+
+async def short_teams(uow: UnitOfWork, actor: Actor, round_id: int, *, offset: int = 0, limit: int = 100) -> list[ShortTeam]:
+    """The round's tasks whose team is short for a participant, in visit order: what assign-v1 could
+    not staff and no officer has staffed by hand yet. For the participants' officers and the convener."""
+    round_ = await round_for(uow, actor, round_id)
+    departments = [d.id for p, d in await uow.rounds.participants(round_id) if p.status == "confirmed"]
+    if not can(actor, Action.ROUND_DRAW, Scope.of(region=round_.region)):
+        authorize(actor, Action.TASK_STAFF, Scope.of(departments=departments))
+    rows = await uow.rounds.short_teams(round_id, max(offset, 0), max(1, min(limit, 1000)))
+    return [ShortTeam(*row) for row in rows]
 
 
 async def staff_by_hand(uow: UnitOfWork, actor: Actor, task_id: int, department_code: str, cert_no: str, reason: str) -> TeamMember:
