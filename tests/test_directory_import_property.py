@@ -58,9 +58,31 @@ async def _setup(url: str) -> None:
         await engine.dispose()
 
 
+SMALL_BATCH = 4  # rows written before a late error, so that it is the rollback that leaves nothing
+
+
+@pytest.fixture
+def written(monkeypatch) -> list[int]:
+    """Small batches, and the rows each one handed to the writer before the import ended."""
+    from jointcheck.core.repositories.bulk_targets import TargetBulkWriter
+    from jointcheck.core.services import directory_import
+
+    monkeypatch.setattr(directory_import, "BATCH", SMALL_BATCH)
+    sizes: list[int] = []
+    write = TargetBulkWriter.write
+
+    async def counting(self, rows):
+        sizes.append(len(rows) if isinstance(rows, list) else rows.count(b"\n"))
+        await write(self, rows)
+
+    monkeypatch.setattr(TargetBulkWriter, "write", counting)
+    return sizes
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(corruption)
-def test_corrupted_files_are_reported_and_never_half_imported(sqlite_db_url, tmp_path_factory, corruptions):
+def test_corrupted_files_are_reported_and_never_half_imported(sqlite_db_url, tmp_path_factory, written, corruptions):
+    written.clear()
     rows = [dict(r) for r in ROWS]
     bad_lines = set()
     for row, column, choice in corruptions:
@@ -75,6 +97,8 @@ def test_corrupted_files_are_reported_and_never_half_imported(sqlite_db_url, tmp
     result = run_in_thread(_import(sqlite_db_url, path))
     assert not result.imported
     assert {e.line for e in result.errors} == bad_lines
+    if min(bad_lines) - 2 >= SMALL_BATCH:  # a whole batch of good rows came before the first bad one
+        assert sum(written) >= SMALL_BATCH
     assert snapshot(sqlite_db_url) == before
 
 
