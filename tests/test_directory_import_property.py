@@ -72,7 +72,7 @@ def written(monkeypatch) -> list[int]:
     write = TargetBulkWriter.write
 
     async def counting(self, rows):
-        sizes.append(len(rows) if isinstance(rows, list) else rows.count(b"\n"))
+        sizes.append(len(rows) if isinstance(rows, list) else rows.count(b"\n") + bool(rows))
         await write(self, rows)
 
     monkeypatch.setattr(TargetBulkWriter, "write", counting)
