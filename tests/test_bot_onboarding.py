@@ -8,16 +8,18 @@ the command menus per role, refused button presses and core refusals.
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from aiogram import F
+from sqlalchemy import select
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
 from jointcheck.bot.harness import PollingBot
 from jointcheck.core.authz import Actor
 from jointcheck.core.errors import Conflict, PermissionDenied
-from jointcheck.core.models import Inspector
+from jointcheck.core.models import AuditEvent, Inspector
 from jointcheck.core.services.departments import add_department
 from jointcheck.core.services.invites import issue_invite
 from jointcheck.core.uow import UnitOfWork
@@ -148,6 +150,9 @@ async def test_lang_switches_the_language_and_it_survives_a_restart(emulator, se
 
     assert confirmed is prompt and answer.text == "English"
     assert (await stored_user(sessionmaker, alice.id))[0] == "en"
+    async with sessionmaker() as session:  # a choice made through core, audited like any other
+        events = (await session.execute(select(AuditEvent.actor, AuditEvent.payload).where(AuditEvent.action == "user.language"))).all()
+    assert len(events) == 1 and json.loads(events[0].payload) == {"language": "en"}
     described = {c["command"]: c["description"] for c in emulator.commands({"type": "chat", "chat_id": alice.id})}
     assert described["propose"] == "propose a joint round (lead department)"
     await alice.send("/help")

@@ -16,8 +16,9 @@ from jointcheck.bot.keyboards import language_keyboard
 from jointcheck.bot.texts import LANGUAGE_NAMES, Texts
 from jointcheck.core.authz import Actor
 from jointcheck.core.errors import Conflict, NotFound
-from jointcheck.core.models import Role, RoleGrant, User
+from jointcheck.core.models import Role, RoleGrant
 from jointcheck.core.services.invites import redeem_invite
+from jointcheck.core.services.users import set_language
 from jointcheck.core.uow import UnitOfWork
 from jointcheck.i18n import LANGUAGES
 
@@ -82,13 +83,10 @@ async def ask_language(message: Message, texts: Texts) -> None:
                          reply_markup=language_keyboard(owner=message.from_user.id))
 
 
-async def language_chosen(query: CallbackQuery, callback_data: LanguageChoice, uow: UnitOfWork, user: User | None,
-                          actor: Actor, bot: Bot, callback_answer: CallbackAnswer) -> None:
+async def language_chosen(query: CallbackQuery, callback_data: LanguageChoice, uow: UnitOfWork, actor: Actor, bot: Bot,
+                          callback_answer: CallbackAnswer) -> None:
     language = callback_data.language
-    if user is None:  # not bound yet: remember the choice for when they are
-        user = await uow.users.add(query.from_user.id, query.from_user.full_name, language)
-    else:
-        user.language = language
+    await set_language(uow, actor, query.from_user.id, query.from_user.full_name, language)
     await uow.commit()
     texts = Texts(language)
     confirmation = texts.render("onboarding/language_set.html", language=LANGUAGE_NAMES[language])
