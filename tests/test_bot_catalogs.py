@@ -30,22 +30,23 @@ COMMANDS = [{"command": "help", "description": "what you can do here"}, {"comman
 
 # The /propose wizard: one sample per step and per reason a step is asked again.
 _REASONS = ("title", "region", "ratios", "team", "cooling", "draw_at", "due", "buttons")
-_STEPS = ("title", "lead", "items", "invited", "region", "kinds", "industries", "tags", "ratios", "teams", "cooling",
-          "draw_at", "due")
+_STEPS = ("title", "lead", "items", "invited", "region", "kinds", "industries", "tags", "departments", "ratios", "teams",
+          "cooling", "draw_at", "due")
 _SUMMARY = {
     "title": "食品<联合>抽查 & Co", "lead": "市场监管局", "items": [{"code": "SAMR-001", "name": "食品经营许可检查 <a>"}],
     "invited": ["税务局", "生态环境局"], "region": "440100", "kinds": ["产品"], "industries": ["F51"], "tags": ["食品"],
+    "responsible": ["SAMR", "TAX"],
     "ratios": [("A", 30), ("B", 50), ("C", 200), ("D", 600)], "teams": [("市场监管局", 2), ("税务局", 1)],
     "cooling": [("A", 365), ("B", 180), ("C", 90), ("D", 30)], "draw_at": "2026-12-01 10:00", "due": "2026-12-31",
 }
 PROPOSE_SAMPLES: dict[str, list[dict]] = {
     "propose/step.html": [
         {"step": s, "reason": r, "lead": "市场监管局", "department": "税务局 <x>", "max_title": 300, "max_team": 20}
-        for s, r in zip(_STEPS, [*_REASONS, "", "", "", "", ""])
+        for s, r in zip(_STEPS, [*_REASONS, "", "", "", "", "", ""])
     ],
     "propose/summary.html": [
         {**_SUMMARY, "reason": "buttons"},
-        {**_SUMMARY, "reason": "", "kinds": [], "industries": [], "tags": [], "cooling": [], "draw_at": "", "due": ""},
+        {**_SUMMARY, "reason": "", "kinds": [], "industries": [], "tags": [], "responsible": [], "cooling": [], "draw_at": "", "due": ""},
     ],
     "propose/refused.html": [{"kind": "invalid", "detail": "ratio 500‰ for class A is above the cap 400‰ of item <SAMR-001>"}],
     "propose/proposed.html": [{"round_id": 7, "title": "T<&>"}],

@@ -68,7 +68,8 @@ TO_RATIOS = [
     ("toggle", "产品", None),
     ("press", "下一步", "行业代码"),
     ("send", "f51", "须带有的标签"),
-    ("press", "跳过", "抽查比例"),
+    ("press", "跳过", "所属监管部门的代码"),
+    ("send", "samr，tax", "抽查比例"),
 ]
 TEAMS_ON = [
     ("press", "2", "生态环境局的检查组人数"),
@@ -157,7 +158,8 @@ async def test_a_full_run_proposes_the_round_and_invites_the_departments(emulato
     summary = await run(samr, TO_SUMMARY)
 
     for line in ("标题： 2026年食品联合抽查", "牵头部门： 市场监管局", "• SAMR-001 食品经营许可检查", "受邀部门： 生态环境局, 税务局",
-                 "区域： 440100", "检查对象类型： 产品", "行业： F51", "标签： 不按标签筛选", "抽查比例（千分比）： A 100 · B 200 · C 300 · D 300",
+                 "区域： 440100", "检查对象类型： 产品", "行业： F51", "标签： 不按标签筛选", "监管部门： SAMR TAX",
+                 "抽查比例（千分比）： A 100 · B 200 · C 300 · D 300",
                  "• 市场监管局: 小组 2 人", "• 税务局: 小组 1 人", "间隔期（天）： A 365 · B 180 · C 0 · D 0",
                  "抽取时间： 2026-12-01 10:00", "完成期限： 2026-12-31"):
         assert line in summary.text, line
@@ -167,6 +169,8 @@ async def test_a_full_run_proposes_the_round_and_invites_the_departments(emulato
 
     round_ = await check_proposed(sessionmaker, world, round_id, {"A": 100, "B": 200, "C": 300, "D": 300})
     assert json.loads(round_.cooling_off) == {"A": 365, "B": 180, "C": 0, "D": 0}
+    scope = json.loads(round_.scope)
+    assert (scope["kinds"], scope["industries"], scope["departments"]) == (["product"], ["F51"], ["SAMR", "TAX"])
     assert round_.draw_at == dt.datetime(2026, 12, 1, 2, 0, tzinfo=dt.UTC)  # 10:00 in Beijing
     assert round_.due_date == dt.date(2026, 12, 31)
     assert await fsm_rows(sessionmaker, running) == {}  # the finished wizard leaves no state behind

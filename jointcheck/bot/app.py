@@ -12,6 +12,8 @@ CallbackAnswer: set `.text`/`.show_alert`; it is sent once the handler returns o
 
 from __future__ import annotations
 
+import asyncio
+
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -70,11 +72,21 @@ def create_dispatcher(
     dp.message.middleware(refusals)
     dp.include_routers(*feature_routers(), fallback.create_router())
     dp.startup.register(_on_startup)
+    # aiogram's first shutdown step closes the FSM storage, while updates handled as tasks may still
+    # be running: their state writes would fail and their chat's lock stay in Redis until it timed
+    # out, holding up the chat's next update. So they finish first.
+    dp.shutdown.register(_updates_finished)
+    dp.shutdown.handlers.insert(0, dp.shutdown.handlers.pop())
     return dp
 
 
 async def _on_startup(bot: Bot) -> None:
     await set_default_menus(bot)
+
+
+async def _updates_finished(dispatcher: Dispatcher) -> None:
+    # The dispatcher's own set of the polling's update tasks (aiogram 3 keeps it, done ones removed).
+    await asyncio.gather(*list(getattr(dispatcher, "_handle_update_tasks", ())), return_exceptions=True)
 
 
 def _fsm_backend(settings: Settings) -> tuple[BaseStorage | None, BaseEventIsolation | None]:

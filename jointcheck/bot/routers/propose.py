@@ -84,6 +84,7 @@ class Proposing(StatesGroup):
     kinds = State()
     industries = State()
     tags = State()
+    departments = State()  # responsible for the targets (the directory's departments column)
     ratios = State()
     teams = State()
     cooling = State()
@@ -93,7 +94,8 @@ class Proposing(StatesGroup):
 
 
 STEPS: tuple[State, ...] = Proposing.__all_states__
-SKIPPABLE = {Proposing.industries: ("industries", []), Proposing.tags: ("tags", []), Proposing.cooling: ("cooling", None),
+SKIPPABLE = {Proposing.industries: ("industries", []), Proposing.tags: ("tags", []), Proposing.departments: ("responsible", []),
+             Proposing.cooling: ("cooling", None),
              Proposing.draw_at: ("draw_at", None), Proposing.due: ("due", None)}
 CHECKLISTS = (Proposing.items, Proposing.invited, Proposing.kinds)
 
@@ -209,6 +211,7 @@ READERS = {
     Proposing.region: ("region", read_region),
     Proposing.industries: ("industries", lambda text: [w.upper() for w in _words(text)]),
     Proposing.tags: ("tags", _words),
+    Proposing.departments: ("responsible", lambda text: [w.upper() for w in _words(text)]),
     Proposing.ratios: ("ratios", read_ratios),
     Proposing.cooling: ("cooling", read_cooling),
     Proposing.draw_at: ("draw_at", read_draw_at),
@@ -372,7 +375,7 @@ class Wizard:
             "invited": [d.name for d in participants[1:]],
             "region": data["region"],
             "kinds": [self.texts.gettext(KIND_LABELS[k]) for k in TARGET_KINDS if k in data.get("kinds", [])],
-            "industries": data.get("industries", []), "tags": data.get("tags", []),
+            "industries": data.get("industries", []), "tags": data.get("tags", []), "responsible": data.get("responsible", []),
             "ratios": list(zip(RISK_CLASSES, data["ratios"])),
             "teams": [(d.name, teams[str(d.id)]) for d in participants],
             "cooling": list(zip(RISK_CLASSES, data["cooling"])) if data.get("cooling") else [],
@@ -395,7 +398,7 @@ class Wizard:
             ratios=dict(zip(RISK_CLASSES, data["ratios"])), lead_team_size=teams[str(lead.id)],
             cooling_off_days=dict(zip(RISK_CLASSES, data["cooling"])) if data.get("cooling") else {},
             scope=RoundScope(kinds=tuple(data.get("kinds", [])), industries=tuple(data.get("industries", [])),
-                             tags=tuple(data.get("tags", []))),
+                             tags=tuple(data.get("tags", [])), departments=tuple(data.get("responsible", []))),
             draw_at=parse_draw_at(data.get("draw_at")),
             due_date=dt.date.fromisoformat(data["due"]) if data.get("due") else None,
         )
