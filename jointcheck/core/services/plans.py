@@ -40,32 +40,51 @@ def _list(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.replace("；", ";").split(";") if part.strip())
 
 
-def _pairs(text: str, what: str) -> dict[str, int]:
+def _column(key: str) -> str:
+    return f"{key} ({COLUMNS[key][0]})"
+
+
+def _pairs(row: dict[str, str], key: str) -> dict[str, int]:
     """'TAX:1;EPB:2' → {'TAX': 1, 'EPB': 2}."""
     out = {}
-    for part in _list(text):
-        key, sep, value = part.replace("：", ":").partition(":")
+    for part in _list(row.get(key, "")):
+        code, sep, value = part.replace("：", ":").partition(":")
         if not sep or not value.strip().isdigit():
-            raise ValueError(f"{what} entry {part!r} is not CODE:NUMBER")
-        out[key.strip()] = int(value)
+            raise ValueError(f"{_column(key)}: {part!r} is not CODE:NUMBER")
+        out[code.strip()] = int(value)
     return out
 
 
+def _whole(row: dict[str, str], key: str, default: int | None = None) -> int | None:
+    text = row.get(key) or ""
+    if not text:
+        return default
+    if not text.isdigit():
+        raise ValueError(f"{_column(key)}: {text!r} is not a whole number")
+    return int(text)
+
+
+def _date(row: dict[str, str], key: str) -> dt.date | None:
+    text = row.get(key) or ""
+    try:
+        return dt.date.fromisoformat(text) if text else None
+    except ValueError:
+        raise ValueError(f"{_column(key)}: {text!r} is not a date such as 2027-03-31") from None
+
+
 def _proposal(row: dict[str, str], plan_id: int) -> Proposal:
-    due = dt.date.fromisoformat(row["due_date"]) if row.get("due_date") else None
-    draw_at = parse_draw_at(row.get("draw_at"))
     return Proposal(
         lead=row["lead"], title=row["title"], region=row["region"], items=_list(row["items"]),
-        invited=_pairs(row["invited"], "invited"), ratios=_pairs(row["ratios"], "ratios"),
-        lead_team_size=int(row.get("lead_team_size") or 1),
-        cooling_off_days=_pairs(row.get("cooling_off", ""), "cooling_off"),
+        invited=_pairs(row, "invited"), ratios=_pairs(row, "ratios"),
+        lead_team_size=_whole(row, "lead_team_size", 1),
+        cooling_off_days=_pairs(row, "cooling_off"),
         scope=RoundScope(
             regions=_list(row.get("scope_regions", "")), kinds=_list(row.get("scope_kinds", "")),
             industries=_list(row.get("scope_industries", "")), tags=_list(row.get("scope_tags", "")),
             departments=_list(row.get("scope_departments", "")),
         ),
-        batch_size=int(row["batch_size"]) if row.get("batch_size") else None,
-        draw_at=draw_at, due_date=due, kind=row.get("kind") or "regular", plan_id=plan_id,
+        batch_size=_whole(row, "batch_size"),
+        draw_at=parse_draw_at(row.get("draw_at")), due_date=_date(row, "due_date"), kind=row.get("kind") or "regular", plan_id=plan_id,
     )
 
 
