@@ -13,15 +13,8 @@ from jointcheck.core.directory_io.credit_code import check_digit
 from jointcheck.core.directory_io.generate import iter_synthetic_targets
 from jointcheck.core.directory_io.writers import write_table
 from tests.db_snapshot import snapshot
+from tests.test_directory_import import DEPTS, directory_db  # noqa: F401  (a fixture)
 
-DEPTS = ("SAMR", "TAX")
-
-
-@pytest.fixture
-def directory_db(cli, db_url):
-    for code in DEPTS:
-        assert cli(db_url, "admin", "department", "add", code, f"{code} 部门").code == 0
-    return db_url
 
 
 def targets(n: int, seed: int) -> list[dict]:

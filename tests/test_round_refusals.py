@@ -17,27 +17,14 @@ from jointcheck.core.services.conflicts import add_conflict
 from jointcheck.core.services.draw import run_draw
 from jointcheck.core.services.freeze import StaffingWarning
 from jointcheck.core.services.invites import issue_invite, redeem_invite
-from jointcheck.core.services.rounds import approve_round, enter_seed, propose_round, respond_to_round
+from jointcheck.core.services.rounds import approve_round, enter_seed
 from jointcheck.core.uow import UnitOfWork
 from tests.conftest import run_in_thread
 from tests.db_snapshot import snapshot
-from tests.round_world import OPERATOR, build_world, proposal, step
+from tests.round_world import OPERATOR, step
 from tests.test_round_cli import province  # noqa: F401  (the CLI-built province fixture)
+from tests.test_round_lifecycle import SEED, TODAY, proposed_and_confirmed, world  # noqa: F401  (world: a fixture)
 
-SEED = "2718 2818 2845 9045 2353 6028"
-TODAY = dt.date(2026, 11, 29)
-
-
-@pytest.fixture
-async def world(uow_factory):
-    return await build_world(uow_factory)
-
-
-async def confirmed_round(uow_factory, world, **overrides) -> int:
-    round_ = await step(uow_factory, propose_round, world.actors["samr"], proposal(**overrides))
-    await step(uow_factory, respond_to_round, world.actors["tax"], round_.id, "TAX", True, ("TAX-001",))
-    await step(uow_factory, respond_to_round, world.actors["epb"], round_.id, "EPB", False)
-    return round_.id
 
 
 # -- 4. a staffing warning caused by recusals -------------------------------------------------------
@@ -63,7 +50,7 @@ async def test_recusals_in_a_just_big_enough_pool_warn_at_approval_with_an_upper
     short = class_a | {"T0001"}
     assert len(short) == 51
 
-    round_id = await confirmed_round(uow_factory, world, invited={"TAX": 4, "EPB": 1})
+    round_id = await proposed_and_confirmed(uow_factory, world, invited={"TAX": 4, "EPB": 1})
     report = await step(uow_factory, approve_round, world.actors["convener"], round_id, TODAY)
     assert report.population == 199 and report.strata["A"] == {"k": 5, "n": 50, "permille": 100}
     assert report.warnings == [StaffingWarning(department="TAX", pool=4, team_size=4, targets=51, certain=False)]
@@ -90,11 +77,11 @@ async def test_no_warning_when_recusals_leave_every_team_staffable(uow_factory, 
     """The same pool with a spare inspector (teams of 3): one recusal per target never warns."""
     for cert_no, code in (("TAX-00", "T0001"), ("TAX-01", "T0002"), ("TAX-02", "T0003")):
         await step(uow_factory, add_conflict, world.actors["tax"], cert_no, code, "亲属关系")
-    round_id = await confirmed_round(uow_factory, world, invited={"TAX": 3, "EPB": 1})
+    round_id = await proposed_and_confirmed(uow_factory, world, invited={"TAX": 3, "EPB": 1})
     report = await step(uow_factory, approve_round, world.actors["convener"], round_id, TODAY)
     assert report.warnings == []
     # but two recusals from one target do: 4 - 2 < 3
-    round_id = await confirmed_round(uow_factory, world, title="第二轮", invited={"TAX": 3, "EPB": 1})
+    round_id = await proposed_and_confirmed(uow_factory, world, title="第二轮", invited={"TAX": 3, "EPB": 1})
     await step(uow_factory, add_conflict, world.actors["tax"], "TAX-03", "T0001", "亲属关系")
     report = await step(uow_factory, approve_round, world.actors["convener"], round_id, TODAY)
     assert report.warnings == [StaffingWarning("TAX", 4, 3, 1, False)]
@@ -129,7 +116,7 @@ async def _draw_state(uow_factory, round_id: int) -> dict:
 
 
 async def test_only_the_rounds_convener_draws(uow_factory, world, db_url):
-    round_id = await confirmed_round(uow_factory, world)
+    round_id = await proposed_and_confirmed(uow_factory, world)
     await step(uow_factory, approve_round, world.actors["convener"], round_id, TODAY)
     await step(uow_factory, enter_seed, world.actors["convener"], round_id, SEED)
     district = await _district_convener(uow_factory)
