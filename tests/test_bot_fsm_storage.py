@@ -3,6 +3,7 @@ survives a restart of the bot either way."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -137,3 +138,45 @@ async def test_a_held_record_is_written_once_when_the_update_ends(sessionmaker):
         data["n"] = 99  # a copy: changing it changes nothing held
     await storage.idle()
     assert [(s, d) for _, s, d in await rows(sessionmaker)] == [("Memo:kept", {"n": 3})]
+
+
+@pytest.mark.parametrize("backend", ["database", "redis"])
+async def test_a_stop_lets_the_update_in_hand_finish_first(request, backend, sessionmaker):
+    """The bot is stopped while an update is still being handled (its reply is out, its state not
+    yet written): the update finishes, its state is kept and its chat is free at once after a restart."""
+    redis_url = request.getfixturevalue("redis_url") if backend == "redis" else None
+    await clear_fsm_keys(redis_url, USER)
+    replied, release = asyncio.Event(), asyncio.Event()
+
+    async def slow(message: Message, state: FSMContext) -> None:
+        await message.answer("working")
+        replied.set()
+        await release.wait()
+        await state.set_state(Memo.kept)
+        await state.update_data(memo="late")
+
+    def with_slow(dp) -> None:
+        configure(dp)
+        dp.message.register(slow, Command("slow"))
+
+    async with BotAPIEmulator(bot_username="jc_test_bot") as emulator:
+        user = emulator.user(USER, "王")
+        bot = PollingBot(sessionmaker, emulator.token, emulator.base_url, configure=with_slow, redis_url=redis_url)
+        try:
+            await bot.start()
+            await user.send("/slow")
+            await asyncio.wait_for(replied.wait(), 5)
+            stopping = asyncio.create_task(bot.stop())
+            await asyncio.sleep(0.3)
+            assert not stopping.done()  # waiting for the update in hand
+            release.set()
+            await asyncio.wait_for(stopping, 5)
+
+            await bot.start()
+            await user.send("/recall")
+            # within a second: a chat lock left behind in Redis would hold this for its whole timeout
+            await user.wait_for("state=Memo:kept memo=late", timeout=1.0)
+        finally:
+            release.set()
+            await bot.stop()
+            await clear_fsm_keys(redis_url, USER)
