@@ -48,6 +48,7 @@ PROPOSE_SAMPLES: dict[str, list[dict]] = {
         {**_SUMMARY, "reason": "buttons"},
         {**_SUMMARY, "reason": "", "kinds": [], "industries": [], "tags": [], "responsible": [], "cooling": [], "draw_at": "", "due": ""},
     ],
+    "errors/reason.html": [{"code": "ratio.above_cap", "ratio": 500, "risk": "A", "cap": 400, "item": "SAMR-001", "name": "食品<经营>"}],
     "propose/refused.html": [{"kind": "invalid", "detail": "ratio 500‰ for class A is above the cap 400‰ of item <SAMR-001>"}],
     "propose/proposed.html": [{"round_id": 7, "title": "T<&>"}],
     "propose/cancelled.html": [{}],

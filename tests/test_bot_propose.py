@@ -243,7 +243,8 @@ async def test_a_core_refusal_names_the_item_and_the_wizard_goes_on(emulator, se
     await samr.press("确认")
     refused = await samr.wait_for("联合抽查未能发起")
     await samr.wait_for_answer()
-    assert "SAMR-001" in refused.text and "400" in refused.text  # the item and its cap
+    # the item and its cap, in the reader's language
+    assert "A 类的抽查比例 500‰ 超过了检查事项 SAMR-001（食品经营许可检查）的比例上限 400‰。" in refused.text
     assert refused.buttons == ["确认", "返回", "取消"]
     assert await counts(sessionmaker) == (0, 0)
 

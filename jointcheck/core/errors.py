@@ -4,13 +4,14 @@
 class JointcheckError(Exception):
     """A refusal or failure explained in one line.
 
-    `code` names the reason for adapters that explain it in the reader's language; the message
-    itself is English for operators and logs.
+    `code` names the reason for adapters that explain it in the reader's language, with `params`
+    the values that explanation shows; the message itself is English for operators and logs.
     """
 
-    def __init__(self, message: str = "", *, code: str | None = None):
+    def __init__(self, message: str = "", *, code: str | None = None, params: dict | None = None):
         super().__init__(message)
         self.code = code
+        self.params = params or {}
 
 
 class PermissionDenied(JointcheckError):

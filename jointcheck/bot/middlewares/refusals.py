@@ -30,10 +30,21 @@ def error_kind(error: JointcheckError) -> str:
     return next((kind for cls, kind in _KINDS if isinstance(error, cls)), "other")
 
 
+# Reasons errors/reason.html explains in the reader's language, from the error's code and params.
+TRANSLATED_REASONS = frozenset({"ratio.above_cap"})
+
+
+def reason(error: JointcheckError, texts, *, english_otherwise: bool = False) -> str:
+    """The error's reason in the reader's language where its code has a translation. Otherwise
+    core's English message: for an English reader, or when the reader must know what to change
+    (`english_otherwise`); else nothing, and the translated kind speaks alone."""
+    if error.code in TRANSLATED_REASONS:
+        return texts.render("errors/reason.html", code=error.code, **error.params)
+    return str(error) if english_otherwise or texts.language == "en" else ""
+
+
 def explain(error: JointcheckError, texts, template: str) -> str:
-    """Core messages are English: an English reader also gets the detail, others the translated kind."""
-    detail = str(error) if texts.language == "en" else ""
-    return texts.render(template, kind=error_kind(error), detail=detail)
+    return texts.render(template, kind=error_kind(error), detail=reason(error, texts))
 
 
 class RefusalMiddleware(BaseMiddleware):

@@ -36,7 +36,7 @@ from jointcheck.bot.callbacks import ProposeInvite, ProposeItem, ProposeKind, Pr
 from jointcheck.bot.filters import HasRole, OwnButton
 from jointcheck.bot.keyboards import checklist_markup
 from jointcheck.bot.long_text import send_long, show
-from jointcheck.bot.middlewares.refusals import error_kind
+from jointcheck.bot.middlewares.refusals import error_kind, reason
 from jointcheck.bot.texts import N_, Texts
 from jointcheck.core.authz import Actor
 from jointcheck.core.clock import DOMAIN_TZ
@@ -559,8 +559,10 @@ async def confirm(query: CallbackQuery, state: FSMContext, uow: UnitOfWork, acto
     except JointcheckError as error:
         await uow.rollback()
         log.info("proposal refused for %s: %s", actor.label, error)
-        # Core's reason is English; it names what to change (an item, a region), so every reader gets it.
-        await w.post(texts.render("propose/refused.html", kind=error_kind(error), detail=str(error)), w.summary_markup())
+        # The reason names what to change (an item, a region), so every reader gets it, in English
+        # where it has no translation yet.
+        await w.post(texts.render("propose/refused.html", kind=error_kind(error), detail=reason(error, texts, english_otherwise=True)),
+                     w.summary_markup())
         callback_answer.text = texts.render("errors/core_error.txt", kind=error_kind(error), detail="")
         return
     await state.clear()

@@ -120,7 +120,9 @@ def _check_caps(items: list[CheckItem], ratios: dict[str, int]) -> None:
         for risk, permille in ratios.items():
             if permille > item.ratio_cap:
                 raise InvalidInput(
-                    f"ratio {permille}‰ for class {risk} is above the cap {item.ratio_cap}‰ of item {item.code} ({item.name})"
+                    f"ratio {permille}‰ for class {risk} is above the cap {item.ratio_cap}‰ of item {item.code} ({item.name})",
+                    code="ratio.above_cap",
+                    params={"ratio": permille, "risk": risk, "cap": item.ratio_cap, "item": item.code, "name": item.name},
                 )
 
 
