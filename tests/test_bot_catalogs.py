@@ -29,26 +29,30 @@ BOT_DIR = Path(__file__).resolve().parent.parent / "jointcheck" / "bot"
 COMMANDS = [{"command": "help", "description": "what you can do here"}, {"command": "propose", "description": "x & <y>"}]
 
 # The /propose wizard: one sample per step and per reason a step is asked again.
-_REASONS = ("title", "region", "ratios", "team", "cooling", "draw_at", "due", "buttons")
-_STEPS = ("title", "lead", "items", "invited", "region", "kinds", "industries", "tags", "departments", "ratios", "teams",
+_REASONS = ("title", "region", "subregions", "ratios", "team", "cooling", "draw_at", "due", "buttons")
+_STEPS = ("title", "lead", "items", "invited", "region", "subregions", "kinds", "industries", "tags", "departments", "ratios", "teams",
           "cooling", "draw_at", "due")
 _SUMMARY = {
     "title": "食品<联合>抽查 & Co", "lead": "市场监管局", "items": [{"code": "SAMR-001", "name": "食品经营许可检查 <a>"}],
-    "invited": ["税务局", "生态环境局"], "region": "440100", "kinds": ["产品"], "industries": ["F51"], "tags": ["食品"],
+    "invited": ["税务局", "生态环境局"], "region": "440100", "subregions": ["440106", "440111"], "kinds": ["产品"], "industries": ["F51"], "tags": ["食品"],
     "responsible": ["SAMR", "TAX"],
     "ratios": [("A", 30), ("B", 50), ("C", 200), ("D", 600)], "teams": [("市场监管局", 2), ("税务局", 1)],
     "cooling": [("A", 365), ("B", 180), ("C", 90), ("D", 30)], "draw_at": "2026-12-01 10:00", "due": "2026-12-31",
 }
 PROPOSE_SAMPLES: dict[str, list[dict]] = {
     "propose/step.html": [
-        {"step": s, "reason": r, "lead": "市场监管局", "department": "税务局 <x>", "max_title": 300, "max_team": 20}
+        {"step": s, "reason": r, "lead": "市场监管局", "department": "税务局 <x>", "region": "440100", "max_title": 300, "max_team": 20}
         for s, r in zip(_STEPS, [*_REASONS, "", "", "", "", "", ""])
     ],
     "propose/summary.html": [
         {**_SUMMARY, "reason": "buttons"},
-        {**_SUMMARY, "reason": "", "kinds": [], "industries": [], "tags": [], "responsible": [], "cooling": [], "draw_at": "", "due": ""},
+        {**_SUMMARY, "reason": "", "subregions": [], "kinds": [], "industries": [], "tags": [], "responsible": [], "cooling": [], "draw_at": "", "due": ""},
     ],
-    "errors/reason.html": [{"code": "ratio.above_cap", "ratio": 500, "risk": "A", "cap": 400, "item": "SAMR-001", "name": "食品<经营>"}],
+    "errors/reason.html": [
+        {"code": "ratio.above_cap", "ratio": 500, "risk": "A", "cap": 400, "item": "SAMR-001", "name": "食品<经营>"},
+        {"code": "department.unknown", "department": "N<O>PE"},
+        {"code": "scope.region_outside", "subregion": "310104", "region": "440100"},
+    ],
     "propose/refused.html": [{"kind": "invalid", "detail": "ratio 500‰ for class A is above the cap 400‰ of item <SAMR-001>"}],
     "propose/proposed.html": [{"round_id": 7, "title": "T<&>"}],
     "propose/cancelled.html": [{}],
@@ -297,3 +301,15 @@ async def test_role_filters():
     assert (await IsBound()(None, actor=officer), await IsBound()(None, actor=stranger)) == (True, False)
     with pytest.raises(ValueError):
         HasRole()
+
+
+def test_every_translated_reason_is_explained_in_both_languages():
+    from jointcheck.bot.middlewares.refusals import TRANSLATED_REASONS
+    from jointcheck.bot.texts import Texts
+
+    samples = SAMPLES["errors/reason.html"]
+    assert {sample["code"] for sample in samples} == TRANSLATED_REASONS
+    for language in ("zh_CN", "en"):
+        for sample in samples:
+            assert Texts(language).render("errors/reason.html", **sample).strip(), (language, sample["code"])
+

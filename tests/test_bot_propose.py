@@ -64,7 +64,9 @@ TO_RATIOS = [
     ("toggle", "税务局 (TAX)", None),
     ("toggle", "生态环境局 (EPB)", None),
     ("press", "下一步", "行政区划代码"),
-    ("send", "440100", "检查对象类型"),
+    ("send", "440100", "范围内要抽取的下级区划代码"),
+    ("send", "4401066", "六位数字的区划代码"),  # not a region code: the step is asked again
+    ("send", "440106 440111", "检查对象类型"),
     ("toggle", "产品", None),
     ("press", "下一步", "行业代码"),
     ("send", "f51", "须带有的标签"),
@@ -158,7 +160,7 @@ async def test_a_full_run_proposes_the_round_and_invites_the_departments(emulato
     summary = await run(samr, TO_SUMMARY)
 
     for line in ("标题： 2026年食品联合抽查", "牵头部门： 市场监管局", "• SAMR-001 食品经营许可检查", "受邀部门： 生态环境局, 税务局",
-                 "区域： 440100", "检查对象类型： 产品", "行业： F51", "标签： 不按标签筛选", "监管部门： SAMR TAX",
+                 "区域： 440100 (下级区划： 440106 440111)", "检查对象类型： 产品", "行业： F51", "标签： 不按标签筛选", "监管部门： SAMR TAX",
                  "抽查比例（千分比）： A 100 · B 200 · C 300 · D 300",
                  "• 市场监管局: 小组 2 人", "• 税务局: 小组 1 人", "间隔期（天）： A 365 · B 180 · C 0 · D 0",
                  "抽取时间： 2026-12-01 10:00", "完成期限： 2026-12-31"):
@@ -170,7 +172,8 @@ async def test_a_full_run_proposes_the_round_and_invites_the_departments(emulato
     round_ = await check_proposed(sessionmaker, world, round_id, {"A": 100, "B": 200, "C": 300, "D": 300})
     assert json.loads(round_.cooling_off) == {"A": 365, "B": 180, "C": 0, "D": 0}
     scope = json.loads(round_.scope)
-    assert (scope["kinds"], scope["industries"], scope["departments"]) == (["product"], ["F51"], ["SAMR", "TAX"])
+    assert (scope["regions"], scope["kinds"], scope["industries"], scope["departments"]) == (
+        ["440106", "440111"], ["product"], ["F51"], ["SAMR", "TAX"])
     assert round_.draw_at == dt.datetime(2026, 12, 1, 2, 0, tzinfo=dt.UTC)  # 10:00 in Beijing
     assert round_.due_date == dt.date(2026, 12, 31)
     assert await fsm_rows(sessionmaker, running) == {}  # the finished wizard leaves no state behind
@@ -215,9 +218,9 @@ async def test_unreadable_input_asks_the_same_step_again_with_the_reason(emulato
     await run(samr, TO_RATIOS[2:8])
     again = await run(samr, [("send", "4401", "这不是行政区划代码")])
     assert "请发送本次抽查所属辖区的行政区划代码" in again.text
-    await run(samr, [("send", "440100", "检查对象类型")])
+    await run(samr, [("send", "440100", "下级区划代码"), ("press", "跳过", "检查对象类型")])
     await run(samr, [("send", "products please", "请用本步骤的按钮作答")])  # a checklist takes buttons only
-    await run(samr, TO_RATIOS[9:])
+    await run(samr, TO_RATIOS[11:])
     for wrong in ("30 50 200", "30 50 200 1200", "30 50 二百 600"):
         await run(samr, [("send", wrong, "请发送四个 0 至 1000 的整数")])
     await run(samr, [("send", "100 200 300 300", "市场监管局的检查组人数")])
@@ -255,6 +258,26 @@ async def test_a_core_refusal_names_the_item_and_the_wizard_goes_on(emulator, se
                      ("press", "跳过", "抽取时间"), ("press", "跳过", "完成期限"), ("press", "跳过", "请核对")])
     round_id = await confirm(samr)
     await check_proposed(sessionmaker, world, round_id, {"A": 100, "B": 200, "C": 300, "D": 300})
+
+
+async def test_core_refusals_of_the_scope_are_in_the_readers_language(emulator, sessionmaker, world, running):
+    samr = emulator.user(SAMR, "samr")
+    steps = [("send", "310104", "检查对象类型") if step[1] == "440106 440111" else step for step in TO_RATIOS if step[1] != "4401066"]
+    steps = [("send", "TAX NOPE", "抽查比例") if step[1] == "samr，tax" else step for step in steps]
+    await run(samr, steps)
+    await run(samr, TO_SUMMARY)
+    await samr.press("确认")
+    refused = await samr.wait_for("联合抽查未能发起")
+    assert "区划 310104 不在本轮的辖区 440100 范围内。" in refused.text and "scope region" not in refused.text
+    for prompt in ("完成期限", "抽取时间", "间隔期", "市场监管局的检查组人数", "抽查比例", "所属监管部门的代码", "须带有的标签",
+                   "行业代码", "检查对象类型", "下级区划代码"):
+        await run(samr, [("press", "返回", prompt)])
+    await run(samr, [("send", "440106", "检查对象类型"), ("press", "下一步", "行业代码"), ("press", "跳过", "须带有的标签"),
+                     ("press", "跳过", "所属监管部门的代码"), ("send", "TAX NOPE", "抽查比例"), *TO_SUMMARY])
+    await samr.press("确认")
+    refused = await samr.wait_for(lambda m: "没有代码为 NOPE 的部门。" in (m.text or ""))
+    assert refused.buttons == ["确认", "返回", "取消"]
+    assert await counts(sessionmaker) == (0, 0)
 
 
 async def test_inspectors_and_strangers_cannot_start_it(emulator, sessionmaker, world, running):

@@ -31,7 +31,7 @@ def error_kind(error: JointcheckError) -> str:
 
 
 # Reasons errors/reason.html explains in the reader's language, from the error's code and params.
-TRANSLATED_REASONS = frozenset({"ratio.above_cap"})
+TRANSLATED_REASONS = frozenset({"ratio.above_cap", "department.unknown", "scope.region_outside"})
 
 
 def reason(error: JointcheckError, texts, *, english_otherwise: bool = False) -> str:

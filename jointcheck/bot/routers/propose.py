@@ -81,6 +81,7 @@ class Proposing(StatesGroup):
     items = State()
     invited = State()
     region = State()
+    subregions = State()  # districts inside the region to draw from
     kinds = State()
     industries = State()
     tags = State()
@@ -94,7 +95,7 @@ class Proposing(StatesGroup):
 
 
 STEPS: tuple[State, ...] = Proposing.__all_states__
-SKIPPABLE = {Proposing.industries: ("industries", []), Proposing.tags: ("tags", []), Proposing.departments: ("responsible", []),
+SKIPPABLE = {Proposing.subregions: ("subregions", []), Proposing.industries: ("industries", []), Proposing.tags: ("tags", []), Proposing.departments: ("responsible", []),
              Proposing.cooling: ("cooling", None),
              Proposing.draw_at: ("draw_at", None), Proposing.due: ("due", None)}
 CHECKLISTS = (Proposing.items, Proposing.invited, Proposing.kinds)
@@ -175,6 +176,14 @@ def read_region(text: str) -> str:
     return text.strip()
 
 
+def read_subregions(text: str) -> list[str]:
+    """Region codes; whether each lies inside the round's region is core's to say."""
+    codes = _words(text)
+    if not codes or not all(is_region_code(code) for code in codes):
+        raise Unreadable("subregions")
+    return codes
+
+
 def read_ratios(text: str) -> list[int]:
     return _numbers(text, "ratios", 0, 1000)
 
@@ -209,6 +218,7 @@ def read_due(text: str) -> str:
 READERS = {
     Proposing.title: ("title", read_title),
     Proposing.region: ("region", read_region),
+    Proposing.subregions: ("subregions", read_subregions),
     Proposing.industries: ("industries", lambda text: [w.upper() for w in _words(text)]),
     Proposing.tags: ("tags", _words),
     Proposing.departments: ("responsible", lambda text: [w.upper() for w in _words(text)]),
@@ -319,6 +329,8 @@ class Wizard:
             params["lead"] = (await self.uow.departments.by_id(data["lead"])).name
         elif step == Proposing.teams:
             params["department"] = (await self.uow.departments.by_id(data["team_for"])).name
+        elif step == Proposing.subregions:
+            params["region"] = data["region"]
         text = self.texts.render("propose/step.html", step=step.state.split(":")[1], reason=reason,
                                  max_title=TITLE_CHARS, max_team=MAX_TEAM, **params)
         return text, await self.markup(step, data)
@@ -373,7 +385,7 @@ class Wizard:
             "title": data["title"], "lead": participants[0].name,
             "items": [{"code": i.code, "name": i.name} for i in items],
             "invited": [d.name for d in participants[1:]],
-            "region": data["region"],
+            "region": data["region"], "subregions": data.get("subregions", []),
             "kinds": [self.texts.gettext(KIND_LABELS[k]) for k in TARGET_KINDS if k in data.get("kinds", [])],
             "industries": data.get("industries", []), "tags": data.get("tags", []), "responsible": data.get("responsible", []),
             "ratios": list(zip(RISK_CLASSES, data["ratios"])),
@@ -397,7 +409,7 @@ class Wizard:
             invited={d.code: teams[str(d.id)] for d in participants[1:]},
             ratios=dict(zip(RISK_CLASSES, data["ratios"])), lead_team_size=teams[str(lead.id)],
             cooling_off_days=dict(zip(RISK_CLASSES, data["cooling"])) if data.get("cooling") else {},
-            scope=RoundScope(kinds=tuple(data.get("kinds", [])), industries=tuple(data.get("industries", [])),
+            scope=RoundScope(regions=tuple(data.get("subregions", [])), kinds=tuple(data.get("kinds", [])), industries=tuple(data.get("industries", [])),
                              tags=tuple(data.get("tags", [])), departments=tuple(data.get("responsible", []))),
             draw_at=parse_draw_at(data.get("draw_at")),
             due_date=dt.date.fromisoformat(data["due"]) if data.get("due") else None,

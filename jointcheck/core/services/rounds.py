@@ -94,7 +94,7 @@ def parse_draw_at(text: str | None, default_tz: dt.tzinfo | None = None) -> dt.d
 async def _department(uow: UnitOfWork, code: str) -> Department:
     department = await uow.departments.by_code(code)
     if department is None:
-        raise NotFound(f"no department with code {code}")
+        raise NotFound(f"no department with code {code}", code="department.unknown", params={"department": code})
     return department
 
 
@@ -145,7 +145,8 @@ async def _own_items(uow: UnitOfWork, department: Department, codes: tuple[str, 
 async def _check_scope(uow: UnitOfWork, region: str, scope: RoundScope) -> None:
     for r in scope.regions:
         if not is_region_code(r) or not region_covers(region, r):
-            raise InvalidInput(f"scope region {r} is not inside the round's region {region}")
+            raise InvalidInput(f"scope region {r} is not inside the round's region {region}",
+                               code="scope.region_outside", params={"subregion": r, "region": region})
     for kind in scope.kinds:
         if kind not in TARGET_KINDS:
             raise InvalidInput(f"target kind {kind!r} is not one of enterprise, individual, product, project, behaviour")
