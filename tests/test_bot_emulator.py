@@ -251,6 +251,22 @@ async def test_send_document_then_get_file_and_download_returns_the_same_bytes(e
     assert by_id.params["document"] == sent.document.file_id and by_id.files == {}
 
 
+async def test_send_photo_is_recorded_and_its_file_downloads(emulator, bot):
+    alice = emulator.user(1001, "Alice")
+    content = b"\xff\xd8\xff\xe0" + bytes(range(200))
+
+    sent = await bot.send_photo(alice.id, BufferedInputFile(content, filename="现场.jpg"), caption="现场照片")
+    largest = sent.photo[-1]
+    downloaded = await bot.download_file((await bot.get_file(largest.file_id)).file_path)
+    again = await bot.send_photo(alice.id, largest.file_id)
+
+    assert downloaded.read() == content and sent.caption == "现场照片"
+    assert again.photo[-1].file_id == largest.file_id
+    upload, by_id = emulator.calls_to("sendPhoto")
+    assert upload.params["photo"].startswith("attach://") and by_id.params["photo"] == largest.file_id
+    assert [m.kind for m in alice.messages[-2:]] == ["photo", "photo"]
+
+
 async def test_a_wrong_token_is_unauthorized(emulator):
     intruder = Bot("987654321:not-the-emulators-token", session=session_for(emulator))
     try:
