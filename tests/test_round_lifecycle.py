@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 
 from jointcheck.core import public_proof as proof
 from jointcheck.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from jointcheck.core.models import Case, OutboxMessage, Target, Task, TeamMember
+from jointcheck.core.models import Case, Inspector, OutboxMessage, Target, Task, TeamMember
 from jointcheck.core.services.archive import archive_round
 from jointcheck.core.services.draw import run_draw, short_teams, staff_by_hand
 from jointcheck.core.services.rounds import approve_round, enter_seed, get_round, list_rounds, propose_round, respond_to_round
@@ -305,6 +305,14 @@ async def test_staffing_by_hand(uow_factory, world):
         await step(uow_factory, staff_by_hand, world.actors["tax"], task_id, "TAX", "TAX-00", " ")
     with pytest.raises(NotFound):
         await step(uow_factory, staff_by_hand, world.actors["tax"], task_id, "TAX", "SAMR-00", "不是本部门")
+    # experts come on top of the team: as many as places are missing fill none of them
+    missing = next(size - members for t, _, dept, members, size in expected if t == task_id and dept == "TAX")
+    async with uow_factory() as uow:
+        for k in range(missing):
+            uow.session.add(Inspector(cert_no=f"TAX-EXP{k}", name=f"税务专家{k}", department_id=world.department_ids["TAX"], kind="expert"))
+        await uow.commit()
+    for k in range(missing):
+        await step(uow_factory, staff_by_hand, world.actors["tax"], task_id, "TAX", f"TAX-EXP{k}", "需要税务专家")
     member = await step(uow_factory, staff_by_hand, world.actors["tax"], task_id, "TAX", "TAX-00", "检查组人数不足，手工补充")
     assert member.source == "manual" and member.reason.startswith("检查组")
     with pytest.raises(Conflict):

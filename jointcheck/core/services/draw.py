@@ -162,7 +162,9 @@ async def staff_by_hand(uow: UnitOfWork, actor: Actor, task_id: int, department_
     if any(member.inspector_id == inspector.id for member, _ in team):
         raise Conflict(f"{cert_no} is on this team already")
     position = sum(1 for member, _ in team if member.department_id == department.id)
-    if inspector.kind != "expert" and position >= participant.team_size:
+    # Experts come on top of the team (as short_teams counts): only law-enforcement members fill it.
+    regular = sum(1 for member, _ in team if member.department_id == department.id and member.source != "expert")
+    if inspector.kind != "expert" and regular >= participant.team_size:
         raise Conflict(f"the {department_code} team of task {task_id} is complete ({participant.team_size})")
     member = TeamMember(
         task_id=task_id, inspector_id=inspector.id, department_id=department.id, position=position,
