@@ -94,3 +94,25 @@ def test_code_index_migration_keeps_a_directory_that_tasks_refer_to(empty_databa
         with pytest.raises(Exception, match="(?i)unique"):
             run_in_thread(_execute(url, "INSERT INTO targets (code, name, kind, region, industry, risk, departments, tags, status, address) "
                                         "VALUES ('C7', 'again', 'enterprise', '310104', 'F', 'A', '', '', 'active', '')"))
+
+
+def test_a_sqlite_upgrade_that_leaves_a_broken_reference_changes_nothing(tmp_path):
+    """Foreign keys are off while SQLite's tables are rebuilt; the check before commit undoes the
+    whole upgrade if anything points nowhere (here a task whose target was never there)."""
+    import sqlite3
+
+    path = tmp_path / "broken.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    migrate.upgrade(url, "0003")
+    raw = sqlite3.connect(path, isolation_level=None)
+    raw.execute("INSERT INTO departments (code, name) VALUES ('SAMR', 'SAMR')")
+    raw.execute("INSERT INTO rounds (id, lead_department_id, title, region, kind, status, scope, ratios, cooling_off, batch_size) "
+                "VALUES (1, 1, 't', '310104', 'regular', 'drawn', '{}', '{}', '{}', 0)")
+    raw.execute("INSERT INTO tasks (round_id, target_id, stratum, ticket, visit_order, source, status) VALUES (1, 99, 'B', 'x', 0, 'draw', 'assigned')")
+    schema = raw.execute("SELECT name, sql FROM sqlite_master ORDER BY name").fetchall()
+    with pytest.raises(RuntimeError, match="point nowhere"):
+        migrate.upgrade(url, "head")
+    assert raw.execute("SELECT version_num FROM alembic_version").fetchall() == [("0003",)]
+    assert raw.execute("SELECT name, sql FROM sqlite_master ORDER BY name").fetchall() == schema
+    raw.close()
+

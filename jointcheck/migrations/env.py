@@ -21,6 +21,9 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=sqlite,
         compare_type=True,
+        # SQLite's DDL is transactional, though Alembic assumes otherwise: one transaction for the
+        # whole upgrade, so that the check below runs before anything is committed.
+        transactional_ddl=True if sqlite else None,
     )
     if not sqlite:
         with context.begin_transaction():
@@ -36,7 +39,7 @@ def _run(connection: Connection) -> None:
             context.run_migrations()
             broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
             if broken:
-                raise RuntimeError(f"the migration left rows whose foreign keys point nowhere: {broken[:5]}")
+                raise RuntimeError(f"rows whose foreign keys point nowhere, so nothing was migrated: {broken[:5]}")
     finally:
         _pragma(connection, "PRAGMA foreign_keys=ON")
 
