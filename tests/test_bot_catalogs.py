@@ -48,8 +48,8 @@ PROPOSE_SAMPLES: dict[str, list[dict]] = {
         {**_SUMMARY, "reason": "buttons"},
         {**_SUMMARY, "reason": "", "subregions": [], "kinds": [], "industries": [], "tags": [], "responsible": [], "cooling": [], "draw_at": "", "due": ""},
     ],
-    "errors/reason.html": [
-        {"code": "ratio.above_cap", "ratio": 500, "risk": "A", "cap": 400, "item": "SAMR-001", "name": "食品<经营>"},
+    "errors/reason.txt": [
+        {"code": "ratio.above_cap", "ratio": 500, "risk": "A", "cap": 400, "item": "SAMR-001", "name": "Food & drink"},
         {"code": "department.unknown", "department": "N<O>PE"},
         {"code": "scope.region_outside", "subregion": "310104", "region": "440100"},
     ],
@@ -304,12 +304,17 @@ async def test_role_filters():
 
 
 def test_every_translated_reason_is_explained_in_both_languages():
-    from jointcheck.bot.middlewares.refusals import TRANSLATED_REASONS
+    from jointcheck.bot.middlewares.refusals import TRANSLATED_REASONS, explain
+    from jointcheck.core.errors import InvalidInput
     from jointcheck.bot.texts import Texts
 
-    samples = SAMPLES["errors/reason.html"]
+    samples = SAMPLES["errors/reason.txt"]
     assert {sample["code"] for sample in samples} == TRANSLATED_REASONS
     for language in ("zh_CN", "en"):
         for sample in samples:
-            assert Texts(language).render("errors/reason.html", **sample).strip(), (language, sample["code"])
+            assert Texts(language).render("errors/reason.txt", **sample).strip(), (language, sample["code"])
+    # plain text, escaped once by the message that shows it
+    error = InvalidInput("x", code="ratio.above_cap", params={k: v for k, v in samples[0].items() if k != "code"})
+    assert "Food &amp; drink" in explain(error, Texts("en"), "errors/core_error.html")
+    assert "Food & drink" in explain(error, Texts("en"), "errors/core_error.txt")
 

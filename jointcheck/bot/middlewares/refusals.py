@@ -30,7 +30,8 @@ def error_kind(error: JointcheckError) -> str:
     return next((kind for cls, kind in _KINDS if isinstance(error, cls)), "other")
 
 
-# Reasons errors/reason.html explains in the reader's language, from the error's code and params.
+# Reasons errors/reason.txt explains in the reader's language, from the error's code and params
+# (plain text, as core's own message is: the template that shows it escapes it once).
 TRANSLATED_REASONS = frozenset({"ratio.above_cap", "department.unknown", "scope.region_outside"})
 
 
@@ -39,7 +40,7 @@ def reason(error: JointcheckError, texts, *, english_otherwise: bool = False) ->
     core's English message: for an English reader, or when the reader must know what to change
     (`english_otherwise`); else nothing, and the translated kind speaks alone."""
     if error.code in TRANSLATED_REASONS:
-        return texts.render("errors/reason.html", code=error.code, **error.params)
+        return texts.render("errors/reason.txt", code=error.code, **error.params)
     return str(error) if english_otherwise or texts.language == "en" else ""
 
 
