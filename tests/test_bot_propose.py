@@ -160,7 +160,7 @@ async def test_a_full_run_proposes_the_round_and_invites_the_departments(emulato
     summary = await run(samr, TO_SUMMARY)
 
     for line in ("标题： 2026年食品联合抽查", "牵头部门： 市场监管局", "• SAMR-001 食品经营许可检查", "受邀部门： 生态环境局, 税务局",
-                 "区域： 440100 (下级区划： 440106 440111)", "检查对象类型： 产品", "行业： F51", "标签： 不按标签筛选", "监管部门： SAMR TAX",
+                 "区域： 440100 (下级区划： 440106 440111)\n检查对象类型： 产品", "行业： F51", "标签： 不按标签筛选", "监管部门： SAMR TAX",
                  "抽查比例（千分比）： A 100 · B 200 · C 300 · D 300",
                  "• 市场监管局: 小组 2 人", "• 税务局: 小组 1 人", "间隔期（天）： A 365 · B 180 · C 0 · D 0",
                  "抽取时间： 2026-12-01 10:00", "完成期限： 2026-12-31"):
@@ -278,6 +278,18 @@ async def test_core_refusals_of_the_scope_are_in_the_readers_language(emulator, 
     refused = await samr.wait_for(lambda m: "没有代码为 NOPE 的部门。" in (m.text or ""))
     assert refused.buttons == ["确认", "返回", "取消"]
     assert await counts(sessionmaker) == (0, 0)
+
+
+async def test_a_new_region_drops_the_districts_chosen_in_the_old_one(emulator, sessionmaker, world, running):
+    samr = emulator.user(SAMR, "samr")
+    await run(samr, TO_RATIOS[:11])  # districts 440106 440111 of 440100 given; at the kinds
+    await run(samr, [("press", "返回", "下级区划代码"), ("press", "返回", "行政区划代码"), ("send", "440300", "440300 范围内"),
+                     ("press", "跳过", "检查对象类型"), ("press", "下一步", "行业代码"), *TO_RATIOS[13:]])
+    summary = await run(samr, TO_SUMMARY)
+    assert "区域： 440300\n" in summary.text and "下级区划" not in summary.text
+    round_id = await confirm(samr)
+    async with sessionmaker() as session:
+        assert json.loads((await session.get(Round, round_id)).scope)["regions"] == []
 
 
 async def test_inspectors_and_strangers_cannot_start_it(emulator, sessionmaker, world, running):

@@ -221,7 +221,7 @@ READERS = {
     Proposing.subregions: ("subregions", read_subregions),
     Proposing.industries: ("industries", lambda text: [w.upper() for w in _words(text)]),
     Proposing.tags: ("tags", _words),
-    Proposing.departments: ("responsible", lambda text: [w.upper() for w in _words(text)]),
+    Proposing.departments: ("responsible", _words),
     Proposing.ratios: ("ratios", read_ratios),
     Proposing.cooling: ("cooling", read_cooling),
     Proposing.draw_at: ("draw_at", read_draw_at),
@@ -387,13 +387,21 @@ class Wizard:
             "invited": [d.name for d in participants[1:]],
             "region": data["region"], "subregions": data.get("subregions", []),
             "kinds": [self.texts.gettext(KIND_LABELS[k]) for k in TARGET_KINDS if k in data.get("kinds", [])],
-            "industries": data.get("industries", []), "tags": data.get("tags", []), "responsible": data.get("responsible", []),
+            "industries": data.get("industries", []), "tags": data.get("tags", []), "responsible": await self.responsible(data),
             "ratios": list(zip(RISK_CLASSES, data["ratios"])),
             "teams": [(d.name, teams[str(d.id)]) for d in participants],
             "cooling": list(zip(RISK_CLASSES, data["cooling"])) if data.get("cooling") else [],
             "draw_at": parse_draw_at(data["draw_at"]).astimezone(DOMAIN_TZ).strftime(DRAW_FORMAT) if data.get("draw_at") else "",
             "due": data.get("due") or "",
         }
+
+    async def responsible(self, data: dict) -> list[str]:
+        """The typed department codes as the directory spells them (samr is SAMR); a code that
+        matches none stays as typed, for core to refuse by name."""
+        departments = (await self.departments()).values()
+        exact = {d.code for d in departments}
+        folded = {d.code.casefold(): d.code for d in departments}
+        return [code if code in exact else folded.get(code.casefold(), code) for code in data.get("responsible", [])]
 
     async def proposal(self, data: dict) -> Proposal:
         """The answers as core's Proposal; an answer that went stale since it was given is refused."""
@@ -410,7 +418,7 @@ class Wizard:
             ratios=dict(zip(RISK_CLASSES, data["ratios"])), lead_team_size=teams[str(lead.id)],
             cooling_off_days=dict(zip(RISK_CLASSES, data["cooling"])) if data.get("cooling") else {},
             scope=RoundScope(regions=tuple(data.get("subregions", [])), kinds=tuple(data.get("kinds", [])), industries=tuple(data.get("industries", [])),
-                             tags=tuple(data.get("tags", [])), departments=tuple(data.get("responsible", []))),
+                             tags=tuple(data.get("tags", [])), departments=tuple(await self.responsible(data))),
             draw_at=parse_draw_at(data.get("draw_at")),
             due_date=dt.date.fromisoformat(data["due"]) if data.get("due") else None,
         )
@@ -440,7 +448,8 @@ async def typed(message: Message, state: FSMContext, raw_state: str, uow: UnitOf
             await _team_answered(w, read_team(message.text))
             return
         key, read = READERS[step]
-        await state.update_data({key: read(message.text)})
+        value = read(message.text)
+        await (_set_region(state, value) if step == Proposing.region else state.update_data({key: value}))
     except Unreadable as unreadable:
         await w.enter(step, unreadable.reason)
         return
@@ -503,8 +512,14 @@ async def default_region(query: CallbackQuery, state: FSMContext, uow: UnitOfWor
     region = await w.latest_region(await state.get_value("lead"))
     if region is None:
         raise NotFound("no earlier round of this department to take the region from")
-    await state.update_data(region=region)
+    await _set_region(state, region)
     await w.advance(Proposing.region)
+
+
+async def _set_region(state: FSMContext, region: str) -> None:
+    """A different region drops the districts chosen inside the one before (Back, then a new answer)."""
+    if await state.get_value("region") != region:
+        await state.update_data(region=region, subregions=[])
 
 
 async def choose_lead(query: CallbackQuery, callback_data: ProposeLead, state: FSMContext, uow: UnitOfWork,
