@@ -280,18 +280,6 @@ async def test_core_refusals_of_the_scope_are_in_the_readers_language(emulator, 
     assert await counts(sessionmaker) == (0, 0)
 
 
-async def test_a_new_region_drops_the_districts_chosen_in_the_old_one(emulator, sessionmaker, world, running):
-    samr = emulator.user(SAMR, "samr")
-    await run(samr, TO_RATIOS[:11])  # districts 440106 440111 of 440100 given; at the kinds
-    await run(samr, [("press", "返回", "下级区划代码"), ("press", "返回", "行政区划代码"), ("send", "440300", "440300 范围内"),
-                     ("press", "跳过", "检查对象类型"), ("press", "下一步", "行业代码"), *TO_RATIOS[13:]])
-    summary = await run(samr, TO_SUMMARY)
-    assert "区域： 440300\n" in summary.text and "下级区划" not in summary.text
-    round_id = await confirm(samr)
-    async with sessionmaker() as session:
-        assert json.loads((await session.get(Round, round_id)).scope)["regions"] == []
-
-
 async def test_inspectors_and_strangers_cannot_start_it(emulator, sessionmaker, world, running):
     for telegram_id in (INSPECTOR, STRANGER):
         user = emulator.user(telegram_id, "someone")

@@ -448,8 +448,7 @@ async def typed(message: Message, state: FSMContext, raw_state: str, uow: UnitOf
             await _team_answered(w, read_team(message.text))
             return
         key, read = READERS[step]
-        value = read(message.text)
-        await (_set_region(state, value) if step == Proposing.region else state.update_data({key: value}))
+        await state.update_data({key: read(message.text)})
     except Unreadable as unreadable:
         await w.enter(step, unreadable.reason)
         return
@@ -512,14 +511,8 @@ async def default_region(query: CallbackQuery, state: FSMContext, uow: UnitOfWor
     region = await w.latest_region(await state.get_value("lead"))
     if region is None:
         raise NotFound("no earlier round of this department to take the region from")
-    await _set_region(state, region)
+    await state.update_data(region=region)
     await w.advance(Proposing.region)
-
-
-async def _set_region(state: FSMContext, region: str) -> None:
-    """A different region drops the districts chosen inside the one before (Back, then a new answer)."""
-    if await state.get_value("region") != region:
-        await state.update_data(region=region, subregions=[])
 
 
 async def choose_lead(query: CallbackQuery, callback_data: ProposeLead, state: FSMContext, uow: UnitOfWork,
