@@ -3,6 +3,7 @@ the code stays unique however the rows were loaded, and a load that is rolled ba
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import pytest
@@ -113,3 +114,14 @@ async def test_a_load_into_an_empty_directory_leaves_the_schema_as_it_was(uow_fa
     await _load(uow_factory, [rows(COUNT)])
     async with uow_factory() as uow:
         assert (await uow.session.execute(text(query))).all() == before
+
+
+async def test_two_loads_into_an_empty_directory_at_once_both_land(uow_factory, db_url):
+    """On PostgreSQL both would see the directory empty and then wait for each other's table lock;
+    they take turns instead (SQLite's write lock serialises them anyway)."""
+    first, second = rows(COUNT), [("Q-" + r[0][2:],) + r[1:] for r in rows(COUNT, "商店")]
+    counts = await asyncio.gather(_load(uow_factory, [first]), _load(uow_factory, [second]))
+    assert sorted(counts) == [COUNT, COUNT]
+    async with uow_factory() as uow:
+        assert await _table(uow) == {r[0]: r for r in first + second}
+

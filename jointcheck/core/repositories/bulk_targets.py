@@ -22,6 +22,7 @@ WIDTH = len(TARGET_COLUMNS)
 # 1,000 bound values stay far below SQLite's limit of 32,766.
 ROWS_PER_STATEMENT = 100
 BULK_CACHE_KIB = -65536  # SQLite's page cache while bulk writing: 64 MiB
+IMPORT_LOCK_KEY = 0x6A63_7467  # PostgreSQL advisory lock that imports of targets take turns on ("jctg")
 
 
 def _upsert_sql(values_clause: str, distinct_op: str, updated: tuple[str, ...]) -> str:
@@ -110,10 +111,11 @@ class TargetBulkWriter:
     async def _prepare(self, connection) -> None:
         empty = text("SELECT NOT EXISTS (SELECT 1 FROM targets)")
         # The first statement goes through SQLAlchemy, which begins the transaction (on SQLite
-        # with the write lock: core/db.py). PostgreSQL checks again under the table lock, which
-        # another import may have taken first; the lock (the DROP's anyway) keeps readers waiting
-        # for the whole load.
+        # with the write lock: core/db.py). On PostgreSQL imports of targets take turns first:
+        # two that both saw an empty directory would each hold a share lock the other's table
+        # lock waits for. The table lock (the DROP's anyway) keeps readers waiting for the load.
         if self._dialect == "postgresql":
+            await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": IMPORT_LOCK_KEY})
             if await connection.scalar(empty):
                 await connection.execute(text("LOCK TABLE targets IN ACCESS EXCLUSIVE MODE"))
                 await self._load_into_empty(connection, empty)
