@@ -12,7 +12,7 @@ import json
 
 import pytest
 from aiogram import F
-from sqlalchemy import select
+from sqlalchemy import func, select
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
@@ -153,6 +153,12 @@ async def test_lang_switches_the_language_and_it_survives_a_restart(emulator, se
     async with sessionmaker() as session:  # a choice made through core, audited like any other
         events = (await session.execute(select(AuditEvent.actor, AuditEvent.payload).where(AuditEvent.action == "user.language"))).all()
     assert len(events) == 1 and json.loads(events[0].payload) == {"language": "en"}
+    await alice.send("/lang")  # the same choice again changes nothing and audits nothing
+    await alice.wait_for("Choose the language")
+    await alice.press("English")
+    await alice.wait_for("Language set: English.")
+    async with sessionmaker() as session:
+        assert (await session.execute(select(func.count()).where(AuditEvent.action == "user.language"))).scalar_one() == 1
     described = {c["command"]: c["description"] for c in emulator.commands({"type": "chat", "chat_id": alice.id})}
     assert described["propose"] == "propose a joint round (lead department)"
     await alice.send("/help")

@@ -49,7 +49,7 @@ def _pairs(row: dict[str, str], key: str) -> dict[str, int]:
     out = {}
     for part in _list(row.get(key, "")):
         code, sep, value = part.replace("：", ":").partition(":")
-        if not sep or not value.strip().isdigit():
+        if not sep or not (value.strip().isascii() and value.strip().isdigit()):
             raise ValueError(f"{_column(key)}: {part!r} is not CODE:NUMBER")
         out[code.strip()] = int(value)
     return out
@@ -59,7 +59,7 @@ def _whole(row: dict[str, str], key: str, default: int | None = None) -> int | N
     text = row.get(key) or ""
     if not text:
         return default
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):
         raise ValueError(f"{_column(key)}: {text!r} is not a whole number")
     return int(text)
 

@@ -17,6 +17,8 @@ async def set_language(uow: UnitOfWork, actor: Actor, telegram_id: int, display_
     user = await uow.users.by_telegram_id(telegram_id)
     if user is None:
         user = await uow.users.add(telegram_id, display_name, language)
+    elif user.language == language:
+        return user  # pressed again: nothing changes, nothing to audit
     else:
         user.language = language
     await uow.audit.record(actor, "user.language", "user", user.id, {"language": language})
