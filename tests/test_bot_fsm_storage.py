@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 
@@ -63,38 +65,45 @@ async def rows(sessionmaker) -> list[tuple[str, str | None, dict]]:
 
 
 
-@pytest.mark.parametrize("backend", ["database", "redis"])
-async def test_state_and_data_survive_a_restart(request, backend, sessionmaker):
+@asynccontextmanager
+async def polling(request, backend: str, sessionmaker, handlers) -> AsyncIterator[tuple[object, PollingBot]]:
+    """USER's chat and a bot with `handlers` (not started), its state in the table or in Redis;
+    USER's Redis keys are cleared before and after, and the bot stopped at the end."""
     redis_url = request.getfixturevalue("redis_url") if backend == "redis" else None
     await clear_fsm_keys(redis_url, USER)
     async with BotAPIEmulator(bot_username="jc_test_bot") as emulator:
-        user = emulator.user(USER, "王")
-        bot = PollingBot(sessionmaker, emulator.token, emulator.base_url, configure=configure, redis_url=redis_url)
+        bot = PollingBot(sessionmaker, emulator.token, emulator.base_url, configure=handlers, redis_url=redis_url)
         try:
-            await bot.start()
-            await user.send("/remember 第三步")
-            await user.wait_for("kept")
-            bot_id = bot.bot.id
-            await bot.stop()
-            key = flat_key(StorageKey(bot_id=bot_id, chat_id=USER, user_id=USER))
-            if backend == "database":
-                assert await rows(sessionmaker) == [(key, "Memo:kept", {"memo": "第三步", "steps": [1, 2]})]
-            else:  # Redis holds it, the table does not
-                assert await rows(sessionmaker) == []
-
-            await bot.start()  # a new Bot, Dispatcher and storage
-            await user.send("/recall")
-            await user.wait_for("state=Memo:kept memo=第三步 steps=[1, 2]")
-            await user.send("/forget")
-            await user.wait_for("forgotten")
-            await bot.stop()
-            assert await rows(sessionmaker) == []  # a cleared conversation leaves no row behind
-            await bot.start()
-            await user.send("/recall")
-            await user.wait_for("state=None memo=None steps=None")
+            yield emulator.user(USER, "王"), bot
         finally:
             await bot.stop()
             await clear_fsm_keys(redis_url, USER)
+
+
+@pytest.mark.parametrize("backend", ["database", "redis"])
+async def test_state_and_data_survive_a_restart(request, backend, sessionmaker):
+    async with polling(request, backend, sessionmaker, configure) as (user, bot):
+        await bot.start()
+        await user.send("/remember 第三步")
+        await user.wait_for("kept")
+        bot_id = bot.bot.id
+        await bot.stop()
+        key = flat_key(StorageKey(bot_id=bot_id, chat_id=USER, user_id=USER))
+        if backend == "database":
+            assert await rows(sessionmaker) == [(key, "Memo:kept", {"memo": "第三步", "steps": [1, 2]})]
+        else:  # Redis holds it, the table does not
+            assert await rows(sessionmaker) == []
+
+        await bot.start()  # a new Bot, Dispatcher and storage
+        await user.send("/recall")
+        await user.wait_for("state=Memo:kept memo=第三步 steps=[1, 2]")
+        await user.send("/forget")
+        await user.wait_for("forgotten")
+        await bot.stop()
+        assert await rows(sessionmaker) == []  # a cleared conversation leaves no row behind
+        await bot.start()
+        await user.send("/recall")
+        await user.wait_for("state=None memo=None steps=None")
 
 
 async def test_the_storage_outside_an_update(sessionmaker):
@@ -144,8 +153,6 @@ async def test_a_held_record_is_written_once_when_the_update_ends(sessionmaker):
 async def test_a_stop_lets_the_update_in_hand_finish_first(request, backend, sessionmaker):
     """The bot is stopped while an update is still being handled (its reply is out, its state not
     yet written): the update finishes, its state is kept and its chat is free at once after a restart."""
-    redis_url = request.getfixturevalue("redis_url") if backend == "redis" else None
-    await clear_fsm_keys(redis_url, USER)
     replied, release = asyncio.Event(), asyncio.Event()
 
     async def slow(message: Message, state: FSMContext) -> None:
@@ -159,9 +166,7 @@ async def test_a_stop_lets_the_update_in_hand_finish_first(request, backend, ses
         configure(dp)
         dp.message.register(slow, Command("slow"))
 
-    async with BotAPIEmulator(bot_username="jc_test_bot") as emulator:
-        user = emulator.user(USER, "王")
-        bot = PollingBot(sessionmaker, emulator.token, emulator.base_url, configure=with_slow, redis_url=redis_url)
+    async with polling(request, backend, sessionmaker, with_slow) as (user, bot):
         try:
             await bot.start()
             await user.send("/slow")
@@ -177,6 +182,4 @@ async def test_a_stop_lets_the_update_in_hand_finish_first(request, backend, ses
             # within a second: a chat lock left behind in Redis would hold this for its whole timeout
             await user.wait_for("state=Memo:kept memo=late", timeout=1.0)
         finally:
-            release.set()
-            await bot.stop()
-            await clear_fsm_keys(redis_url, USER)
+            release.set()  # before the bot is stopped, which waits for the update in hand

@@ -1213,17 +1213,17 @@ def _check_audit(b: _Bundle) -> str:
     rounds' events); a link is checked wherever two lines are neighbours in the chain."""
     lines = _text_lines(b.file("audit.jsonl"), "audit.jsonl")
     problems: list[str] = []
-    previous: dict | None = None
+    records: list[dict] = []
     for number, line in enumerate(lines, start=1):
-        record, problem = _audit_problem(number, line, previous)
+        record, problem = _audit_problem(number, line, records[-1] if records else None)
         if problem:
             problems.append(problem)
         if record is not None:
-            previous = record
+            records.append(record)
     if problems:
         more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
         raise _Fail("; ".join(problems[:5]) + more)
-    b.found["audit"] = [json.loads(line) for line in lines]
+    b.found["audit"] = records
     if not lines:
         return "0 events"
     return f"{len(lines)} events, each matches its hash, seq increasing, neighbours linked"
@@ -1268,7 +1268,7 @@ def _check_round_events(b: _Bundle) -> str:
     if seeded["payload"].get("commitment") != commitment:
         problems.append("round.seeded: its commitment is not sha256(params.json)")
     expected = {
-        "seed_material_sha256": sha256_hex(f"{digits};{secret_hex}".encode()),
+        "seed_material_sha256": sha256_hex(make_seed_material(digits, secret_hex).encode()),
         "selected_sha256": sha256_hex(b.file("selected.tsv")),
         "assignments_sha256": sha256_hex(b.file("assignments.tsv")),
     }

@@ -95,9 +95,11 @@ class Proposing(StatesGroup):
 
 
 STEPS: tuple[State, ...] = Proposing.__all_states__
-SKIPPABLE = {Proposing.subregions: ("subregions", []), Proposing.industries: ("industries", []), Proposing.tags: ("tags", []), Proposing.departments: ("responsible", []),
-             Proposing.cooling: ("cooling", None),
-             Proposing.draw_at: ("draw_at", None), Proposing.due: ("due", None)}
+SKIPPABLE = {
+    Proposing.subregions: ("subregions", []), Proposing.industries: ("industries", []), Proposing.tags: ("tags", []),
+    Proposing.departments: ("responsible", []), Proposing.cooling: ("cooling", None),
+    Proposing.draw_at: ("draw_at", None), Proposing.due: ("due", None),
+}
 CHECKLISTS = (Proposing.items, Proposing.invited, Proposing.kinds)
 
 

@@ -92,7 +92,8 @@ async def import_directory(
     validation = Pass(
         kind, path, departments, max_errors=STRICT_ERRORS_KEPT if strict else None, batch=BATCH,
         stop_at_error=strict or dry_run, in_worker=path.stat().st_size >= WORKER_THRESHOLD_BYTES,
-        # Sorted targets halve SQLite's writing; PostgreSQL sorts them itself, building the index or upserting.
+        # Sorted targets halve SQLite's upserts into a directory with its code index; PostgreSQL
+        # sorts them itself, building the index or upserting.
         in_key_order=uow.session.bind.dialect.name == "sqlite",
     )
     writer = None

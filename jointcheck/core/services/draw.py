@@ -124,8 +124,8 @@ async def short_teams(uow: UnitOfWork, actor: Actor, round_id: int, *, offset: i
     """The round's tasks whose team is short for a participant, in visit order: what assign-v1 could
     not staff and no officer has staffed by hand yet. For the participants' officers and the convener."""
     round_ = await round_for(uow, actor, round_id)
-    departments = [d.id for p, d in await uow.rounds.participants(round_id) if p.status == "confirmed"]
     if not can(actor, Action.ROUND_DRAW, Scope.of(region=round_.region)):
+        departments = [d.id for p, d in await uow.rounds.participants(round_id) if p.status == "confirmed"]
         authorize(actor, Action.TASK_STAFF, Scope.of(departments=departments))
     rows = await uow.rounds.short_teams(round_id, max(offset, 0), max(1, min(limit, 1000)))
     return [ShortTeam(*row) for row in rows]

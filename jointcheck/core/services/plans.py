@@ -44,12 +44,17 @@ def _column(key: str) -> str:
     return f"{key} ({COLUMNS[key][0]})"
 
 
+def _is_whole(text: str) -> bool:
+    """ASCII digits only: str.isdigit also takes '²', which int() then refuses."""
+    return text.isascii() and text.isdigit()
+
+
 def _pairs(row: dict[str, str], key: str) -> dict[str, int]:
     """'TAX:1;EPB:2' → {'TAX': 1, 'EPB': 2}."""
     out = {}
     for part in _list(row.get(key, "")):
         code, sep, value = part.replace("：", ":").partition(":")
-        if not sep or not (value.strip().isascii() and value.strip().isdigit()):
+        if not sep or not _is_whole(value.strip()):
             raise ValueError(f"{_column(key)}: {part!r} is not CODE:NUMBER")
         out[code.strip()] = int(value)
     return out
@@ -59,7 +64,7 @@ def _whole(row: dict[str, str], key: str, default: int | None = None) -> int | N
     text = row.get(key) or ""
     if not text:
         return default
-    if not (text.isascii() and text.isdigit()):
+    if not _is_whole(text):
         raise ValueError(f"{_column(key)}: {text!r} is not a whole number")
     return int(text)
 
