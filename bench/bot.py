@@ -11,14 +11,18 @@ SQLite databases in a temporary directory, with the engine settings of `jointche
   the real Submit button (`TaskSubmit(task_id=..., confirm=True)`) from the task's inspector. Every
   update submits a different task's results: authorization, the results, an audit event, outbox
   rows for two teammates and the department's officer, and the edited task view.
+- refused (not part of the goal; it shows where the time goes): the same dispatcher and database,
+  fed presses of a button no handler accepts, from the same inspectors. jointcheck does for them
+  only what it does for every update: read the chat's dialogue state and the user's roles from the
+  database, route, and answer the callback with a refusal. Nothing is written.
 
 Neither side touches the network: the bots use `OfflineSession`, which answers every Bot API
 method at once with a minimal valid result (the floor calls none). The world (bench/_bot_world.py)
-is built first and not measured. The updates are measured in R rounds that alternate which side
-goes first, so drift on a shared machine hits both; the spread of the per-round rates is printed.
-After the run the database is checked: every timed update must have submitted its task (results,
-one audit event and the outbox rows), or the figure is refused. Goal: jointcheck within 3x of the
-floor.
+is built first and not measured. The updates are measured in R rounds that rotate which side
+goes first, so drift on a shared machine hits every side; the spread of the per-round rates is
+printed. After the run the database is checked: every timed update must have submitted its task
+(results, one audit event and the outbox rows) and no refused press may have written anything, or
+the figure is refused. Goal: jointcheck within 3x of the floor.
 """
 
 from __future__ import annotations
@@ -26,8 +30,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
-import os
 import datetime as dt
+import logging
+import os
 import pstats
 import statistics
 import sys
@@ -56,6 +61,7 @@ from jointcheck.core.db import make_engine, make_sessionmaker  # noqa: E402
 from jointcheck.core.models import AuditEvent, OutboxMessage, Result  # noqa: E402
 
 GOAL = 3.0
+FORGED = "zz:forged"  # no router's CallbackData has this prefix
 BOT_ID = 424242
 TOKEN = f"{BOT_ID}:bench-offline-token-not-valid-anywhere"
 SENT_AT = dt.datetime(2026, 12, 5, 2, 0, tzinfo=dt.UTC)
@@ -197,6 +203,12 @@ async def verify(jc_sessionmaker, floor_sessionmaker, tasks: list[int], floor_up
     return counts
 
 
+async def written_rows(sessionmaker) -> dict[str, int]:
+    async with sessionmaker() as session:
+        return {"audit events": (await session.execute(select(func.count()).select_from(AuditEvent))).scalar_one(),
+                "outbox rows": (await session.execute(select(func.count()).select_from(OutboxMessage))).scalar_one()}
+
+
 async def run(args: argparse.Namespace) -> None:
     print(f"command: {' '.join([sys.executable, *sys.argv])}")
     print(f"N = {args.updates} timed updates per side in {args.rounds} rounds, {args.warmup} warm-up updates each first")
@@ -212,51 +224,68 @@ async def run(args: argparse.Namespace) -> None:
         submissions = await world.build(jc_sessionmaker, args.updates + args.warmup)
         print(f"world: {len(submissions)} tasks with drafts, built in {time.perf_counter() - started:.1f} s (not measured)")
 
-        jc_bot, floor_bot = offline_bot(), offline_bot()
+        jc_bot, floor_bot, refused_bot = offline_bot(), offline_bot(), offline_bot()
         jc_dp, floor_dp = create_dispatcher(jc_sessionmaker), floor_dispatcher(floor_sessionmaker)
         jc_updates = [press(jc_bot, k + 1, s.telegram_id, TaskSubmit(task_id=s.task_id, confirm=True).pack())
                       for k, s in enumerate(submissions)]
         floor_updates = [press(floor_bot, k + 1, s.telegram_id, TaskSubmit(task_id=s.task_id, confirm=True).pack())
                          for k, s in enumerate(submissions)]
-        jc_statements, floor_statements = count_statements(jc_engine), count_statements(floor_engine)
+        refused_updates = [press(refused_bot, k + 1, s.telegram_id, FORGED) for k, s in enumerate(submissions)]
+        engine_statements = {id(floor_dp): count_statements(floor_engine), id(jc_dp): count_statements(jc_engine)}
 
         await feed(floor_dp, floor_bot, floor_updates[:args.warmup])
         await feed(jc_dp, jc_bot, jc_updates[:args.warmup])
-        jc_statements.clear(), floor_statements.clear()
+        await feed(jc_dp, refused_bot, refused_updates[:args.warmup])
+
+        rows_before = await written_rows(jc_sessionmaker)
 
         # CPU time of this thread: wall time would charge the waits for aiosqlite's worker thread to
         # whichever coroutine happened to be suspended.
         profiler = cProfile.Profile(time.thread_time) if args.profile else None
-        rates: dict[str, list[float]] = {"floor": [], "jointcheck": []}
-        totals = {"floor": 0.0, "jointcheck": 0.0}
         sides = {"floor": (floor_dp, floor_bot, chunks(floor_updates[args.warmup:], args.rounds), None),
-                 "jointcheck": (jc_dp, jc_bot, chunks(jc_updates[args.warmup:], args.rounds), profiler)}
+                 "jointcheck": (jc_dp, jc_bot, chunks(jc_updates[args.warmup:], args.rounds), profiler),
+                 "refused": (jc_dp, refused_bot, chunks(refused_updates[args.warmup:], args.rounds), None)}
+        rates: dict[str, list[float]] = {side: [] for side in sides}
+        totals = dict.fromkeys(sides, 0.0)
+        statements = Counter()
+        order = list(sides)
         for r in range(args.rounds):
-            for side in (("floor", "jointcheck") if r % 2 == 0 else ("jointcheck", "floor")):
+            for side in order[r % 3:] + order[:r % 3]:
                 dp, bot, parts, prof = sides[side]
+                before = engine_statements[id(dp)]["statements"]
                 elapsed = await feed(dp, bot, parts[r], prof)
+                statements[side] += engine_statements[id(dp)]["statements"] - before
                 rates[side].append(len(parts[r]) / elapsed)
                 totals[side] += elapsed
 
         counts = await verify(jc_sessionmaker, floor_sessionmaker, [s.task_id for s in submissions], len(floor_updates))
+        timed = len(jc_updates) - args.warmup
+        written = {k: v - rows_before[k] for k, v in (await written_rows(jc_sessionmaker)).items()}
+        if written != {"audit events": timed, "outbox rows": 3 * timed}:
+            raise SystemExit(f"REFUSED: the timed updates wrote {written}, expected one audit event and three "
+                             f"outbox rows per submission ({timed}) and nothing for a refused press")
         calls = jc_bot.session.calls
         if calls["EditMessageText"] != len(jc_updates) or calls["AnswerCallbackQuery"] != len(jc_updates) or jc_bot.session.alerts:
             raise SystemExit(f"REFUSED: unexpected Bot API calls {dict(calls)}, {jc_bot.session.alerts} alerts")
+        if dict(refused_bot.session.calls) != {"AnswerCallbackQuery": len(refused_updates)}:
+            raise SystemExit(f"REFUSED: the refused presses made {dict(refused_bot.session.calls)}")
         await jc_engine.dispose()
         await floor_engine.dispose()
 
     n = args.updates
-    floor_rate, jc_rate = n / totals["floor"], n / totals["jointcheck"]
+    floor_rate, jc_rate, refused_rate = n / totals["floor"], n / totals["jointcheck"], n / totals["refused"]
     ratio = floor_rate / jc_rate
     per_round = sorted(f / j for f, j in zip(rates["floor"], rates["jointcheck"]))
     print("checked after the run (warm-up included): " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     print(f"Bot API (offline, answered without network): jointcheck {dict(sorted(calls.items()))}, "
           f"{jc_bot.session.alerts} refusals; floor {dict(floor_bot.session.calls) or 'none'}")
-    print(f"SQL statements per update: floor {floor_statements['statements'] / n:.1f}, "
-          f"jointcheck {jc_statements['statements'] / n:.1f}")
-    for side, rate in (("floor", floor_rate), ("jointcheck", jc_rate)):
+    print("SQL statements per update: " + ", ".join(f"{side} {count / n:.1f}" for side, count in statements.items()))
+    for side, rate in (("floor", floor_rate), ("jointcheck", jc_rate), ("refused", refused_rate)):
         spread = rates[side]
-        print(f"{side:>10}: {rate:7.1f} updates/s  (rounds: min {min(spread):.1f}, median {statistics.median(spread):.1f}, max {max(spread):.1f})")
+        print(f"{side:>10}: {rate:7.1f} updates/s  {1000 / rate:6.2f} ms/update  (rounds: min {min(spread):.1f}, "
+              f"median {statistics.median(spread):.1f}, max {max(spread):.1f})")
+    print(f"   refused: {floor_rate / refused_rate:.2f}x the floor: what every update costs jointcheck before a handler's "
+          f"own work ({100 * totals['refused'] / totals['jointcheck']:.0f}% of a submission's time)")
     print(f"     ratio: {ratio:.2f}x floor/jointcheck  (per round: min {per_round[0]:.2f}, median {statistics.median(per_round):.2f}, "
           f"max {per_round[-1]:.2f})  goal <= {GOAL:.0f}x: {'met' if ratio <= GOAL else 'NOT met'}")
     if profiler is not None:
@@ -273,6 +302,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.updates < args.rounds or args.rounds < 1 or args.warmup < 0:
         parser.error("need --rounds >= 1, --updates >= --rounds and --warmup >= 0")
+    # A refused press is logged as a warning; the bench measures the work, not the console.
+    logging.getLogger("jointcheck.bot").setLevel(logging.ERROR)
     asyncio.run(run(args))
 
 

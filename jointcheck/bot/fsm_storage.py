@@ -71,11 +71,11 @@ class DatabaseStorage(BaseStorage):
         self._idle = asyncio.Event()
         self._idle.set()
 
-    def _unit(self) -> UnitOfWork:
-        return UnitOfWork(self._sessionmaker, self._clock)
+    def _unit(self, *, read_only: bool = False) -> UnitOfWork:
+        return UnitOfWork(self._sessionmaker, self._clock, read_only=read_only)
 
     async def _load(self, key: StorageKey) -> _Record:
-        async with self._unit() as uow:
+        async with self._unit(read_only=True) as uow:
             return _Record(*await uow.fsm_states.get(flat_key(key)))
 
     async def _save(self, key: StorageKey, record: _Record) -> None:

@@ -39,6 +39,9 @@ def environment(language: str) -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        # The templates ship with the code: asking the file system whether they changed, on every
+        # render, only costs time.
+        auto_reload=False,
     )
     env.install_gettext_translations(catalog, newstyle=True)
     env.filters["role_label"] = lambda role: catalog.gettext(ROLE_LABELS[str(role)])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cache
 
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,6 +36,11 @@ def event_record(ev: AuditEvent) -> dict:
     return {**event_fields(ev), "prev_hash": ev.prev_hash, "hash": ev.hash}
 
 
+@cache
+def _head_query():
+    return select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+
+
 class AuditLog:
     """Appends events inside the caller's transaction, so an event exists iff its change does."""
 
@@ -49,9 +55,7 @@ class AuditLog:
                 # Two transactions must not both extend the same head; SQLite's BEGIN IMMEDIATE
                 # already makes writers take turns.
                 await self._session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_CHAIN_LOCK})
-            row = (
-                await self._session.execute(select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1))
-            ).first()
+            row = (await self._session.execute(_head_query())).first()
             self._head = (row.seq, row.hash) if row else (0, AUDIT_GENESIS)
         return self._head
 

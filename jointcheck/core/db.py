@@ -6,6 +6,10 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 
+# Execution option of a unit of work that only reads (see UnitOfWork's `read_only`).
+READ_ONLY = "jointcheck_read_only"
+
+
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
@@ -41,7 +45,8 @@ def _serialize_sqlite_writers(engine: AsyncEngine) -> None:
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A reader needs a snapshot, not the write lock: holding it would make writers wait for it.
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from jointcheck.core.audit import AuditLog
 from jointcheck.core.clock import Clock, utcnow
+from jointcheck.core.db import READ_ONLY
 from jointcheck.core.repositories.deadlines import DeadlineRepository
 from jointcheck.core.repositories.departments import DepartmentRepository
 from jointcheck.core.repositories.fsm_states import FsmStateRepository
@@ -20,27 +23,69 @@ from jointcheck.core.repositories.users import InviteRepository, UserRepository
 class UnitOfWork:
     """`async with uow:` opens a transaction; nothing is kept unless `commit()` is called."""
 
-    def __init__(self, sessionmaker: async_sessionmaker, clock: Clock | None = None):
+    def __init__(self, sessionmaker: async_sessionmaker, clock: Clock | None = None, *, read_only: bool = False):
         self._sessionmaker = sessionmaker
         self.clock = clock or utcnow
         self.session = None
+        # A unit that only reads: on SQLite it takes no write lock (it never commits anything).
+        self._options = {READ_ONLY: True} if read_only else None
 
     async def __aenter__(self) -> UnitOfWork:
-        self.session = self._sessionmaker()
+        for name in _REPOSITORIES:  # a unit entered again starts with repositories on its new session
+            self.__dict__.pop(name, None)
+        self.session = self._sessionmaker(execution_options=self._options)
         await self.session.begin()
-        self.audit = AuditLog(self.session, self.clock)
-        self.outbox = OutboxRepository(self.session)
-        self.departments = DepartmentRepository(self.session)
-        self.users = UserRepository(self.session)
-        self.invites = InviteRepository(self.session)
-        self.inspectors = InspectorRepository(self.session)
-        self.targets = TargetRepository(self.session)
-        self.rounds = RoundRepository(self.session)
-        self.plans = PlanRepository(self.session)
-        self.fsm_states = FsmStateRepository(self.session)
-        self.tasks = TaskRepository(self.session)
-        self.deadlines = DeadlineRepository(self.session)
         return self
+
+    # Repositories are made on first use: most units of work (every bot update opens one) touch
+    # two or three of them.
+    @cached_property
+    def audit(self) -> AuditLog:
+        return AuditLog(self.session, self.clock)
+
+    @cached_property
+    def outbox(self) -> OutboxRepository:
+        return OutboxRepository(self.session)
+
+    @cached_property
+    def departments(self) -> DepartmentRepository:
+        return DepartmentRepository(self.session)
+
+    @cached_property
+    def users(self) -> UserRepository:
+        return UserRepository(self.session)
+
+    @cached_property
+    def invites(self) -> InviteRepository:
+        return InviteRepository(self.session)
+
+    @cached_property
+    def inspectors(self) -> InspectorRepository:
+        return InspectorRepository(self.session)
+
+    @cached_property
+    def targets(self) -> TargetRepository:
+        return TargetRepository(self.session)
+
+    @cached_property
+    def rounds(self) -> RoundRepository:
+        return RoundRepository(self.session)
+
+    @cached_property
+    def plans(self) -> PlanRepository:
+        return PlanRepository(self.session)
+
+    @cached_property
+    def fsm_states(self) -> FsmStateRepository:
+        return FsmStateRepository(self.session)
+
+    @cached_property
+    def tasks(self) -> TaskRepository:
+        return TaskRepository(self.session)
+
+    @cached_property
+    def deadlines(self) -> DeadlineRepository:
+        return DeadlineRepository(self.session)
 
     async def __aexit__(self, exc_type, exc, tb) -> None:
         try:
@@ -54,4 +99,8 @@ class UnitOfWork:
 
     async def rollback(self) -> None:
         await self.session.rollback()
-        self.audit.forget_head()
+        if "audit" in self.__dict__:
+            self.audit.forget_head()
+
+
+_REPOSITORIES = tuple(name for name, value in vars(UnitOfWork).items() if isinstance(value, cached_property))

@@ -8,12 +8,21 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jointcheck.core.models import FsmState
 from jointcheck.core.public_proof import canonical_json
+
+
+@cache
+def _state_of():
+    # Read on every update the bot handles: built once, and the columns only, with no ORM object to
+    # make, which `session.get` would (and which takes longer than the query itself).
+    return select(FsmState.state, FsmState.data).where(FsmState.key == bindparam("key"))
 
 
 class FsmStateRepository:
@@ -22,7 +31,7 @@ class FsmStateRepository:
 
     async def get(self, key: str) -> tuple[str | None, dict[str, Any]]:
         """The state and data of this key; no record reads as no state and no data."""
-        row = await self._session.get(FsmState, key)
+        row = (await self._session.execute(_state_of(), {"key": key})).first()
         return (None, {}) if row is None else (row.state, json.loads(row.data))
 
     async def put(self, key: str, state: str | None, data: Mapping[str, Any], now: dt.datetime) -> None:

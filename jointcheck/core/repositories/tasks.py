@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from functools import cache
 from typing import NamedTuple
 
-from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy import and_, bindparam, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jointcheck.core.models import (
@@ -39,6 +40,36 @@ class TaskContext(NamedTuple):
     team: list[tuple[TeamMember, Inspector, Department]]
 
 
+# Opening a task is the bot's most frequent read: these statements are built once, with bound
+# parameters, because building one costs more than SQLite takes to run it.
+
+
+@cache
+def _context(for_update: bool):
+    query = (
+        select(Task, Round, Target, RoundParticipant.department_id, TeamMember, Inspector, Department)
+        .join(Round, Round.id == Task.round_id).join(Target, Target.id == Task.target_id)
+        .outerjoin(RoundParticipant, and_(RoundParticipant.round_id == Round.id, RoundParticipant.status == "confirmed"))
+        .outerjoin(TeamMember, TeamMember.task_id == Task.id)
+        .outerjoin(Inspector, Inspector.id == TeamMember.inspector_id)
+        .outerjoin(Department, Department.id == TeamMember.department_id)
+        .where(Task.id == bindparam("task_id"))
+        .order_by(Department.code, TeamMember.position)
+    )
+    return query.with_for_update(of=Task) if for_update else query
+
+
+@cache
+def _items_with_results():
+    attachments = select(func.count()).where(ResultAttachment.result_id == Result.id).correlate(Result).scalar_subquery()
+    return (
+        select(CheckItem, Department, Result, attachments)
+        .join(RoundItem, RoundItem.item_id == CheckItem.id).join(Department, Department.id == CheckItem.department_id)
+        .outerjoin(Result, and_(Result.task_id == bindparam("task_id"), Result.item_id == CheckItem.id))
+        .where(RoundItem.round_id == bindparam("round_id")).order_by(Department.code, CheckItem.code)
+    )
+
+
 class TaskRepository:
     def __init__(self, session: AsyncSession):
         self._session = session
@@ -52,19 +83,7 @@ class TaskRepository:
     async def context(self, task_id: int, *, for_update: bool = False) -> TaskContext | None:
         """A task with its round, target, confirmed departments and team in one query: a row per
         (confirmed department, team member). `for_update` locks the task's row only, not its round's."""
-        query = (
-            select(Task, Round, Target, RoundParticipant.department_id, TeamMember, Inspector, Department)
-            .join(Round, Round.id == Task.round_id).join(Target, Target.id == Task.target_id)
-            .outerjoin(RoundParticipant, and_(RoundParticipant.round_id == Round.id, RoundParticipant.status == "confirmed"))
-            .outerjoin(TeamMember, TeamMember.task_id == Task.id)
-            .outerjoin(Inspector, Inspector.id == TeamMember.inspector_id)
-            .outerjoin(Department, Department.id == TeamMember.department_id)
-            .where(Task.id == task_id)
-            .order_by(Department.code, TeamMember.position)
-        )
-        if for_update:
-            query = query.with_for_update(of=Task)
-        rows = (await self._session.execute(query)).all()
+        rows = (await self._session.execute(_context(for_update), {"task_id": task_id})).all()
         if not rows:
             return None
         task, round_, target = rows[0][:3]
@@ -127,14 +146,8 @@ class TaskRepository:
     async def items_with_results(self, task: Task) -> list[tuple[CheckItem, Department, Result | None, int]]:
         """The round's items as `items` gives them, each with this task's result (None while not
         recorded) and that result's number of attachments."""
-        attachments = select(func.count()).where(ResultAttachment.result_id == Result.id).correlate(Result).scalar_subquery()
-        query = (
-            select(CheckItem, Department, Result, attachments)
-            .join(RoundItem, RoundItem.item_id == CheckItem.id).join(Department, Department.id == CheckItem.department_id)
-            .outerjoin(Result, and_(Result.task_id == task.id, Result.item_id == CheckItem.id))
-            .where(RoundItem.round_id == task.round_id).order_by(Department.code, CheckItem.code)
-        )
-        return [(c, d, r, n) for c, d, r, n in await self._session.execute(query)]
+        params = {"task_id": task.id, "round_id": task.round_id}
+        return [(c, d, r, n) for c, d, r, n in await self._session.execute(_items_with_results(), params)]
 
     def add_result(self, result: Result) -> None:
         self._session.add(result)

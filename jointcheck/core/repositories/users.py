@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, select
+from functools import cache
+
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jointcheck.core.authz import Actor, Grant
@@ -46,23 +48,11 @@ class UserRepository:
 
     async def officer_chats(self, department_ids: list[int]) -> list[tuple[int, int]]:
         """(user id, Telegram chat id) of every officer of these departments who has Telegram."""
-        query = (
-            select(User.id, User.telegram_id).join(RoleGrant, RoleGrant.user_id == User.id)
-            .where(RoleGrant.role == Role.OFFICER.value, RoleGrant.department_id.in_(department_ids),
-                   RoleGrant.revoked_at.is_(None), User.telegram_id.is_not(None))
-            .distinct().order_by(User.id)
-        )
-        return [(u, t) for u, t in await self._session.execute(query)]
+        return [(u, t) for u, t in await self._session.execute(_officer_chats(), {"ids": list(department_ids)})]
 
     async def inspector_chats(self, inspector_ids: list[int]) -> list[tuple[int, int]]:
         """(inspector id, Telegram chat id) of the accounts bound to these inspector records."""
-        query = (
-            select(RoleGrant.inspector_id, User.telegram_id).join(User, User.id == RoleGrant.user_id)
-            .where(RoleGrant.role == Role.INSPECTOR.value, RoleGrant.inspector_id.in_(inspector_ids),
-                   RoleGrant.revoked_at.is_(None), User.telegram_id.is_not(None))
-            .order_by(RoleGrant.inspector_id)
-        )
-        return [(i, t) for i, t in await self._session.execute(query)]
+        return [(i, t) for i, t in await self._session.execute(_inspector_chats(), {"ids": list(inspector_ids)})]
 
     async def inspectors_of_chat(self, chat_id: int) -> list[tuple[str, int]]:
         """(name, department id) of the inspector records bound to the account of this private chat:
@@ -80,17 +70,45 @@ class UserRepository:
 
     async def with_actor(self, telegram_id: int) -> tuple[User, Actor] | None:
         """The user of this Telegram account and their Actor, in one query (the bot asks on every update)."""
-        query = (
-            select(User, RoleGrant.role, RoleGrant.department_id, RoleGrant.region, RoleGrant.inspector_id)
-            .outerjoin(RoleGrant, and_(RoleGrant.user_id == User.id, RoleGrant.revoked_at.is_(None)))
-            .where(User.telegram_id == telegram_id)
-            .order_by(RoleGrant.id)
-        )
-        rows = (await self._session.execute(query)).all()
+        rows = (await self._session.execute(_with_actor(), {"telegram_id": telegram_id})).all()
         if not rows:
             return None
         user = rows[0][0]
         return user, _actor(user, [Grant(Role(role), d, region, i) for _, role, d, region, i in rows if role is not None])
+
+
+# The bot runs these on nearly every update: each statement is built once, with bound parameters,
+# because building one costs more than SQLite takes to run it.
+
+
+@cache
+def _with_actor():
+    return (
+        select(User, RoleGrant.role, RoleGrant.department_id, RoleGrant.region, RoleGrant.inspector_id)
+        .outerjoin(RoleGrant, and_(RoleGrant.user_id == User.id, RoleGrant.revoked_at.is_(None)))
+        .where(User.telegram_id == bindparam("telegram_id"))
+        .order_by(RoleGrant.id)
+    )
+
+
+@cache
+def _officer_chats():
+    return (
+        select(User.id, User.telegram_id).join(RoleGrant, RoleGrant.user_id == User.id)
+        .where(RoleGrant.role == Role.OFFICER.value, RoleGrant.department_id.in_(bindparam("ids", expanding=True)),
+               RoleGrant.revoked_at.is_(None), User.telegram_id.is_not(None))
+        .distinct().order_by(User.id)
+    )
+
+
+@cache
+def _inspector_chats():
+    return (
+        select(RoleGrant.inspector_id, User.telegram_id).join(User, User.id == RoleGrant.user_id)
+        .where(RoleGrant.role == Role.INSPECTOR.value, RoleGrant.inspector_id.in_(bindparam("ids", expanding=True)),
+               RoleGrant.revoked_at.is_(None), User.telegram_id.is_not(None))
+        .order_by(RoleGrant.inspector_id)
+    )
 
 
 def _actor(user: User, grants: list[Grant]) -> Actor:
