@@ -153,16 +153,17 @@ def count_statements(engine) -> Counter:
     return counter
 
 
-async def feed(dp: Dispatcher, bot: Bot, updates: list[Update], profiler: cProfile.Profile | None = None) -> float:
+async def feed(dp: Dispatcher, bot: Bot, updates: list[Update], profiler: cProfile.Profile | None = None) -> tuple[float, float]:
+    """Wall time, and CPU time of this thread (the event loop's: aiosqlite's worker thread not included)."""
     if profiler is not None:
         profiler.enable()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.thread_time()
     for update in updates:
         await dp.feed_update(bot, update)
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.thread_time() - cpu_started
     if profiler is not None:
         profiler.disable()
-    return elapsed
+    return elapsed, cpu
 
 
 def chunks(items: list, n: int) -> list[list]:
@@ -248,14 +249,16 @@ async def run(args: argparse.Namespace) -> None:
         rates: dict[str, list[float]] = {side: [] for side in sides}
         totals = dict.fromkeys(sides, 0.0)
         statements = Counter()
+        cpu_per_update: dict[str, list[float]] = {side: [] for side in sides}
         order = list(sides)
         for r in range(args.rounds):
             for side in order[r % 3:] + order[:r % 3]:
                 dp, bot, parts, prof = sides[side]
                 before = engine_statements[id(dp)]["statements"]
-                elapsed = await feed(dp, bot, parts[r], prof)
+                elapsed, cpu = await feed(dp, bot, parts[r], prof)
                 statements[side] += engine_statements[id(dp)]["statements"] - before
                 rates[side].append(len(parts[r]) / elapsed)
+                cpu_per_update[side].append(1000 * cpu / len(parts[r]))
                 totals[side] += elapsed
 
         counts = await verify(jc_sessionmaker, floor_sessionmaker, [s.task_id for s in submissions], len(floor_updates))
@@ -283,7 +286,8 @@ async def run(args: argparse.Namespace) -> None:
     for side, rate in (("floor", floor_rate), ("jointcheck", jc_rate), ("refused", refused_rate)):
         spread = rates[side]
         print(f"{side:>10}: {rate:7.1f} updates/s  {1000 / rate:6.2f} ms/update  (rounds: min {min(spread):.1f}, "
-              f"median {statistics.median(spread):.1f}, max {max(spread):.1f})")
+              f"median {statistics.median(spread):.1f}, max {max(spread):.1f}); event loop's CPU per update: "
+              f"least {min(cpu_per_update[side]):.2f} ms, median {statistics.median(cpu_per_update[side]):.2f} ms")
     print(f"   refused: {floor_rate / refused_rate:.2f}x the floor: what every update costs jointcheck before a handler's "
           f"own work ({100 * totals['refused'] / totals['jointcheck']:.0f}% of a submission's time)")
     print(f"     ratio: {ratio:.2f}x floor/jointcheck  (per round: min {per_round[0]:.2f}, median {statistics.median(per_round):.2f}, "
