@@ -20,6 +20,10 @@ from jointcheck.core.repositories.directory import InspectorRepository, TargetRe
 from jointcheck.core.repositories.users import InviteRepository, UserRepository
 
 
+def _repository(make):
+    return cached_property(lambda uow: make(uow.session))
+
+
 class UnitOfWork:
     """`async with uow:` opens a transaction; nothing is kept unless `commit()` is called."""
 
@@ -27,7 +31,7 @@ class UnitOfWork:
         self._sessionmaker = sessionmaker
         self.clock = clock or utcnow
         self.session = None
-        # A unit that only reads: on SQLite it takes no write lock (it never commits anything).
+        # A unit that only reads: on SQLite it takes no write lock.
         self._options = {READ_ONLY: True} if read_only else None
 
     async def __aenter__(self) -> UnitOfWork:
@@ -39,53 +43,18 @@ class UnitOfWork:
 
     # Repositories are made on first use: most units of work (every bot update opens one) touch
     # two or three of them.
-    @cached_property
-    def audit(self) -> AuditLog:
-        return AuditLog(self.session, self.clock)
-
-    @cached_property
-    def outbox(self) -> OutboxRepository:
-        return OutboxRepository(self.session)
-
-    @cached_property
-    def departments(self) -> DepartmentRepository:
-        return DepartmentRepository(self.session)
-
-    @cached_property
-    def users(self) -> UserRepository:
-        return UserRepository(self.session)
-
-    @cached_property
-    def invites(self) -> InviteRepository:
-        return InviteRepository(self.session)
-
-    @cached_property
-    def inspectors(self) -> InspectorRepository:
-        return InspectorRepository(self.session)
-
-    @cached_property
-    def targets(self) -> TargetRepository:
-        return TargetRepository(self.session)
-
-    @cached_property
-    def rounds(self) -> RoundRepository:
-        return RoundRepository(self.session)
-
-    @cached_property
-    def plans(self) -> PlanRepository:
-        return PlanRepository(self.session)
-
-    @cached_property
-    def fsm_states(self) -> FsmStateRepository:
-        return FsmStateRepository(self.session)
-
-    @cached_property
-    def tasks(self) -> TaskRepository:
-        return TaskRepository(self.session)
-
-    @cached_property
-    def deadlines(self) -> DeadlineRepository:
-        return DeadlineRepository(self.session)
+    audit: AuditLog = cached_property(lambda uow: AuditLog(uow.session, uow.clock))
+    outbox: OutboxRepository = _repository(OutboxRepository)
+    departments: DepartmentRepository = _repository(DepartmentRepository)
+    users: UserRepository = _repository(UserRepository)
+    invites: InviteRepository = _repository(InviteRepository)
+    inspectors: InspectorRepository = _repository(InspectorRepository)
+    targets: TargetRepository = _repository(TargetRepository)
+    rounds: RoundRepository = _repository(RoundRepository)
+    plans: PlanRepository = _repository(PlanRepository)
+    fsm_states: FsmStateRepository = _repository(FsmStateRepository)
+    tasks: TaskRepository = _repository(TaskRepository)
+    deadlines: DeadlineRepository = _repository(DeadlineRepository)
 
     async def __aexit__(self, exc_type, exc, tb) -> None:
         try:
