@@ -15,6 +15,9 @@ SQLite databases in a temporary directory, with the engine settings of `jointche
   fed presses of a button no handler accepts, from the same inspectors. jointcheck does for them
   only what it does for every update: read the chat's dialogue state and the user's roles from the
   database, route, and answer the callback with a refusal. Nothing is written.
+- refused, state in memory: the same presses to a second dispatcher keeping the dialogue state in
+  aiogram's MemoryStorage, which the bot must not use (a restart would lose every wizard): what
+  reading the state from the database costs.
 
 Neither side touches the network: the bots use `OfflineSession`, which answers every Bot API
 method at once with a minimal valid result (the floor calls none). The world (bench/_bot_world.py)
@@ -48,6 +51,7 @@ from aiogram import Bot, Dispatcher  # noqa: E402
 from aiogram.client.default import DefaultBotProperties  # noqa: E402
 from aiogram.client.session.base import BaseSession  # noqa: E402
 from aiogram.enums import ParseMode  # noqa: E402
+from aiogram.fsm.storage.memory import MemoryStorage  # noqa: E402
 from aiogram.methods import EditMessageText, SendMessage, TelegramMethod  # noqa: E402
 from aiogram.types import CallbackQuery, Chat, Message, Update  # noqa: E402
 from sqlalchemy import BigInteger, String, event, func, select  # noqa: E402
@@ -225,18 +229,23 @@ async def run(args: argparse.Namespace) -> None:
         submissions = await world.build(jc_sessionmaker, args.updates + args.warmup)
         print(f"world: {len(submissions)} tasks with drafts, built in {time.perf_counter() - started:.1f} s (not measured)")
 
-        jc_bot, floor_bot, refused_bot = offline_bot(), offline_bot(), offline_bot()
+        jc_bot, floor_bot, refused_bot, memory_bot = offline_bot(), offline_bot(), offline_bot(), offline_bot()
+        memory_dp = create_dispatcher(jc_sessionmaker, storage=MemoryStorage())
         jc_dp, floor_dp = create_dispatcher(jc_sessionmaker), floor_dispatcher(floor_sessionmaker)
         jc_updates = [press(jc_bot, k + 1, s.telegram_id, TaskSubmit(task_id=s.task_id, confirm=True).pack())
                       for k, s in enumerate(submissions)]
         floor_updates = [press(floor_bot, k + 1, s.telegram_id, TaskSubmit(task_id=s.task_id, confirm=True).pack())
                          for k, s in enumerate(submissions)]
         refused_updates = [press(refused_bot, k + 1, s.telegram_id, FORGED) for k, s in enumerate(submissions)]
-        engine_statements = {id(floor_dp): count_statements(floor_engine), id(jc_dp): count_statements(jc_engine)}
+        memory_updates = [press(memory_bot, k + 1, s.telegram_id, FORGED) for k, s in enumerate(submissions)]
+        jc_engine_statements = count_statements(jc_engine)
+        engine_statements = {id(floor_dp): count_statements(floor_engine), id(jc_dp): jc_engine_statements,
+                             id(memory_dp): jc_engine_statements}
 
         await feed(floor_dp, floor_bot, floor_updates[:args.warmup])
         await feed(jc_dp, jc_bot, jc_updates[:args.warmup])
         await feed(jc_dp, refused_bot, refused_updates[:args.warmup])
+        await feed(memory_dp, memory_bot, memory_updates[:args.warmup])
 
         rows_before = await written_rows(jc_sessionmaker)
 
@@ -245,14 +254,15 @@ async def run(args: argparse.Namespace) -> None:
         profiler = cProfile.Profile(time.thread_time) if args.profile else None
         sides = {"floor": (floor_dp, floor_bot, chunks(floor_updates[args.warmup:], args.rounds), None),
                  "jointcheck": (jc_dp, jc_bot, chunks(jc_updates[args.warmup:], args.rounds), profiler),
-                 "refused": (jc_dp, refused_bot, chunks(refused_updates[args.warmup:], args.rounds), None)}
+                 "refused": (jc_dp, refused_bot, chunks(refused_updates[args.warmup:], args.rounds), None),
+                 "refused, state in memory": (memory_dp, memory_bot, chunks(memory_updates[args.warmup:], args.rounds), None)}
         rates: dict[str, list[float]] = {side: [] for side in sides}
         totals = dict.fromkeys(sides, 0.0)
         statements = Counter()
         cpu_per_update: dict[str, list[float]] = {side: [] for side in sides}
         order = list(sides)
         for r in range(args.rounds):
-            for side in order[r % 3:] + order[:r % 3]:
+            for side in order[r % len(order):] + order[:r % len(order)]:
                 dp, bot, parts, prof = sides[side]
                 before = engine_statements[id(dp)]["statements"]
                 elapsed, cpu = await feed(dp, bot, parts[r], prof)
@@ -270,27 +280,30 @@ async def run(args: argparse.Namespace) -> None:
         calls = jc_bot.session.calls
         if calls["EditMessageText"] != len(jc_updates) or calls["AnswerCallbackQuery"] != len(jc_updates) or jc_bot.session.alerts:
             raise SystemExit(f"REFUSED: unexpected Bot API calls {dict(calls)}, {jc_bot.session.alerts} alerts")
-        if dict(refused_bot.session.calls) != {"AnswerCallbackQuery": len(refused_updates)}:
-            raise SystemExit(f"REFUSED: the refused presses made {dict(refused_bot.session.calls)}")
+        for refusing in (refused_bot, memory_bot):
+            if dict(refusing.session.calls) != {"AnswerCallbackQuery": len(refused_updates)}:
+                raise SystemExit(f"REFUSED: the refused presses made {dict(refusing.session.calls)}")
         await jc_engine.dispose()
         await floor_engine.dispose()
 
     n = args.updates
-    floor_rate, jc_rate, refused_rate = n / totals["floor"], n / totals["jointcheck"], n / totals["refused"]
+    rate_of = {side: n / total for side, total in totals.items()}
+    floor_rate, jc_rate, refused_rate = rate_of["floor"], rate_of["jointcheck"], rate_of["refused"]
     ratio = floor_rate / jc_rate
     per_round = sorted(f / j for f, j in zip(rates["floor"], rates["jointcheck"]))
     print("checked after the run (warm-up included): " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     print(f"Bot API (offline, answered without network): jointcheck {dict(sorted(calls.items()))}, "
           f"{jc_bot.session.alerts} refusals; floor {dict(floor_bot.session.calls) or 'none'}")
     print("SQL statements per update: " + ", ".join(f"{side} {count / n:.1f}" for side, count in statements.items()))
-    for side, rate in (("floor", floor_rate), ("jointcheck", jc_rate), ("refused", refused_rate)):
+    for side, rate in rate_of.items():
         spread = rates[side]
-        print(f"{side:>10}: {rate:7.1f} updates/s  {1000 / rate:6.2f} ms/update  (rounds: min {min(spread):.1f}, "
+        print(f"{side:>24}: {rate:7.1f} updates/s  {1000 / rate:6.2f} ms/update  (rounds: min {min(spread):.1f}, "
               f"median {statistics.median(spread):.1f}, max {max(spread):.1f}); event loop's CPU per update: "
               f"least {min(cpu_per_update[side]):.2f} ms, median {statistics.median(cpu_per_update[side]):.2f} ms")
-    print(f"   refused: {floor_rate / refused_rate:.2f}x the floor: what every update costs jointcheck before a handler's "
-          f"own work ({100 * totals['refused'] / totals['jointcheck']:.0f}% of a submission's time)")
-    print(f"     ratio: {ratio:.2f}x floor/jointcheck  (per round: min {per_round[0]:.2f}, median {statistics.median(per_round):.2f}, "
+    print(f"{'refused':>24}: {floor_rate / refused_rate:.2f}x the floor: what every update costs jointcheck before a handler's "
+          f"own work ({100 * totals['refused'] / totals['jointcheck']:.0f}% of a submission's time); "
+          f"{floor_rate / rate_of['refused, state in memory']:.2f}x with the state in memory")
+    print(f"{'ratio':>24}: {ratio:.2f}x floor/jointcheck  (per round: min {per_round[0]:.2f}, median {statistics.median(per_round):.2f}, "
           f"max {per_round[-1]:.2f})  goal <= {GOAL:.0f}x: {'met' if ratio <= GOAL else 'NOT met'}")
     if profiler is not None:
         print("(--profile: jointcheck's figures include cProfile's overhead; the profile is this thread's CPU time)")

@@ -101,8 +101,11 @@ async def test_one_leader_on_postgresql_and_another_takes_over(db_url):
         assert not waiting.done()  # the lock is held
         watching = asyncio.create_task(first.lost())
         async with engines[1].connect() as admin:  # the leader's connection dies, as with kill -9
+            # pg_locks spans the whole server: only this test's database, or another test run on
+            # the same server loses its connections.
             await admin.execute(text(
-                "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()"
+                "SELECT pg_terminate_backend(l.pid) FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
+                "WHERE l.locktype = 'advisory' AND l.granted AND l.pid <> pg_backend_pid() AND d.datname = current_database()"
             ))
             await admin.commit()
         await asyncio.wait_for(watching, 5)
