@@ -238,24 +238,22 @@ async def run(args: argparse.Namespace) -> None:
                          for k, s in enumerate(submissions)]
         refused_updates = [press(refused_bot, k + 1, s.telegram_id, FORGED) for k, s in enumerate(submissions)]
         memory_updates = [press(memory_bot, k + 1, s.telegram_id, FORGED) for k, s in enumerate(submissions)]
-        jc_engine_statements = count_statements(jc_engine)
-        engine_statements = {id(floor_dp): count_statements(floor_engine), id(jc_dp): jc_engine_statements,
-                             id(memory_dp): jc_engine_statements}
-
-        await feed(floor_dp, floor_bot, floor_updates[:args.warmup])
-        await feed(jc_dp, jc_bot, jc_updates[:args.warmup])
-        await feed(jc_dp, refused_bot, refused_updates[:args.warmup])
-        await feed(memory_dp, memory_bot, memory_updates[:args.warmup])
+        floor_statements, jc_statements = count_statements(floor_engine), count_statements(jc_engine)
+        sides = {  # name: (dispatcher, bot, updates, statement counter of its engine)
+            "floor": (floor_dp, floor_bot, floor_updates, floor_statements),
+            "jointcheck": (jc_dp, jc_bot, jc_updates, jc_statements),
+            "refused": (jc_dp, refused_bot, refused_updates, jc_statements),
+            "refused, state in memory": (memory_dp, memory_bot, memory_updates, jc_statements),
+        }
+        for dp, bot, updates, _ in sides.values():
+            await feed(dp, bot, updates[:args.warmup])
 
         rows_before = await written_rows(jc_sessionmaker)
 
         # CPU time of this thread: wall time would charge the waits for aiosqlite's worker thread to
         # whichever coroutine happened to be suspended.
         profiler = cProfile.Profile(time.thread_time) if args.profile else None
-        sides = {"floor": (floor_dp, floor_bot, chunks(floor_updates[args.warmup:], args.rounds), None),
-                 "jointcheck": (jc_dp, jc_bot, chunks(jc_updates[args.warmup:], args.rounds), profiler),
-                 "refused": (jc_dp, refused_bot, chunks(refused_updates[args.warmup:], args.rounds), None),
-                 "refused, state in memory": (memory_dp, memory_bot, chunks(memory_updates[args.warmup:], args.rounds), None)}
+        rounds_of = {side: chunks(updates[args.warmup:], args.rounds) for side, (_, _, updates, _) in sides.items()}
         rates: dict[str, list[float]] = {side: [] for side in sides}
         totals = dict.fromkeys(sides, 0.0)
         statements = Counter()
@@ -263,12 +261,13 @@ async def run(args: argparse.Namespace) -> None:
         order = list(sides)
         for r in range(args.rounds):
             for side in order[r % len(order):] + order[:r % len(order)]:
-                dp, bot, parts, prof = sides[side]
-                before = engine_statements[id(dp)]["statements"]
-                elapsed, cpu = await feed(dp, bot, parts[r], prof)
-                statements[side] += engine_statements[id(dp)]["statements"] - before
-                rates[side].append(len(parts[r]) / elapsed)
-                cpu_per_update[side].append(1000 * cpu / len(parts[r]))
+                dp, bot, _, counted = sides[side]
+                part = rounds_of[side][r]
+                before = counted["statements"]
+                elapsed, cpu = await feed(dp, bot, part, profiler if side == "jointcheck" else None)
+                statements[side] += counted["statements"] - before
+                rates[side].append(len(part) / elapsed)
+                cpu_per_update[side].append(1000 * cpu / len(part))
                 totals[side] += elapsed
 
         counts = await verify(jc_sessionmaker, floor_sessionmaker, [s.task_id for s in submissions], len(floor_updates))
