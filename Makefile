@@ -4,7 +4,7 @@ PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install catalogs test demo clean
+.PHONY: install catalogs lint unit test demo clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,7 +17,15 @@ install: $(STAMP)
 catalogs: $(STAMP)
 	$(VENV)/bin/pybabel compile --domain jointcheck --directory jointcheck/locales
 
-test: catalogs
+lint: $(STAMP)
+	$(VENV)/bin/ruff check jointcheck tests bench scripts
+	$(VENV)/bin/ruff format --check jointcheck tests bench scripts
+
+# the pure layer alone (no database, no emulator): seconds
+unit: catalogs
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+test: catalogs lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 demo: catalogs

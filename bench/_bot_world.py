@@ -61,29 +61,66 @@ async def _directory(sessionmaker: async_sessionmaker, targets: int) -> None:
         ids = {}
         for code, name in (("SAMR", "市场监管局"), ("TAX", "税务局")):
             ids[code] = (await add_department(uow, OPERATOR, code, name)).id
-        uow.session.add_all([
-            CheckItem(code="SAMR-001", department_id=ids["SAMR"], name="食品经营许可检查", category="general", ratio_cap=None, method="onsite", object_kind="product"),
-            CheckItem(code="SAMR-K01", department_id=ids["SAMR"], name="特种设备重点检查", category="key", ratio_cap=None, method="onsite", object_kind="product"),
-            CheckItem(code="TAX-001", department_id=ids["TAX"], name="发票使用检查", category="general", ratio_cap=None, method="documentary", object_kind="product"),
-        ])
+        uow.session.add_all(
+            [
+                CheckItem(
+                    code="SAMR-001",
+                    department_id=ids["SAMR"],
+                    name="食品经营许可检查",
+                    category="general",
+                    ratio_cap=None,
+                    method="onsite",
+                    object_kind="product",
+                ),
+                CheckItem(
+                    code="SAMR-K01",
+                    department_id=ids["SAMR"],
+                    name="特种设备重点检查",
+                    category="key",
+                    ratio_cap=None,
+                    method="onsite",
+                    object_kind="product",
+                ),
+                CheckItem(
+                    code="TAX-001",
+                    department_id=ids["TAX"],
+                    name="发票使用检查",
+                    category="general",
+                    ratio_cap=None,
+                    method="documentary",
+                    object_kind="product",
+                ),
+            ]
+        )
         for department, size in POOLS.items():
-            uow.session.add_all([
-                Inspector(cert_no=f"{department}-{k:02d}", name=f"{department}检查员{k}", department_id=ids[department], kind="enforcement")
-                for k in range(size)
-            ])
+            uow.session.add_all(
+                [
+                    Inspector(
+                        cert_no=f"{department}-{k:02d}", name=f"{department}检查员{k}", department_id=ids[department], kind="enforcement"
+                    )
+                    for k in range(size)
+                ]
+            )
         writer = TargetBulkWriter(uow.session)
-        await writer.write([
-            (f"B{i:06d}", f"对象{i}", "product", "440106", "F51", "ABCD"[i % 4], "SAMR;TAX", "", "active", f"天河路{i}号")
-            for i in range(targets)
-        ])
+        await writer.write(
+            [
+                (f"B{i:06d}", f"对象{i}", "product", "440106", "F51", "ABCD"[i % 4], "SAMR;TAX", "", "active", f"天河路{i}号")
+                for i in range(targets)
+            ]
+        )
         await writer.finish()
         await uow.commit()
 
 
 async def _drawn_round(sessionmaker: async_sessionmaker, actors: dict[str, Actor]) -> int:
     proposal = Proposal(
-        lead="SAMR", title="2026年食品联合抽查（基准）", region="440100", items=("SAMR-001", "SAMR-K01"),
-        invited={"TAX": 1}, ratios={"A": 1000, "B": 1000, "C": 1000, "D": 1000}, lead_team_size=2,
+        lead="SAMR",
+        title="2026年食品联合抽查（基准）",
+        region="440100",
+        items=("SAMR-001", "SAMR-K01"),
+        invited={"TAX": 1},
+        ratios={"A": 1000, "B": 1000, "C": 1000, "D": 1000},
+        lead_team_size=2,
         due_date=dt.date(2026, 12, 31),
     )
     round_ = await _step(sessionmaker, propose_round, actors["samr"], proposal)
@@ -99,7 +136,8 @@ async def _submitters(sessionmaker: async_sessionmaker, round_id: int) -> list[t
     async with sessionmaker() as session:
         rows = await session.execute(
             select(Task.id, Inspector.cert_no)
-            .join(TeamMember, TeamMember.task_id == Task.id).join(Inspector, Inspector.id == TeamMember.inspector_id)
+            .join(TeamMember, TeamMember.task_id == Task.id)
+            .join(Inspector, Inspector.id == TeamMember.inspector_id)
             .join(Department, Department.id == TeamMember.department_id)
             .where(Task.round_id == round_id, Department.code == "SAMR")
             .order_by(Task.visit_order, TeamMember.position)

@@ -84,8 +84,12 @@ class OfflineSession(BaseSession):
         if getattr(method, "show_alert", None):
             self.alerts += 1
         if isinstance(method, EditMessageText | SendMessage):
-            return Message(message_id=getattr(method, "message_id", None) or 1, date=SENT_AT,
-                           chat=Chat(id=method.chat_id, type="private"), text=method.text)
+            return Message(
+                message_id=getattr(method, "message_id", None) or 1,
+                date=SENT_AT,
+                chat=Chat(id=method.chat_id, type="private"),
+                text=method.text,
+            )
         if method.__returning__ is bool:
             return True
         raise NotImplementedError(f"OfflineSession has no answer for {type(method).__name__}")
@@ -104,18 +108,25 @@ def offline_bot() -> Bot:
 
 def press(bot: Bot, update_id: int, telegram_id: int, data: str) -> Update:
     """A button press on the bot's task view in the inspector's private chat, as polling would parse it."""
-    return Update.model_validate({
-        "update_id": update_id,
-        "callback_query": {
-            "id": f"cb{update_id}", "chat_instance": f"ci{telegram_id}", "data": data,
-            "from": {"id": telegram_id, "is_bot": False, "first_name": "检查员", "language_code": "zh-hans"},
-            "message": {
-                "message_id": update_id, "date": int(SENT_AT.timestamp()), "text": "第 1 号任务",
-                "chat": {"id": telegram_id, "type": "private"},
-                "from": {"id": BOT_ID, "is_bot": True, "first_name": "jointcheck"},
+    return Update.model_validate(
+        {
+            "update_id": update_id,
+            "callback_query": {
+                "id": f"cb{update_id}",
+                "chat_instance": f"ci{telegram_id}",
+                "data": data,
+                "from": {"id": telegram_id, "is_bot": False, "first_name": "检查员", "language_code": "zh-hans"},
+                "message": {
+                    "message_id": update_id,
+                    "date": int(SENT_AT.timestamp()),
+                    "text": "第 1 号任务",
+                    "chat": {"id": telegram_id, "type": "private"},
+                    "from": {"id": BOT_ID, "is_bot": True, "first_name": "jointcheck"},
+                },
             },
         },
-    }, context={"bot": bot})
+        context={"bot": bot},
+    )
 
 
 # ---- the floor -------------------------------------------------------------------------------
@@ -183,24 +194,33 @@ def chunks(items: list, n: int) -> list[list]:
 async def verify(jc_sessionmaker, floor_sessionmaker, tasks: list[int], floor_updates: int) -> dict[str, int]:
     """What the database holds for the submitted tasks; the run is refused unless it is all there."""
     async with jc_sessionmaker() as session:
+
         async def scalar(query):
             return (await session.execute(query)).scalar_one()
 
         submitted = Result.status == "submitted"
         counts = {
             "results submitted": await scalar(select(func.count()).where(submitted, Result.task_id.in_(tasks))),
-            "tasks with results submitted": await scalar(select(func.count(Result.task_id.distinct())).where(submitted, Result.task_id.in_(tasks))),
-            "result.submitted audit events": await scalar(select(func.count()).where(
-                AuditEvent.action == "result.submitted", AuditEvent.entity == "task", AuditEvent.entity_id.in_([str(t) for t in tasks]))),
+            "tasks with results submitted": await scalar(
+                select(func.count(Result.task_id.distinct())).where(submitted, Result.task_id.in_(tasks))
+            ),
+            "result.submitted audit events": await scalar(
+                select(func.count()).where(
+                    AuditEvent.action == "result.submitted", AuditEvent.entity == "task", AuditEvent.entity_id.in_([str(t) for t in tasks])
+                )
+            ),
             "outbox results_submitted": await scalar(select(func.count()).where(OutboxMessage.template == "results_submitted")),
             "outbox results_to_review": await scalar(select(func.count()).where(OutboxMessage.template == "results_to_review")),
         }
     async with floor_sessionmaker() as session:
         counts["floor rows"] = (await session.execute(select(func.count()).select_from(FloorRow))).scalar_one()
     expected = {
-        "results submitted": len(tasks) * len(world.DRAFTS), "tasks with results submitted": len(tasks),
-        "result.submitted audit events": len(tasks), "outbox results_submitted": 2 * len(tasks),
-        "outbox results_to_review": len(tasks), "floor rows": floor_updates,
+        "results submitted": len(tasks) * len(world.DRAFTS),
+        "tasks with results submitted": len(tasks),
+        "result.submitted audit events": len(tasks),
+        "outbox results_submitted": 2 * len(tasks),
+        "outbox results_to_review": len(tasks),
+        "floor rows": floor_updates,
     }
     wrong = {k: (counts[k], v) for k, v in expected.items() if counts[k] != v}
     if wrong:
@@ -210,8 +230,10 @@ async def verify(jc_sessionmaker, floor_sessionmaker, tasks: list[int], floor_up
 
 async def written_rows(sessionmaker) -> dict[str, int]:
     async with sessionmaker() as session:
-        return {"audit events": (await session.execute(select(func.count()).select_from(AuditEvent))).scalar_one(),
-                "outbox rows": (await session.execute(select(func.count()).select_from(OutboxMessage))).scalar_one()}
+        return {
+            "audit events": (await session.execute(select(func.count()).select_from(AuditEvent))).scalar_one(),
+            "outbox rows": (await session.execute(select(func.count()).select_from(OutboxMessage))).scalar_one(),
+        }
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -232,10 +254,12 @@ async def run(args: argparse.Namespace) -> None:
         jc_bot, floor_bot, refused_bot, memory_bot = offline_bot(), offline_bot(), offline_bot(), offline_bot()
         memory_dp = create_dispatcher(jc_sessionmaker, storage=MemoryStorage())
         jc_dp, floor_dp = create_dispatcher(jc_sessionmaker), floor_dispatcher(floor_sessionmaker)
-        jc_updates = [press(jc_bot, k + 1, s.telegram_id, TaskSubmit(task_id=s.task_id, confirm=True).pack())
-                      for k, s in enumerate(submissions)]
-        floor_updates = [press(floor_bot, k + 1, s.telegram_id, TaskSubmit(task_id=s.task_id, confirm=True).pack())
-                         for k, s in enumerate(submissions)]
+        jc_updates = [
+            press(jc_bot, k + 1, s.telegram_id, TaskSubmit(task_id=s.task_id, confirm=True).pack()) for k, s in enumerate(submissions)
+        ]
+        floor_updates = [
+            press(floor_bot, k + 1, s.telegram_id, TaskSubmit(task_id=s.task_id, confirm=True).pack()) for k, s in enumerate(submissions)
+        ]
         refused_updates = [press(refused_bot, k + 1, s.telegram_id, FORGED) for k, s in enumerate(submissions)]
         memory_updates = [press(memory_bot, k + 1, s.telegram_id, FORGED) for k, s in enumerate(submissions)]
         floor_statements, jc_statements = count_statements(floor_engine), count_statements(jc_engine)
@@ -246,21 +270,21 @@ async def run(args: argparse.Namespace) -> None:
             "refused, state in memory": (memory_dp, memory_bot, memory_updates, jc_statements),
         }
         for dp, bot, updates, _ in sides.values():
-            await feed(dp, bot, updates[:args.warmup])
+            await feed(dp, bot, updates[: args.warmup])
 
         rows_before = await written_rows(jc_sessionmaker)
 
         # CPU time of this thread: wall time would charge the waits for aiosqlite's worker thread to
         # whichever coroutine happened to be suspended.
         profiler = cProfile.Profile(time.thread_time) if args.profile else None
-        rounds_of = {side: chunks(updates[args.warmup:], args.rounds) for side, (_, _, updates, _) in sides.items()}
+        rounds_of = {side: chunks(updates[args.warmup :], args.rounds) for side, (_, _, updates, _) in sides.items()}
         rates: dict[str, list[float]] = {side: [] for side in sides}
         totals = dict.fromkeys(sides, 0.0)
         statements = Counter()
         cpu_per_update: dict[str, list[float]] = {side: [] for side in sides}
         order = list(sides)
         for r in range(args.rounds):
-            for side in order[r % len(order):] + order[:r % len(order)]:
+            for side in order[r % len(order) :] + order[: r % len(order)]:
                 dp, bot, _, counted = sides[side]
                 part = rounds_of[side][r]
                 before = counted["statements"]
@@ -274,8 +298,10 @@ async def run(args: argparse.Namespace) -> None:
         timed = len(jc_updates) - args.warmup
         written = {k: v - rows_before[k] for k, v in (await written_rows(jc_sessionmaker)).items()}
         if written != {"audit events": timed, "outbox rows": 3 * timed}:
-            raise SystemExit(f"REFUSED: the timed updates wrote {written}, expected one audit event and three "
-                             f"outbox rows per submission ({timed}) and nothing for a refused press")
+            raise SystemExit(
+                f"REFUSED: the timed updates wrote {written}, expected one audit event and three "
+                f"outbox rows per submission ({timed}) and nothing for a refused press"
+            )
         calls = jc_bot.session.calls
         if calls["EditMessageText"] != len(jc_updates) or calls["AnswerCallbackQuery"] != len(jc_updates) or jc_bot.session.alerts:
             raise SystemExit(f"REFUSED: unexpected Bot API calls {dict(calls)}, {jc_bot.session.alerts} alerts")
@@ -291,19 +317,27 @@ async def run(args: argparse.Namespace) -> None:
     ratio = floor_rate / jc_rate
     per_round = sorted(f / j for f, j in zip(rates["floor"], rates["jointcheck"]))
     print("checked after the run (warm-up included): " + ", ".join(f"{k} {v}" for k, v in counts.items()))
-    print(f"Bot API (offline, answered without network): jointcheck {dict(sorted(calls.items()))}, "
-          f"{jc_bot.session.alerts} refusals; floor {dict(floor_bot.session.calls) or 'none'}")
+    print(
+        f"Bot API (offline, answered without network): jointcheck {dict(sorted(calls.items()))}, "
+        f"{jc_bot.session.alerts} refusals; floor {dict(floor_bot.session.calls) or 'none'}"
+    )
     print("SQL statements per update: " + ", ".join(f"{side} {count / n:.1f}" for side, count in statements.items()))
     for side, rate in rate_of.items():
         spread = rates[side]
-        print(f"{side:>24}: {rate:7.1f} updates/s  {1000 / rate:6.2f} ms/update  (rounds: min {min(spread):.1f}, "
-              f"median {statistics.median(spread):.1f}, max {max(spread):.1f}); event loop's CPU per update: "
-              f"least {min(cpu_per_update[side]):.2f} ms, median {statistics.median(cpu_per_update[side]):.2f} ms")
-    print(f"{'refused':>24}: {floor_rate / refused_rate:.2f}x the floor: what every update costs jointcheck before a handler's "
-          f"own work ({100 * totals['refused'] / totals['jointcheck']:.0f}% of a submission's time); "
-          f"{floor_rate / rate_of['refused, state in memory']:.2f}x with the state in memory")
-    print(f"{'ratio':>24}: {ratio:.2f}x floor/jointcheck  (per round: min {per_round[0]:.2f}, median {statistics.median(per_round):.2f}, "
-          f"max {per_round[-1]:.2f})  goal <= {GOAL:.0f}x: {'met' if ratio <= GOAL else 'NOT met'}")
+        print(
+            f"{side:>24}: {rate:7.1f} updates/s  {1000 / rate:6.2f} ms/update  (rounds: min {min(spread):.1f}, "
+            f"median {statistics.median(spread):.1f}, max {max(spread):.1f}); event loop's CPU per update: "
+            f"least {min(cpu_per_update[side]):.2f} ms, median {statistics.median(cpu_per_update[side]):.2f} ms"
+        )
+    print(
+        f"{'refused':>24}: {floor_rate / refused_rate:.2f}x the floor: what every update costs jointcheck before a handler's "
+        f"own work ({100 * totals['refused'] / totals['jointcheck']:.0f}% of a submission's time); "
+        f"{floor_rate / rate_of['refused, state in memory']:.2f}x with the state in memory"
+    )
+    print(
+        f"{'ratio':>24}: {ratio:.2f}x floor/jointcheck  (per round: min {per_round[0]:.2f}, median {statistics.median(per_round):.2f}, "
+        f"max {per_round[-1]:.2f})  goal <= {GOAL:.0f}x: {'met' if ratio <= GOAL else 'NOT met'}"
+    )
     if profiler is not None:
         print("(--profile: jointcheck's figures include cProfile's overhead; the profile is this thread's CPU time)")
         pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(int(os.environ.get("BENCH_TOP", "40")))

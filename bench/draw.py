@@ -94,18 +94,41 @@ async def _people_and_pools(url: str) -> None:
         ids = {}
         for code, name in DEPARTMENTS:
             ids[code] = (await add_department(uow, operator, code, name)).id
-        uow.session.add_all([
-            CheckItem(code="SAMR-001", department_id=ids["SAMR"], name="营业执照与经营范围检查", category="general", ratio_cap=None, method="onsite", object_kind="enterprise"),
-            CheckItem(code="TAX-001", department_id=ids["TAX"], name="发票使用检查", category="general", ratio_cap=None, method="documentary", object_kind="enterprise"),
-        ])
+        uow.session.add_all(
+            [
+                CheckItem(
+                    code="SAMR-001",
+                    department_id=ids["SAMR"],
+                    name="营业执照与经营范围检查",
+                    category="general",
+                    ratio_cap=None,
+                    method="onsite",
+                    object_kind="enterprise",
+                ),
+                CheckItem(
+                    code="TAX-001",
+                    department_id=ids["TAX"],
+                    name="发票使用检查",
+                    category="general",
+                    ratio_cap=None,
+                    method="documentary",
+                    object_kind="enterprise",
+                ),
+            ]
+        )
         for code, _ in DEPARTMENTS:
-            uow.session.add_all([
-                Inspector(cert_no=f"{code}-{k:05d}", name=f"{code}检查员{k}", department_id=ids[code], kind="enforcement")
-                for k in range(POOL)
-            ])
+            uow.session.add_all(
+                [
+                    Inspector(cert_no=f"{code}-{k:05d}", name=f"{code}检查员{k}", department_id=ids[code], kind="enforcement")
+                    for k in range(POOL)
+                ]
+            )
         await uow.commit()
-    people = ((SAMR_OFFICER, "officer", {"department": "SAMR"}), (TAX_OFFICER, "officer", {"department": "TAX"}),
-              (CONVENER, "convener", {"region": "440100"}))
+    people = (
+        (SAMR_OFFICER, "officer", {"department": "SAMR"}),
+        (TAX_OFFICER, "officer", {"department": "TAX"}),
+        (CONVENER, "convener", {"region": "440100"}),
+    )
     for telegram_id, role, scope in people:
         async with UnitOfWork(factory) as uow:
             issued = await issue_invite(uow, operator, role, **scope)
@@ -121,8 +144,18 @@ def _target_rows(start: int, stop: int, rng: random.Random):
     for i in range(start, stop):
         region = REGIONS[i % len(REGIONS)]
         status = "deregistered" if rng.randrange(100) < EXCLUDED_PERCENT else "active"
-        yield (synthetic_credit_code(i, region), f"鹏程贸易有限公司{i}", "enterprise", region, "F5123",
-               risks[rng.randrange(100)], "SAMR;TAX", "", status, f"广州市天河路{i % 997}号")
+        yield (
+            synthetic_credit_code(i, region),
+            f"鹏程贸易有限公司{i}",
+            "enterprise",
+            region,
+            "F5123",
+            risks[rng.randrange(100)],
+            "SAMR;TAX",
+            "",
+            status,
+            f"广州市天河路{i % 997}号",
+        )
 
 
 def generate(path: Path, n: int) -> None:
@@ -140,8 +173,10 @@ def generate(path: Path, n: int) -> None:
     db.execute("PRAGMA synchronous=OFF")
     db.execute("PRAGMA cache_size=-2000000")
     rng = random.Random(7)
-    sql = ("INSERT INTO targets (code, name, kind, region, industry, risk, departments, tags, status, address, updated_at) "
-           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CURRENT_TIMESTAMP)")
+    sql = (
+        "INSERT INTO targets (code, name, kind, region, industry, risk, departments, tags, status, address, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CURRENT_TIMESTAMP)"
+    )
     step = 500_000
     for start in range(0, n, step):
         db.execute("BEGIN")
@@ -185,8 +220,14 @@ async def child_propose(url: str) -> dict:
 
     engine, factory = _factory(url)
     proposal = Proposal(
-        lead="SAMR", title="2026年双随机联合抽查（基准）", region="440100", items=("SAMR-001",),
-        invited={"TAX": 1}, ratios=dict(RATIOS), lead_team_size=1, due_date=dt.date(2026, 12, 31),
+        lead="SAMR",
+        title="2026年双随机联合抽查（基准）",
+        region="440100",
+        items=("SAMR-001",),
+        invited={"TAX": 1},
+        ratios=dict(RATIOS),
+        lead_team_size=1,
+        due_date=dt.date(2026, 12, 31),
     )
     round_ = await _step(factory, propose_round, SAMR_OFFICER, proposal)
     await _step(factory, respond_to_round, TAX_OFFICER, round_.id, "TAX", True, ("TAX-001",))
@@ -247,9 +288,17 @@ async def child_c(url: str, round_id: int, bundle: str) -> dict:
         await uow.commit()
     await engine.dispose()
     return {
-        "c": t3 - t0, "approve": t1 - t0, "seed": t2 - t1, "draw": t3 - t2, "population": approval.population,
-        "strata": approval.strata, "selected": drawn.selected, "assignments": drawn.assignments,
-        "unstaffed": len(drawn.unstaffed), "tasks": tasks, "team_members": members,
+        "c": t3 - t0,
+        "approve": t1 - t0,
+        "seed": t2 - t1,
+        "draw": t3 - t2,
+        "population": approval.population,
+        "strata": approval.strata,
+        "selected": drawn.selected,
+        "assignments": drawn.assignments,
+        "unstaffed": len(drawn.unstaffed),
+        "tasks": tasks,
+        "team_members": members,
     }
 
 
@@ -341,13 +390,17 @@ def one_run(base: Path, run: int) -> dict:
     if code != 0 or "bundle OK" not in out:
         raise SystemExit(f"the verifier did not pass the bundle:\n{out}")
     a, b = ab["a"], ab["b"]
-    print(f"\nrun {run}: population {c['population']:,}, selected {c['selected']:,}, tasks {c['tasks']:,}, "
-          f"team members {c['team_members']:,}, unstaffed {c['unstaffed']}")
+    print(
+        f"\nrun {run}: population {c['population']:,}, selected {c['selected']:,}, tasks {c['tasks']:,}, "
+        f"team members {c['team_members']:,}, unstaffed {c['unstaffed']}"
+    )
     print(f"  strata {json.dumps(c['strata'], sort_keys=True)}")
     print(f"  (a) read eligible ids+classes  {a:8.2f} s   peak {ab_rss:,} MiB (a+b child)")
     print(f"  (b) draw-v1 select in memory   {b:8.2f} s")
-    print(f"  (c) freeze+draw+assign+persist {c['c']:8.2f} s   peak {c_rss:,} MiB"
-          f"   [approve {c['approve']:.2f} s, seed {c['seed']:.2f} s, draw {c['draw']:.2f} s]")
+    print(
+        f"  (c) freeze+draw+assign+persist {c['c']:8.2f} s   peak {c_rss:,} MiB"
+        f"   [approve {c['approve']:.2f} s, seed {c['seed']:.2f} s, draw {c['draw']:.2f} s]"
+    )
     print(f"  (d) ORDER BY random() LIMIT k  {d['d']:8.2f} s   peak {d_rss:,} MiB ({d['selected']:,} rows)")
     print(f"  (e) standalone verifier        {e_seconds:8.2f} s   peak {e_rss:,} MiB (bundle OK)")
     ratio = c["c"] / (a + b)
@@ -379,8 +432,9 @@ def compare_consistent_sampler(n: int) -> None:
     python = consistent_sampler_python()
     if python is None:
         return
-    version = subprocess.run([python, "-c", "import importlib.metadata as m; print(m.version('consistent_sampler'))"],
-                             capture_output=True, text=True).stdout.strip()
+    version = subprocess.run(
+        [python, "-c", "import importlib.metadata as m; print(m.version('consistent_sampler'))"], capture_output=True, text=True
+    ).stdout.strip()
     ours, ours_rss = child(["cs", str(n), "ours"])
     # The venv python gets the project root on sys.path from this script, for the child plumbing only.
     out, code, _, cs_rss = run_measured([python, str(Path(__file__).resolve()), "--child", "cs", str(n), "cs"])

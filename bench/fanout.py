@@ -37,13 +37,13 @@ from pydantic import SecretStr  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from jointcheck.bot.app import create_bot  # noqa: E402
-from jointcheck.bot.emulator import BotAPIEmulator  # noqa: E402
 from jointcheck.config import Settings  # noqa: E402
 from jointcheck.core import migrate  # noqa: E402
 from jointcheck.core.db import make_engine, make_sessionmaker  # noqa: E402
 from jointcheck.core.models import Department, Inspector, OutboxMessage, Role, RoleGrant, User  # noqa: E402
 from jointcheck.core.uow import UnitOfWork  # noqa: E402
 from jointcheck.scheduler.sender import OutboxSender, outbox_id  # noqa: E402
+from jointcheck.testing.emulator import BotAPIEmulator  # noqa: E402
 
 FIRST_CHAT = 500_000  # Telegram ids of the inspectors
 LIMIT = 30  # messages a second overall, Telegram's documented limit
@@ -59,8 +59,9 @@ async def bind_inspectors(sessionmaker, count: int, first_chat: int = FIRST_CHAT
         users = [User(telegram_id=first_chat + i, display_name=f"fanout-{i}", language="zh_CN") for i in range(count)]
         uow.session.add_all(inspectors + users)
         await uow.session.flush()
-        uow.session.add_all([RoleGrant(user_id=user.id, role=Role.INSPECTOR.value, inspector_id=inspector.id)
-                             for user, inspector in zip(users, inspectors)])
+        uow.session.add_all(
+            [RoleGrant(user_id=user.id, role=Role.INSPECTOR.value, inspector_id=inspector.id) for user, inspector in zip(users, inspectors)]
+        )
         await uow.commit()
     return [first_chat + i for i in range(count)]
 
@@ -101,8 +102,7 @@ async def run(count: int, database_url: str) -> bool:
             seen_429 = sum(1 for call in emulator.rejected if call.status == 429)
             other_errors = [call for call in emulator.rejected if call.status != 429]
         async with UnitOfWork(sessionmaker) as uow:
-            statuses = dict((await uow.session.execute(
-                select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))).all())
+            statuses = dict((await uow.session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))).all())
     finally:
         await engine.dispose()
 

@@ -54,7 +54,9 @@ def timed(cmd: list[str], env: dict | None = None, stdin: str | None = None) -> 
     """Wall seconds and peak RSS (MiB) of one child process, its worker processes included: the
     larger of the biggest single process and the sum of the tree sampled every 20 ms."""
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdin=subprocess.PIPE if stdin else None, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        cmd, env=env, stdin=subprocess.PIPE if stdin else None, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     peak = 0
     done = threading.Event()
 
@@ -145,8 +147,11 @@ def postgres_round(url: str, csv_path: Path) -> tuple[float, float, float, int]:
         def psql(name: str) -> list[str]:
             return ["psql", "-q", "-v", "ON_ERROR_STOP=1", "-h", u.host, "-p", str(u.port or 5432), "-U", u.username, "-d", name]
 
-        floor = timed(psql(names[0]), stdin=f"CREATE TABLE plain ({', '.join(c + ' text' for c in COLUMNS.split(', '))});\n"
-                                            f"\\copy plain FROM '{csv_path}' WITH (FORMAT csv, HEADER true, ENCODING 'UTF8')\n")[0]
+        floor = timed(
+            psql(names[0]),
+            stdin=f"CREATE TABLE plain ({', '.join(c + ' text' for c in COLUMNS.split(', '))});\n"
+            f"\\copy plain FROM '{csv_path}' WITH (FORMAT csv, HEADER true, ENCODING 'UTF8')\n",
+        )[0]
         ours, peak = jointcheck(ours_url, csv_path)
         migrate.upgrade(schema_url)
         schema = timed(psql(names[1]), stdin=_COPY_INTO_TARGETS.format(cols=COLUMNS, csv=csv_path))[0]
@@ -172,23 +177,29 @@ def report(label: str, floor_name: str, rounds: list[tuple[float, float, float, 
     """Each round's floor and import back to back, then the median ratio: on a shared machine a
     single round can be off by half either way."""
     for i, (floor, ours, schema, peak) in enumerate(rounds, 1):
-        print(f"  {label} round {i}: {floor_name} {floor:.2f}s   jointcheck {ours:.2f}s   ratio {ours / floor:.2f}x   "
-              f"peak {peak} MiB   ({floor_name} into jointcheck's targets table {schema:.2f}s, {schema / floor:.2f}x)")
+        print(
+            f"  {label} round {i}: {floor_name} {floor:.2f}s   jointcheck {ours:.2f}s   ratio {ours / floor:.2f}x   "
+            f"peak {peak} MiB   ({floor_name} into jointcheck's targets table {schema:.2f}s, {schema / floor:.2f}x)"
+        )
     ratios = sorted(ours / floor for floor, ours, _, _ in rounds)
     floor = statistics.median(r[0] for r in rounds)
     ours = statistics.median(r[1] for r in rounds)
     schema = statistics.median(r[2] / r[0] for r in rounds)
-    print(f"{label}: {floor_name} {floor:.2f}s   jointcheck import {ours:.2f}s (medians)   ratio {statistics.median(ratios):.2f}x "
-          f"median, {ratios[0]:.2f}-{ratios[-1]:.2f}x over {len(rounds)} rounds (goal <= 2.5x)   "
-          f"peak {max(r[3] for r in rounds)} MiB (goal < 500)   {rows / ours:,.0f} rows/s\n"
-          f"{' ' * len(label)}  the database's own loader into jointcheck's targets table: {schema:.2f}x the floor (median)")
+    print(
+        f"{label}: {floor_name} {floor:.2f}s   jointcheck import {ours:.2f}s (medians)   ratio {statistics.median(ratios):.2f}x "
+        f"median, {ratios[0]:.2f}-{ratios[-1]:.2f}x over {len(rounds)} rounds (goal <= 2.5x)   "
+        f"peak {max(r[3] for r in rounds)} MiB (goal < 500)   {rows / ours:,.0f} rows/s\n"
+        f"{' ' * len(label)}  the database's own loader into jointcheck's targets table: {schema:.2f}x the floor (median)"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--workdir", default=str(ROOT / "bench-data"))
-    parser.add_argument("--postgres", default=os.environ.get("JOINTCHECK_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"))
+    parser.add_argument(
+        "--postgres", default=os.environ.get("JOINTCHECK_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+    )
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--rounds", type=int, default=3, help="floor and import, back to back, this many times")
     args = parser.parse_args()

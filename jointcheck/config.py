@@ -42,4 +42,3 @@ class Settings(BaseSettings):
     reminder_days: int = 3
     invitation_working_days: int = 3
     publication_warning_working_days: int = 5
-

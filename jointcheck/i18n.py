@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gettext
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 LOCALES_DIR = Path(__file__).resolve().parent / "locales"
@@ -24,7 +24,7 @@ def normalize_language(code: str | None) -> str:
     return DEFAULT_LANGUAGE
 
 
-@lru_cache(maxsize=None)
+@cache
 def translations(language: str) -> gettext.GNUTranslations:
     """The compiled catalog; a missing .mo is an install error (run `make catalogs`), not a fallback."""
     return gettext.translation(DOMAIN, localedir=LOCALES_DIR, languages=[language])

@@ -65,8 +65,14 @@ class Service:
             await site.start()
             self.site_port = runner.addresses[0][1]
             me = await bot.get_me()
-            log.warning("bot @%s on %s, %s; site on http://%s:%s", me.username, settings.bot_api_url or "api.telegram.org",
-                        f"webhook {settings.webhook_url}" if self.webhook else "polling", settings.site_host, self.site_port)
+            log.warning(
+                "bot @%s on %s, %s; site on http://%s:%s",
+                me.username,
+                settings.bot_api_url or "api.telegram.org",
+                f"webhook {settings.webhook_url}" if self.webhook else "polling",
+                settings.site_host,
+                self.site_port,
+            )
             leading = asyncio.create_task(self._lead(engine, sessionmaker, bot))
             if self.webhook:
                 await self._serve_webhook(bot, dispatcher, secret)
@@ -89,8 +95,12 @@ class Service:
         # Every worker sets it, with the same arguments: setting it again changes nothing, and no
         # worker has to wait for an election before its updates can arrive. None deletes it on the
         # way out: the other workers still serve it, and Telegram keeps updates while none does.
-        await bot.set_webhook(self.settings.webhook_url, secret_token=secret, drop_pending_updates=False,
-                              allowed_updates=dispatcher.resolve_used_update_types())
+        await bot.set_webhook(
+            self.settings.webhook_url,
+            secret_token=secret,
+            drop_pending_updates=False,
+            allowed_updates=dispatcher.resolve_used_update_types(),
+        )
         stopped = asyncio.Event()
         loop = asyncio.get_running_loop()
         signals = (signal.SIGINT, signal.SIGTERM) if self._handle_signals else ()
@@ -134,5 +144,7 @@ def _refuse_unsafe_workers(settings: Settings, webhook: bool) -> None:
         if not settings.redis_url:
             raise InvalidInput("several workers need JOINTCHECK_REDIS_URL: conversation state and per-chat locking must be shared")
     elif webhook and not settings.redis_url:
-        log.warning("webhook without JOINTCHECK_REDIS_URL: conversations are locked per chat in this process only; "
-                    "run a single worker, or set JOINTCHECK_REDIS_URL")
+        log.warning(
+            "webhook without JOINTCHECK_REDIS_URL: conversations are locked per chat in this process only; "
+            "run a single worker, or set JOINTCHECK_REDIS_URL"
+        )

@@ -20,14 +20,14 @@ from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from jointcheck.bot import chat_script as chat  # noqa: E402
-from jointcheck.bot.emulator import BotAPIEmulator, UserHandle  # noqa: E402
 from jointcheck.config import Settings  # noqa: E402
 from jointcheck.core.authz import Actor  # noqa: E402
 from jointcheck.core.db import make_engine, make_sessionmaker  # noqa: E402
 from jointcheck.core.models import Target, Task  # noqa: E402
 from jointcheck.core.services.invites import issue_invite  # noqa: E402
 from jointcheck.core.uow import UnitOfWork  # noqa: E402
+from jointcheck.testing import chat_script as chat  # noqa: E402
+from jointcheck.testing.emulator import BotAPIEmulator, UserHandle  # noqa: E402
 
 OPERATOR = Actor.operator("demo:operator")
 ROUND = 1
@@ -42,7 +42,7 @@ class Transcript:
     def __call__(self, user: UserHandle, name: str, action: str) -> None:
         print(f"\n[{name}] {action}")
         messages = [m for m in user.messages if not m.deleted]
-        for message in messages[self._seen.get(user.id, 0):]:
+        for message in messages[self._seen.get(user.id, 0) :]:
             lines = (message.text or "").strip().splitlines()
             shown = lines[:6] + (["  …"] if len(lines) > 6 else [])
             print("  bot ▸ " + "\n        ".join(shown) + (f"\n        [{' | '.join(message.buttons)}]" if message.buttons else ""))
@@ -83,8 +83,14 @@ async def main() -> None:
     say = Transcript()
     port = free_port()
     async with BotAPIEmulator(bot_username="jointcheck_demo_bot") as emulator:
-        env = {**os.environ, "JOINTCHECK_BOT_TOKEN": emulator.token, "JOINTCHECK_BOT_API_URL": emulator.base_url,
-               "JOINTCHECK_SITE_PORT": str(port), "JOINTCHECK_OUTBOX_INTERVAL": "0.2", "JOINTCHECK_SWEEP_SECONDS": "2"}
+        env = {
+            **os.environ,
+            "JOINTCHECK_BOT_TOKEN": emulator.token,
+            "JOINTCHECK_BOT_API_URL": emulator.base_url,
+            "JOINTCHECK_SITE_PORT": str(port),
+            "JOINTCHECK_OUTBOX_INTERVAL": "0.2",
+            "JOINTCHECK_SWEEP_SECONDS": "2",
+        }
         service = await asyncio.create_subprocess_exec("jointcheck", "run", env=env)
         try:
             await run_demo(emulator, sessionmaker, say, port)

@@ -37,7 +37,9 @@ async def _pg_admin(sql: str) -> None:
     import asyncpg
 
     url = make_url(PG_URL)
-    conn = await asyncpg.connect(user=url.username, password=url.password, host=url.host, port=url.port or 5432, database=url.database, timeout=5)
+    conn = await asyncpg.connect(
+        user=url.username, password=url.password, host=url.host, port=url.port or 5432, database=url.database, timeout=5
+    )
     try:
         await conn.execute(sql)
     finally:
@@ -106,9 +108,15 @@ async def _truncate_all(url: str) -> None:
     engine = make_engine(url)
     try:
         async with engine.begin() as conn:
-            tables = (await conn.exec_driver_sql(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
-            )).scalars().all()
+            tables = (
+                (
+                    await conn.exec_driver_sql(
+                        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+                    )
+                )
+                .scalars()
+                .all()
+            )
             if tables:
                 await conn.exec_driver_sql("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
     finally:
@@ -184,42 +192,3 @@ async def clear_fsm_keys(redis_url: str | None, user_id: int) -> None:
 
 
 from tests.cli_helpers import cli  # noqa: E402,F401  (fixture re-export)
-
-
-@pytest.fixture
-async def emulator():
-    """A loopback Bot API server the real bot talks to (jointcheck/bot/emulator)."""
-    from jointcheck.bot.emulator import BotAPIEmulator
-
-    async with BotAPIEmulator(bot_username="jc_test_bot") as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def deliver(sessionmaker, running):
-    """Send every notice the outbox can send now, through the running bot, at test speed (the
-    sender's pacing has its own tests); returns how many were delivered."""
-    from jointcheck.config import Settings
-    from jointcheck.scheduler.sender import OutboxSender
-
-    fast = Settings(outbox_rate_per_second=10_000, outbox_rate_per_chat_per_second=10_000, outbox_rate_per_group_per_minute=600_000)
-
-    async def drain() -> int:
-        sender, delivered = OutboxSender(sessionmaker, running.bot, settings=fast), 0
-        while sent := await sender.drain():
-            delivered += sent
-        return delivered
-
-    return drain
-
-
-@pytest.fixture
-async def running(emulator, sessionmaker):
-    """The real bot, long polling the emulator; every button press it got must have been answered."""
-    from jointcheck.bot.harness import PollingBot
-
-    bot = PollingBot(sessionmaker, emulator.token, emulator.base_url)
-    await bot.start()
-    yield bot
-    await bot.stop()
-    assert emulator.unanswered_callbacks() == []

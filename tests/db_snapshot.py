@@ -20,7 +20,7 @@ async def _rows(url: str) -> dict[str, list[tuple]]:
             out = {}
             for table in sorted(tables):
                 rows = (await conn.execute(text(f'SELECT * FROM "{table}"'))).all()
-                out[table] = sorted((tuple(map(repr, r)) for r in rows))
+                out[table] = sorted(tuple(map(repr, r)) for r in rows)
             return out
     finally:
         await engine.dispose()

@@ -26,7 +26,20 @@ def target_rows(n: int) -> list[tuple]:
     rows = []
     for i in range(n):
         region = "440106" if i % 4 else "440111"
-        rows.append((f"T{i:04d}", f"对象{i}", "product", region, "F51", "ABCD"[i % 4], "SAMR;TAX" if i % 2 else "SAMR", "食品" if i % 3 == 0 else "", "active", ""))
+        rows.append(
+            (
+                f"T{i:04d}",
+                f"对象{i}",
+                "product",
+                region,
+                "F51",
+                "ABCD"[i % 4],
+                "SAMR;TAX" if i % 2 else "SAMR",
+                "食品" if i % 3 == 0 else "",
+                "active",
+                "",
+            )
+        )
     return rows
 
 
@@ -36,15 +49,53 @@ async def build_province(uow_factory, n_targets: int = 200) -> dict[str, int]:
         ids = {}
         for code, name in (("SAMR", "市场监管局"), ("TAX", "税务局"), ("EPB", "生态环境局")):
             ids[code] = (await add_department(uow, OPERATOR, code, name)).id
-        uow.session.add_all([
-            CheckItem(code="SAMR-001", department_id=ids["SAMR"], name="食品经营许可检查", category="general", ratio_cap=400, method="onsite", object_kind="product"),
-            CheckItem(code="SAMR-K01", department_id=ids["SAMR"], name="特种设备重点检查", category="key", ratio_cap=None, method="onsite", object_kind="product"),
-            CheckItem(code="TAX-001", department_id=ids["TAX"], name="发票使用检查", category="general", ratio_cap=300, method="documentary", object_kind="product"),
-            CheckItem(code="EPB-001", department_id=ids["EPB"], name="排污许可检查", category="general", ratio_cap=500, method="onsite", object_kind="product"),
-        ])
+        uow.session.add_all(
+            [
+                CheckItem(
+                    code="SAMR-001",
+                    department_id=ids["SAMR"],
+                    name="食品经营许可检查",
+                    category="general",
+                    ratio_cap=400,
+                    method="onsite",
+                    object_kind="product",
+                ),
+                CheckItem(
+                    code="SAMR-K01",
+                    department_id=ids["SAMR"],
+                    name="特种设备重点检查",
+                    category="key",
+                    ratio_cap=None,
+                    method="onsite",
+                    object_kind="product",
+                ),
+                CheckItem(
+                    code="TAX-001",
+                    department_id=ids["TAX"],
+                    name="发票使用检查",
+                    category="general",
+                    ratio_cap=300,
+                    method="documentary",
+                    object_kind="product",
+                ),
+                CheckItem(
+                    code="EPB-001",
+                    department_id=ids["EPB"],
+                    name="排污许可检查",
+                    category="general",
+                    ratio_cap=500,
+                    method="onsite",
+                    object_kind="product",
+                ),
+            ]
+        )
         for department, size in POOLS.items():
             for k in range(size):
-                uow.session.add(Inspector(cert_no=f"{department}-{k:02d}", name=f"{department}检查员{k}", department_id=ids[department], kind="enforcement"))
+                uow.session.add(
+                    Inspector(
+                        cert_no=f"{department}-{k:02d}", name=f"{department}检查员{k}", department_id=ids[department], kind="enforcement"
+                    )
+                )
         uow.session.add(Inspector(cert_no="SAMR-EXP", name="专家甲", department_id=ids["SAMR"], kind="expert"))
         writer = TargetBulkWriter(uow.session)
         await writer.write(target_rows(n_targets))
@@ -58,8 +109,10 @@ async def build_world(uow_factory, n_targets: int = 200) -> World:
     ids = await build_province(uow_factory, n_targets)
     actors = {}
     people = [
-        ("samr", "officer", {"department": "SAMR"}), ("tax", "officer", {"department": "TAX"}),
-        ("epb", "officer", {"department": "EPB"}), ("convener", "convener", {"region": "440100"}),
+        ("samr", "officer", {"department": "SAMR"}),
+        ("tax", "officer", {"department": "TAX"}),
+        ("epb", "officer", {"department": "EPB"}),
+        ("convener", "convener", {"region": "440100"}),
         ("other_convener", "convener", {"region": "350100"}),
         ("inspector", "inspector", {"inspector": "SAMR-00"}),
     ]
@@ -74,10 +127,17 @@ async def build_world(uow_factory, n_targets: int = 200) -> World:
 
 def proposal(**overrides) -> Proposal:
     values = dict(
-        lead="SAMR", title="2026年食品联合抽查", region="440100", items=("SAMR-001", "SAMR-K01"),
-        invited={"TAX": 1, "EPB": 1}, ratios={"A": 100, "B": 200, "C": 300, "D": 300}, lead_team_size=2,
-        cooling_off_days={"A": 365, "B": 180}, batch_size=5,
-        draw_at=dt.datetime(2026, 12, 1, 2, 0, tzinfo=dt.UTC), due_date=dt.date(2026, 12, 31),
+        lead="SAMR",
+        title="2026年食品联合抽查",
+        region="440100",
+        items=("SAMR-001", "SAMR-K01"),
+        invited={"TAX": 1, "EPB": 1},
+        ratios={"A": 100, "B": 200, "C": 300, "D": 300},
+        lead_team_size=2,
+        cooling_off_days={"A": 365, "B": 180},
+        batch_size=5,
+        draw_at=dt.datetime(2026, 12, 1, 2, 0, tzinfo=dt.UTC),
+        due_date=dt.date(2026, 12, 31),
     )
     values.update(overrides)
     return Proposal(**values)

@@ -33,15 +33,13 @@ from jointcheck.core.clock import Clock
 from jointcheck.core.errors import InvalidInput
 
 
-
 def create_bot(settings: Settings) -> Bot:
     """A Bot on aiogram's HTTP session; `JOINTCHECK_BOT_API_URL` points it at another Bot API server
     (a self-hosted one, or the loopback emulator)."""
     token = settings.bot_token.get_secret_value()
     if not token:
         raise InvalidInput("no bot token: set JOINTCHECK_BOT_TOKEN")
-    session = (AiohttpSession(api=TelegramAPIServer.from_base(settings.bot_api_url))
-               if settings.bot_api_url else AiohttpSession())
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.bot_api_url)) if settings.bot_api_url else AiohttpSession()
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from aiogram import Bot
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 
+from jointcheck.bot.texts import N_, Texts
 from jointcheck.core.authz import Actor
 from jointcheck.core.models import Role
-from jointcheck.bot.texts import N_, Texts
 from jointcheck.i18n import DEFAULT_LANGUAGE
 
 

@@ -27,11 +27,12 @@ BUTTON_LABEL_CHARS = 60  # about what a phone shows of a full-width button
 
 def button_label(text: str) -> str:
     """A label cut to what a phone shows, marked as cut."""
-    return text if len(text) <= BUTTON_LABEL_CHARS else text[:BUTTON_LABEL_CHARS - 1] + "…"
+    return text if len(text) <= BUTTON_LABEL_CHARS else text[: BUTTON_LABEL_CHARS - 1] + "…"
 
 
-def checklist_markup(options: Iterable[tuple[str, bool, CallbackData]],
-                     footer: Iterable[tuple[str, CallbackData]] = ()) -> InlineKeyboardMarkup:
+def checklist_markup(
+    options: Iterable[tuple[str, bool, CallbackData]], footer: Iterable[tuple[str, CallbackData]] = ()
+) -> InlineKeyboardMarkup:
     """One option a row, marked chosen or not and cut to fit; then the footer buttons side by side."""
     builder = InlineKeyboardBuilder()
     for label, chosen, data in options:

@@ -16,7 +16,6 @@ from jointcheck.core.models import Department
 from jointcheck.core.uow import UnitOfWork
 from jointcheck.i18n import DEFAULT_LANGUAGE, LANGUAGES
 
-
 NOTICE_TASKS = 30
 
 
@@ -64,14 +63,21 @@ async def _task_list(uow: UnitOfWork, chat_id: int, round_id: int) -> list[dict]
     for member, inspector, department in await uow.tasks.team([task.id for task, _ in tasks]):
         if inspector.id not in mine:
             teams.setdefault(member.task_id, []).append(f"{inspector.name} ({department.name})")
-    return [{
-        "id": task.id, "target": target.name, "code": target.code, "address": target.address, "item_names": items,
-        "team": teams.get(task.id, []), "due_date": task.due_date.isoformat() if task.due_date else "",
-    } for task, target in tasks]
+    return [
+        {
+            "id": task.id,
+            "target": target.name,
+            "code": target.code,
+            "address": target.address,
+            "item_names": items,
+            "team": teams.get(task.id, []),
+            "due_date": task.due_date.isoformat() if task.due_date else "",
+        }
+        for task, target in tasks
+    ]
 
 
 async def _open_departments(uow: UnitOfWork, chat_id: int, round_id: int) -> list[Department]:
     """The recipient's departments (as officer) still invited to the round, without an answer."""
     mine = (await _recipient(uow, chat_id)).department_ids()
-    return [d for p, d in await uow.rounds.participants(round_id)
-            if d.id in mine and not p.is_lead and p.status == "invited"]
+    return [d for p, d in await uow.rounds.participants(round_id) if d.id in mine and not p.is_lead and p.status == "invited"]

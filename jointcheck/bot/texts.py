@@ -8,7 +8,7 @@ Telegram shows verbatim (callback answers, command descriptions).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -27,7 +27,7 @@ def N_(message: str) -> str:
     return message
 
 
-@lru_cache(maxsize=None)
+@cache
 def environment(language: str) -> Environment:
     if language not in LANGUAGES:
         raise ValueError(f"no catalog for language {language!r}")

@@ -44,8 +44,13 @@ async def invite_issue(args, settings) -> int:
     ttl = args.ttl_hours if args.ttl_hours is not None else settings.invite_ttl_hours
     async with open_database(settings) as sessionmaker, new_uow(sessionmaker) as uow:
         issued = await issue_invite(
-            uow, operator_actor(), args.role,
-            department=args.department, region=args.region, inspector=args.inspector, ttl_hours=ttl,
+            uow,
+            operator_actor(),
+            args.role,
+            department=args.department,
+            region=args.region,
+            inspector=args.inspector,
+            ttl_hours=ttl,
         )
         await uow.commit()
     print(issued.code)

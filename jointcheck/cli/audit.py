@@ -12,7 +12,8 @@ def register(commands) -> None:
     sub = parser.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
     verify = sub.add_parser("verify", help="check every event's hash and link; exit 1 at the first broken one")
     verify.add_argument(
-        "--anchor", metavar="SEQ:HASH",
+        "--anchor",
+        metavar="SEQ:HASH",
         help="an event recorded earlier outside the database (a head printed before); catches events cut from the end",
     )
     verify.set_defaults(handler=verify_command)

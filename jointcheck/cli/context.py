@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import getpass
-from pathlib import Path
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
@@ -55,7 +55,10 @@ def new_uow(sessionmaker) -> UnitOfWork:
 
 def add_actor_option(parser) -> None:
     parser.add_argument(
-        "--as", dest="as_user", type=int, metavar="USER_ID",
+        "--as",
+        dest="as_user",
+        type=int,
+        metavar="USER_ID",
         help="act as this user, with their roles (default: the operator at the console, an admin)",
     )
 

@@ -37,8 +37,13 @@ def _progress(console: Console):
     if not console.is_terminal:
         return None, None
     progress = Progress(
-        TextColumn("[bold]importing"), BarColumn(), TextColumn("{task.completed:,.0f} rows"),
-        TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), console=console, transient=True,
+        TextColumn("[bold]importing"),
+        BarColumn(),
+        TextColumn("{task.completed:,.0f} rows"),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
     )
     task = progress.add_task("import", total=None, rate="")
     started = time.monotonic()
@@ -60,8 +65,14 @@ async def import_command(args, settings) -> int:
             progress.start()
         try:
             result = await import_directory(
-                uow, actor, args.kind, args.file, skip_bad_rows=bool(args.skip_bad_rows),
-                bad_rows_path=args.skip_bad_rows, dry_run=args.dry_run, progress=update,
+                uow,
+                actor,
+                args.kind,
+                args.file,
+                skip_bad_rows=bool(args.skip_bad_rows),
+                bad_rows_path=args.skip_bad_rows,
+                dry_run=args.dry_run,
+                progress=update,
             )
         finally:
             if progress:

@@ -16,8 +16,8 @@ from jointcheck.core.services.rounds import (
     approve_round,
     enter_seed,
     get_round,
-    parse_draw_at,
     list_rounds,
+    parse_draw_at,
     propose_round,
     respond_to_round,
     schedule_draw,
@@ -39,7 +39,9 @@ def _pairs(values: list[str] | None, what: str) -> dict[str, int]:
 
 
 def register(commands) -> None:
-    parser = commands.add_parser("round", help="joint rounds: list, show, propose, confirm, decline, approve, seed, schedule, draw, unstaffed, staff, archive")
+    parser = commands.add_parser(
+        "round", help="joint rounds: list, show, propose, confirm, decline, approve, seed, schedule, draw, unstaffed, staff, archive"
+    )
     sub = parser.add_subparsers(dest="round_command", required=True, metavar="ACTION")
 
     p = sub.add_parser("list", help="rounds you may see")
@@ -140,10 +142,16 @@ async def show_command(args, settings) -> int:
         participants = await uow.rounds.participants(round_id)
         items = await uow.rounds.items(round_id)
         return {
-            "id": r.id, "title": r.title, "status": r.status, "region": r.region, "kind": r.kind,
+            "id": r.id,
+            "title": r.title,
+            "status": r.status,
+            "region": r.region,
+            "kind": r.kind,
             "participants": {d.code: {"status": p.status, "team": p.team_size, "lead": p.is_lead} for p, d in participants},
-            "items": [f"{i.code} v{i.version}" for i in items], "ratios": json.loads(r.ratios),
-            "commitment": draw.commitment if draw else None, "seed": draw.seed_digits if draw else None,
+            "items": [f"{i.code} v{i.version}" for i in items],
+            "ratios": json.loads(r.ratios),
+            "commitment": draw.commitment if draw else None,
+            "seed": draw.seed_digits if draw else None,
             "tasks": await uow.rounds.task_count(round_id),
         }
 
@@ -153,14 +161,25 @@ async def show_command(args, settings) -> int:
 
 async def propose_command(args, settings) -> int:
     proposal = Proposal(
-        lead=args.lead, title=args.title, region=args.region, items=_csv(args.items),
-        invited=_pairs(args.invite, "invite"), ratios=_pairs(args.ratio, "ratio"), lead_team_size=args.team,
+        lead=args.lead,
+        title=args.title,
+        region=args.region,
+        items=_csv(args.items),
+        invited=_pairs(args.invite, "invite"),
+        ratios=_pairs(args.ratio, "ratio"),
+        lead_team_size=args.team,
         cooling_off_days=_pairs(args.cooling_off, "cooling-off"),
         scope=RoundScope(
-            regions=_csv(args.scope_regions), kinds=_csv(args.scope_kinds), industries=_csv(args.scope_industries),
-            tags=_csv(args.scope_tags), departments=_csv(args.scope_departments), stratify_by_region=args.stratify_by_region,
+            regions=_csv(args.scope_regions),
+            kinds=_csv(args.scope_kinds),
+            industries=_csv(args.scope_industries),
+            tags=_csv(args.scope_tags),
+            departments=_csv(args.scope_departments),
+            stratify_by_region=args.stratify_by_region,
         ),
-        batch_size=args.batch_size, draw_at=parse_draw_at(args.draw_at), due_date=dt.date.fromisoformat(args.due) if args.due else None,
+        batch_size=args.batch_size,
+        draw_at=parse_draw_at(args.draw_at),
+        due_date=dt.date.fromisoformat(args.due) if args.due else None,
         kind="special" if args.special else "regular",
     )
     round_ = await _run(settings, args.as_user, propose_round, proposal)

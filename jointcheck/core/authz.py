@@ -146,7 +146,11 @@ def authorize(actor: Actor, action: Action, scope: Scope = Scope()) -> None:
         return
     log.warning(
         "refused %s for %s (user %s) on departments=%s region=%s",
-        action.value, actor.label, actor.user_id, sorted(scope.departments), scope.region,
+        action.value,
+        actor.label,
+        actor.user_id,
+        sorted(scope.departments),
+        scope.region,
     )
     raise PermissionDenied(f"not allowed: {action.value}")
 
@@ -165,7 +169,9 @@ def reach(actor: Actor, action: Action) -> Reach:
     """Each grant reaches its own scope when the rules let it act there; raises when none does."""
     everything, departments, regions, inspectors = False, set(), [], set()
     for grant in actor.grants:
-        own = Scope.of(departments=[grant.department_id], region=grant.region, inspectors=[grant.inspector_id] if grant.inspector_id else [])
+        own = Scope.of(
+            departments=[grant.department_id], region=grant.region, inspectors=[grant.inspector_id] if grant.inspector_id else []
+        )
         if not any(rule(grant, own) for rule in RULES[action]):
             continue
         if grant.role == Role.ADMIN:

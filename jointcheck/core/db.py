@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
-
 # Execution option of a unit of work that only reads (see UnitOfWork's `read_only`).
 READ_ONLY = "jointcheck_read_only"
 

@@ -181,7 +181,9 @@ class RoleGrant(Base):
     # One live account per inspector record, even when two invites are redeemed at once.
     __table_args__ = (
         Index(
-            "uq_role_grants_live_inspector", "inspector_id", unique=True,
+            "uq_role_grants_live_inspector",
+            "inspector_id",
+            unique=True,
             sqlite_where=text("role = 'inspector' AND revoked_at IS NULL"),
             postgresql_where=text("role = 'inspector' AND revoked_at IS NULL"),
         ),

@@ -108,9 +108,7 @@ def normalize_seed_digits(text: str) -> str:
             continue
         if not "0" <= char <= "9":
             hint = " (a full-width digit: type the ASCII digit instead)" if char in _FULLWIDTH_DIGITS else ""
-            raise SeedError(
-                f"seed: character {char!r} (U+{ord(char):04X}) at position {position} is not a digit 0-9{hint}"
-            )
+            raise SeedError(f"seed: character {char!r} (U+{ord(char):04X}) at position {position} is not a digit 0-9{hint}")
         digits.append(char)
     if len(digits) < SEED_MIN_DIGITS:
         raise SeedError(f"seed: {len(digits)} digits after removing spaces; at least {SEED_MIN_DIGITS} are needed")
@@ -162,9 +160,7 @@ def k_for(n: int, permille: int) -> int:
 
 def draw_key(params_json: bytes, seed_material: str) -> bytes:
     """Step 3. The raw 32-byte digest of params.json is hashed, not its hex form."""
-    return hashlib.sha256(
-        b"draw-v1/key\x00" + hashlib.sha256(params_json).digest() + seed_material.encode("utf-8")
-    ).digest()
+    return hashlib.sha256(b"draw-v1/key\x00" + hashlib.sha256(params_json).digest() + seed_material.encode("utf-8")).digest()
 
 
 def ticket(key: bytes, target_id: str) -> bytes:
@@ -235,9 +231,7 @@ def _keep_smallest(bucket: list[bytes], k: int) -> None:
     del bucket[k:]
 
 
-def select(
-    key: bytes, population: Iterable[tuple[str, str]], k_by_stratum: Mapping[str, int]
-) -> list[tuple[str, str, bytes]]:
+def select(key: bytes, population: Iterable[tuple[str, str]], k_by_stratum: Mapping[str, int]) -> list[tuple[str, str, bytes]]:
     """Steps 4-6: the k_h smallest (T, id bytes) per stratum, all of them in visit order.
 
     Returns (target_id, stratum, ticket). Each candidate is held as one bytes object, ticket + id:
@@ -393,9 +387,7 @@ def select_population(
 
 def assign_cycle(key: bytes, department: str, cycle: int, pool: Iterable[str]) -> list[str]:
     """Cycle c of department d: the pool ordered by (SHA256(KEY 02 d 00 str(c) 00 id), id bytes)."""
-    copy = hashlib.sha256(
-        key + b"\x02" + department.encode("utf-8") + b"\x00" + str(cycle).encode("ascii") + b"\x00"
-    ).copy
+    copy = hashlib.sha256(key + b"\x02" + department.encode("utf-8") + b"\x00" + str(cycle).encode("ascii") + b"\x00").copy
     entries = []
     for inspector_id in pool:
         raw = inspector_id.encode("utf-8")
@@ -924,7 +916,7 @@ def read_bundle(path: str | os.PathLike[str]) -> dict[str, bytes]:
             prefix = _single_top_folder([info.filename for info in infos])
             files = {}
             for info in infos:
-                name = info.filename[len(prefix):]
+                name = info.filename[len(prefix) :]
                 if name in files:
                     raise BundleError(f"{source}: {name} appears twice in the ZIP")
                 files[name] = archive.read(info)
@@ -1157,10 +1149,7 @@ def _check_assignments(b: _Bundle) -> str:
     expected = assignments_tsv(assignments)
     if expected != published:
         raise _Fail(f"not reproduced: {_first_difference(expected, published)}")
-    return (
-        f"{len(assignments)} assignments reproduced byte for byte;"
-        f" {len(unstaffed)} target/department pairs unstaffed by assign-v1"
-    )
+    return f"{len(assignments)} assignments reproduced byte for byte; {len(unstaffed)} target/department pairs unstaffed by assign-v1"
 
 
 def _check_assignments_shape(
@@ -1261,8 +1250,11 @@ def _check_round_events(b: _Bundle) -> str:
     if not isinstance(frozen, dict) or "params.json" not in frozen:
         problems.append("round.approved: no hashes of the frozen files")
     else:
-        problems += [f"round.approved: {name} has changed since approval" for name, digest in sorted(frozen.items())
-                     if name in b.files and sha256_hex(b.files[name]) != digest]
+        problems += [
+            f"round.approved: {name} has changed since approval"
+            for name, digest in sorted(frozen.items())
+            if name in b.files and sha256_hex(b.files[name]) != digest
+        ]
     if (seeded["payload"].get("seed_digits"), seeded["payload"].get("server_secret")) != (digits, secret_hex):
         problems.append("round.seeded: the digits or the secret differ from seed.txt")
     if seeded["payload"].get("commitment") != commitment:
@@ -1272,12 +1264,12 @@ def _check_round_events(b: _Bundle) -> str:
         "selected_sha256": sha256_hex(b.file("selected.tsv")),
         "assignments_sha256": sha256_hex(b.file("assignments.tsv")),
     }
-    problems += [f"round.drawn: {key} differs from the bundle's files" for key, value in expected.items()
-                 if drawn["payload"].get(key) != value]
+    problems += [
+        f"round.drawn: {key} differs from the bundle's files" for key, value in expected.items() if drawn["payload"].get(key) != value
+    ]
     if problems:
         raise _Fail("; ".join(problems))
-    return (f"approval (seq {approved['seq']}), seed (seq {seeded['seq']}) and draw (seq {drawn['seq']}) "
-            f"recorded exactly these files")
+    return f"approval (seq {approved['seq']}), seed (seq {seeded['seq']}) and draw (seq {drawn['seq']}) recorded exactly these files"
 
 
 _CHECKS: tuple[tuple[str, Callable[[_Bundle], str]], ...] = (

@@ -11,12 +11,12 @@ from jointcheck.core.clock import Clock, utcnow
 from jointcheck.core.db import READ_ONLY
 from jointcheck.core.repositories.deadlines import DeadlineRepository
 from jointcheck.core.repositories.departments import DepartmentRepository
+from jointcheck.core.repositories.directory import InspectorRepository, TargetRepository
 from jointcheck.core.repositories.fsm_states import FsmStateRepository
 from jointcheck.core.repositories.outbox import OutboxRepository
 from jointcheck.core.repositories.plans import PlanRepository
 from jointcheck.core.repositories.rounds import RoundRepository
 from jointcheck.core.repositories.tasks import TaskRepository
-from jointcheck.core.repositories.directory import InspectorRepository, TargetRepository
 from jointcheck.core.repositories.users import InviteRepository, UserRepository
 
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from functools import lru_cache
+from functools import cache
 
 import chinese_calendar
 
 log = logging.getLogger("jointcheck.workdays")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _warn_unknown_year(year: int) -> None:
     log.warning("no official holiday calendar for %s: counting Monday to Friday as working days", year)
 

@@ -33,15 +33,26 @@ def draw_job_id(round_id: int) -> str:
 
 
 class Scheduler:
-    def __init__(self, sessionmaker: async_sessionmaker, *, policy: DeadlinePolicy = DeadlinePolicy(),
-                 sweep_seconds: float = 60.0, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker,
+        *,
+        policy: DeadlinePolicy | None = None,
+        sweep_seconds: float = 60.0,
+        clock: Clock | None = None,
+    ) -> None:
         self._sessionmaker = sessionmaker
-        self._policy = policy
+        self._policy = policy or DeadlinePolicy()
         self._sweep_seconds = sweep_seconds
         self._clock = clock
-        self._scheduler = AsyncIOScheduler(timezone=dt.UTC, job_defaults={
-            "misfire_grace_time": None, "coalesce": True, "max_instances": 1,
-        })
+        self._scheduler = AsyncIOScheduler(
+            timezone=dt.UTC,
+            job_defaults={
+                "misfire_grace_time": None,
+                "coalesce": True,
+                "max_instances": 1,
+            },
+        )
         self._running: set[asyncio.Task] = set()
 
     def _uow(self) -> UnitOfWork:
@@ -57,8 +68,14 @@ class Scheduler:
     async def start(self) -> None:
         self._scheduler.start()
         await self.rebuild()
-        self._scheduler.add_job(self._tracked, IntervalTrigger(seconds=self._sweep_seconds), args=[self.sweep], id=SWEEP_JOB,
-                                replace_existing=True, next_run_time=dt.datetime.now(dt.UTC))
+        self._scheduler.add_job(
+            self._tracked,
+            IntervalTrigger(seconds=self._sweep_seconds),
+            args=[self.sweep],
+            id=SWEEP_JOB,
+            replace_existing=True,
+            next_run_time=dt.datetime.now(dt.UTC),
+        )
 
     async def stop(self) -> None:
         """No new runs; a job running now is cancelled and waited for, so it ends (rolled back)
@@ -88,8 +105,14 @@ class Scheduler:
         for job_id, (round_id, at) in wanted.items():
             job = self._scheduler.get_job(job_id)
             if job is None or job.trigger.run_date != at:
-                self._scheduler.add_job(self._tracked, DateTrigger(run_date=at), args=[self.draw, round_id], id=job_id,
-                                        replace_existing=True, misfire_grace_time=None)
+                self._scheduler.add_job(
+                    self._tracked,
+                    DateTrigger(run_date=at),
+                    args=[self.draw, round_id],
+                    id=job_id,
+                    replace_existing=True,
+                    misfire_grace_time=None,
+                )
 
     async def draw(self, round_id: int) -> None:
         try:

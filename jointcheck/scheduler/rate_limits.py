@@ -62,8 +62,9 @@ class TokenBucket:
 
 
 class RateLimits:
-    def __init__(self, per_second: float, per_chat_per_second: float, per_group_per_minute: float,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, per_second: float, per_chat_per_second: float, per_group_per_minute: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._clock = clock
         self._per_chat = per_chat_per_second
         self._per_group = per_group_per_minute
@@ -75,8 +76,7 @@ class RateLimits:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RateLimits:
-        return cls(settings.outbox_rate_per_second, settings.outbox_rate_per_chat_per_second,
-                   settings.outbox_rate_per_group_per_minute)
+        return cls(settings.outbox_rate_per_second, settings.outbox_rate_per_chat_per_second, settings.outbox_rate_per_group_per_minute)
 
     def _buckets(self, chat_id: int, now: float) -> list[TokenBucket]:
         buckets = [self._overall]

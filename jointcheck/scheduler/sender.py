@@ -108,8 +108,16 @@ class _Row:
 
 
 class OutboxSender:
-    def __init__(self, sessionmaker: async_sessionmaker, bot: Bot, *, settings: Settings | None = None,
-                 concurrency: int = 4, batch: int = 200, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker,
+        bot: Bot,
+        *,
+        settings: Settings | None = None,
+        concurrency: int = 4,
+        batch: int = 200,
+        clock: Clock | None = None,
+    ) -> None:
         """`concurrency` sends at a time overlap one send's round trip and database writes with the
         next; more would only widen what a crash leaves unknown."""
         self._sessionmaker = sessionmaker
@@ -212,8 +220,16 @@ class OutboxSender:
         except Exception as error:
             delay = backoff(row.attempts + 1)
             expected = isinstance(error, (TelegramNetworkError, TelegramServerError))
-            log.log(logging.WARNING if expected else logging.ERROR, "outbox %s to %s failed (attempt %s), again in %.0fs: %s",
-                    row.id, row.chat_id, row.attempts + 1, delay, error, exc_info=not expected)
+            log.log(
+                logging.WARNING if expected else logging.ERROR,
+                "outbox %s to %s failed (attempt %s), again in %.0fs: %s",
+                row.id,
+                row.chat_id,
+                row.attempts + 1,
+                delay,
+                error,
+                exc_info=not expected,
+            )
             reason = f"{type(error).__name__}: {error}"
             await self._settle(row, lambda uow: uow.outbox.defer(row.id, row.status, uow.clock() + dt.timedelta(seconds=delay), reason))
             self.stats.retried += 1
@@ -230,8 +246,7 @@ class OutboxSender:
 
     async def _undeliverable(self, row: _Row, text: str, error: TelegramForbiddenError | TelegramBadRequest) -> None:
         unreachable = isinstance(error, TelegramForbiddenError) or "chat not found" in error.message.lower()
-        log.log(logging.WARNING if unreachable else logging.ERROR, "outbox %s undeliverable to %s: %s",
-                row.id, row.chat_id, error.message)
+        log.log(logging.WARNING if unreachable else logging.ERROR, "outbox %s undeliverable to %s: %s", row.id, row.chat_id, error.message)
         async with self._uow() as uow:
             if not await uow.outbox.mark_undeliverable(row.id, error.message):
                 return
@@ -239,10 +254,15 @@ class OutboxSender:
             inspectors = await uow.users.inspectors_of_chat(row.chat_id) if unreachable and row.template != UNREACHABLE else []
             if inspectors:
                 # The notice's first line says what it was: templates keep each element on one line.
-                params = {"recipient": "、".join(name for name, _ in inspectors), "outbox_id": row.id,
-                          "blocked": isinstance(error, TelegramForbiddenError), "notice": text.split("\n", 1)[0]}
-                await notify_departments(uow, sorted({department for _, department in inspectors}), UNREACHABLE,
-                                         params, dedupe=f"{UNREACHABLE}:{row.id}")
+                params = {
+                    "recipient": "、".join(name for name, _ in inspectors),
+                    "outbox_id": row.id,
+                    "blocked": isinstance(error, TelegramForbiddenError),
+                    "notice": text.split("\n", 1)[0],
+                }
+                await notify_departments(
+                    uow, sorted({department for _, department in inspectors}), UNREACHABLE, params, dedupe=f"{UNREACHABLE}:{row.id}"
+                )
             await uow.commit()
         self.stats.undeliverable += 1
 

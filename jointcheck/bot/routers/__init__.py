@@ -9,8 +9,15 @@ from jointcheck.bot.routers import convener, fallback, invitations, onboarding, 
 
 def feature_routers() -> list[Router]:
     """In order of precedence; the fallback router is not among them and always comes last."""
-    return [onboarding.create_router(), invitations.create_router(), rounds.create_router(), convener.create_router(),
-            tasks.create_router(), review.create_router(), propose.create_router()]
+    return [
+        onboarding.create_router(),
+        invitations.create_router(),
+        rounds.create_router(),
+        convener.create_router(),
+        tasks.create_router(),
+        review.create_router(),
+        propose.create_router(),
+    ]
 
 
 __all__ = ["convener", "fallback", "feature_routers", "invitations", "onboarding", "propose", "review", "rounds", "tasks"]

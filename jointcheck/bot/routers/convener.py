@@ -26,10 +26,10 @@ from jointcheck.bot.long_text import chat_id_of, send_long
 from jointcheck.bot.routers.rounds import list_entries, list_keyboard
 from jointcheck.bot.texts import N_, Texts
 from jointcheck.core.authz import Action, Actor, Scope, authorize, can
+from jointcheck.core.clock import DOMAIN_TZ
 from jointcheck.core.errors import Conflict, NotFound
 from jointcheck.core.models import Role, Round
 from jointcheck.core.services.draw import run_draw
-from jointcheck.core.clock import DOMAIN_TZ
 from jointcheck.core.services.rounds import approve_round, enter_seed, list_rounds, parse_draw_at, round_for, schedule_draw
 from jointcheck.core.uow import UnitOfWork
 
@@ -93,7 +93,6 @@ async def _drop_buttons(query: CallbackQuery) -> None:
         await query.message.edit_reply_markup(reply_markup=None)
 
 
-
 # ---- handlers ----------------------------------------------------------------------------------
 
 
@@ -106,24 +105,32 @@ async def show_pending(message: Message, uow: UnitOfWork, actor: Actor, texts: T
     await send_long(message.bot, message.chat.id, text, list_keyboard(rounds))
 
 
-async def approve(query: CallbackQuery, callback_data: RoundApprove, uow: UnitOfWork, actor: Actor, texts: Texts,
-                  callback_answer: CallbackAnswer) -> None:
+async def approve(
+    query: CallbackQuery, callback_data: RoundApprove, uow: UnitOfWork, actor: Actor, texts: Texts, callback_answer: CallbackAnswer
+) -> None:
     report = await approve_round(uow, actor, callback_data.round_id)
     round_ = await uow.rounds.get(report.round_id)
     await uow.commit()
     text = texts.render(
-        "convener/approved.html", round_id=round_.id, title=round_.title, commitment=report.commitment,
-        population=report.population, expected_tasks=report.expected_tasks,
-        warnings=[{"department": w.department, "pool": w.pool, "team_size": w.team_size, "targets": w.targets,
-                   "certain": w.certain} for w in report.warnings],
+        "convener/approved.html",
+        round_id=round_.id,
+        title=round_.title,
+        commitment=report.commitment,
+        population=report.population,
+        expected_tasks=report.expected_tasks,
+        warnings=[
+            {"department": w.department, "pool": w.pool, "team_size": w.team_size, "targets": w.targets, "certain": w.certain}
+            for w in report.warnings
+        ],
     )
     await _drop_buttons(query)
     await send_long(query.bot, chat_id_of(query), text, next_step_keyboard(texts, actor, round_))
     callback_answer.text = texts.gettext(APPROVE)
 
 
-async def ask_seed(query: CallbackQuery, callback_data: RoundSeedAsk, uow: UnitOfWork, actor: Actor, texts: Texts,
-                   state: FSMContext) -> None:
+async def ask_seed(
+    query: CallbackQuery, callback_data: RoundSeedAsk, uow: UnitOfWork, actor: Actor, texts: Texts, state: FSMContext
+) -> None:
     """The checks of enter_seed, made before asking for the digits: nothing is written here."""
     round_ = await round_for(uow, actor, callback_data.round_id)
     authorize(actor, Action.ROUND_SEED, Scope.of(region=round_.region))
@@ -150,19 +157,25 @@ async def seed_typed(message: Message, uow: UnitOfWork, actor: Actor, texts: Tex
     round_ = await uow.rounds.get(int(round_id))
     await uow.commit()
     await state.clear()
-    text = texts.render("convener/seeded.html", round_id=round_.id, title=round_.title,
-                        digits=material.split(";", 1)[0], seed=material)
+    text = texts.render("convener/seeded.html", round_id=round_.id, title=round_.title, digits=material.split(";", 1)[0], seed=material)
     await send_long(message.bot, message.chat.id, text, next_step_keyboard(texts, actor, round_))
 
 
-async def draw_now(query: CallbackQuery, callback_data: RoundDrawNow, uow: UnitOfWork, actor: Actor, texts: Texts,
-                   callback_answer: CallbackAnswer) -> None:
+async def draw_now(
+    query: CallbackQuery, callback_data: RoundDrawNow, uow: UnitOfWork, actor: Actor, texts: Texts, callback_answer: CallbackAnswer
+) -> None:
     report = await run_draw(uow, actor, callback_data.round_id)
     round_ = await uow.rounds.get(report.round_id)
     await uow.commit()
-    text = texts.render("convener/drawn.html", round_id=round_.id, title=round_.title, selected=report.selected,
-                        assignments=report.assignments, unstaffed=len(report.unstaffed),
-                        selected_sha256=report.selected_sha256)
+    text = texts.render(
+        "convener/drawn.html",
+        round_id=round_.id,
+        title=round_.title,
+        selected=report.selected,
+        assignments=report.assignments,
+        unstaffed=len(report.unstaffed),
+        selected_sha256=report.selected_sha256,
+    )
     await _drop_buttons(query)
     await send_long(query.bot, chat_id_of(query), text)
     callback_answer.text = texts.gettext(DRAW_NOW)
@@ -171,8 +184,9 @@ async def draw_now(query: CallbackQuery, callback_data: RoundDrawNow, uow: UnitO
 __all__ = ["SeedEntry", "create_router", "next_step_keyboard"]
 
 
-async def ask_draw_time(query: CallbackQuery, callback_data: RoundScheduleAsk, uow: UnitOfWork, actor: Actor, texts: Texts,
-                        state: FSMContext) -> None:
+async def ask_draw_time(
+    query: CallbackQuery, callback_data: RoundScheduleAsk, uow: UnitOfWork, actor: Actor, texts: Texts, state: FSMContext
+) -> None:
     """The checks of schedule_draw, made before asking for the time: nothing is written here."""
     round_ = await round_for(uow, actor, callback_data.round_id)
     authorize(actor, Action.ROUND_DRAW, Scope.of(region=round_.region))
@@ -192,6 +206,11 @@ async def draw_time_typed(message: Message, uow: UnitOfWork, actor: Actor, texts
         round_ = await schedule_draw(uow, actor, int(round_id), parse_draw_at(message.text, DOMAIN_TZ))
     await uow.commit()
     await state.clear()
-    text = texts.render("convener/draw_time_set.html", round_id=round_.id, title=round_.title,
-                        draw_at=round_.draw_at.astimezone(DOMAIN_TZ).strftime("%Y-%m-%d %H:%M"), seeded=round_.status == "seeded")
+    text = texts.render(
+        "convener/draw_time_set.html",
+        round_id=round_.id,
+        title=round_.title,
+        draw_at=round_.draw_at.astimezone(DOMAIN_TZ).strftime("%Y-%m-%d %H:%M"),
+        seeded=round_.status == "seeded",
+    )
     await send_long(message.bot, message.chat.id, text, next_step_keyboard(texts, actor, round_))

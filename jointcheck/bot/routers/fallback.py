@@ -29,8 +29,13 @@ def create_router() -> Router:
 
 
 async def refuse_press(query: CallbackQuery, actor: Actor, texts: Texts, callback_answer: CallbackAnswer) -> None:
-    log.warning("refused button press %r by %s (tg:%s) on message %s", query.data, actor.label,
-                query.from_user.id, query.message.message_id if query.message else None)
+    log.warning(
+        "refused button press %r by %s (tg:%s) on message %s",
+        query.data,
+        actor.label,
+        query.from_user.id,
+        query.message.message_id if query.message else None,
+    )
     callback_answer.text = texts.render("errors/button_refused.txt")
 
 

@@ -25,8 +25,8 @@ from jointcheck.bot.texts import N_, Texts
 from jointcheck.core.authz import Actor
 from jointcheck.core.errors import NotFound
 from jointcheck.core.models import CheckItem, Department, Round
-from jointcheck.core.services.rounds import open_invitation, respond_to_round
 from jointcheck.core.services.departments import get_department
+from jointcheck.core.services.rounds import open_invitation, respond_to_round
 from jointcheck.core.uow import UnitOfWork
 
 log = logging.getLogger("jointcheck.bot")
@@ -56,23 +56,26 @@ def invitation_keyboard(texts: Texts, round_id: int, departments: list[Departmen
     builder = InlineKeyboardBuilder()
     for department in departments:
         suffix = f" · {department.name}" if len(departments) > 1 else ""
-        builder.button(text=texts.gettext(JOIN) + suffix,
-                       callback_data=InvitationAnswer(action="join", round_id=round_id, department_id=department.id))
-        builder.button(text=texts.gettext(DECLINE) + suffix,
-                       callback_data=InvitationAnswer(action="decline", round_id=round_id, department_id=department.id))
+        builder.button(
+            text=texts.gettext(JOIN) + suffix, callback_data=InvitationAnswer(action="join", round_id=round_id, department_id=department.id)
+        )
+        builder.button(
+            text=texts.gettext(DECLINE) + suffix,
+            callback_data=InvitationAnswer(action="decline", round_id=round_id, department_id=department.id),
+        )
     builder.adjust(2)
     return builder.as_markup()
 
 
-def checklist_keyboard(texts: Texts, round_id: int, department_id: int, items: list[CheckItem],
-                       chosen: set[int]) -> InlineKeyboardMarkup:
-    options = [(f"{item.code} {item.name}", item.id in chosen,
-                ChecklistToggle(round_id=round_id, department_id=department_id, item_id=item.id)) for item in items]
+def checklist_keyboard(texts: Texts, round_id: int, department_id: int, items: list[CheckItem], chosen: set[int]) -> InlineKeyboardMarkup:
+    options = [
+        (f"{item.code} {item.name}", item.id in chosen, ChecklistToggle(round_id=round_id, department_id=department_id, item_id=item.id))
+        for item in items
+    ]
     return checklist_markup(options, [(texts.gettext(CONFIRM), ChecklistConfirm(round_id=round_id, department_id=department_id))])
 
 
 # ---- checks ------------------------------------------------------------------------------------
-
 
 
 async def _open_invitation(uow: UnitOfWork, actor: Actor, round_id: int, department_id: int) -> tuple[Round, Department]:
@@ -105,8 +108,15 @@ async def _remember(state: FSMContext, round_id: int, department_id: int, chosen
 # ---- handlers ----------------------------------------------------------------------------------
 
 
-async def decline(query: CallbackQuery, callback_data: InvitationAnswer, uow: UnitOfWork, actor: Actor,
-                  texts: Texts, state: FSMContext, callback_answer: CallbackAnswer) -> None:
+async def decline(
+    query: CallbackQuery,
+    callback_data: InvitationAnswer,
+    uow: UnitOfWork,
+    actor: Actor,
+    texts: Texts,
+    state: FSMContext,
+    callback_answer: CallbackAnswer,
+) -> None:
     department = await get_department(uow, callback_data.department_id)
     await respond_to_round(uow, actor, callback_data.round_id, department.code, accept=False)
     round_ = await uow.rounds.get(callback_data.round_id)
@@ -117,8 +127,9 @@ async def decline(query: CallbackQuery, callback_data: InvitationAnswer, uow: Un
     callback_answer.text = texts.gettext(DECLINE)
 
 
-async def join(query: CallbackQuery, callback_data: InvitationAnswer, uow: UnitOfWork, actor: Actor,
-               texts: Texts, state: FSMContext) -> None:
+async def join(
+    query: CallbackQuery, callback_data: InvitationAnswer, uow: UnitOfWork, actor: Actor, texts: Texts, state: FSMContext
+) -> None:
     round_, department = await _open_invitation(uow, actor, callback_data.round_id, callback_data.department_id)
     items = await uow.rounds.items_of_department(department.id)
     chosen = await _chosen(state, round_.id, department.id)
@@ -128,8 +139,9 @@ async def join(query: CallbackQuery, callback_data: InvitationAnswer, uow: UnitO
     await show(query, text, checklist_keyboard(texts, round_.id, department.id, items, chosen))
 
 
-async def toggle(query: CallbackQuery, callback_data: ChecklistToggle, uow: UnitOfWork, actor: Actor,
-                 texts: Texts, state: FSMContext) -> None:
+async def toggle(
+    query: CallbackQuery, callback_data: ChecklistToggle, uow: UnitOfWork, actor: Actor, texts: Texts, state: FSMContext
+) -> None:
     round_, department = await _open_invitation(uow, actor, callback_data.round_id, callback_data.department_id)
     items = await uow.rounds.items_of_department(department.id)
     if callback_data.item_id not in {item.id for item in items}:
@@ -145,8 +157,15 @@ async def toggle(query: CallbackQuery, callback_data: ChecklistToggle, uow: Unit
         await query.bot.send_message(query.message.chat.id, text, reply_markup=markup)
 
 
-async def confirm(query: CallbackQuery, callback_data: ChecklistConfirm, uow: UnitOfWork, actor: Actor,
-                  texts: Texts, state: FSMContext, callback_answer: CallbackAnswer) -> None:
+async def confirm(
+    query: CallbackQuery,
+    callback_data: ChecklistConfirm,
+    uow: UnitOfWork,
+    actor: Actor,
+    texts: Texts,
+    state: FSMContext,
+    callback_answer: CallbackAnswer,
+) -> None:
     round_, department = await _open_invitation(uow, actor, callback_data.round_id, callback_data.department_id)
     items = await uow.rounds.items_of_department(department.id)
     chosen = await _chosen(state, round_.id, department.id)
@@ -157,7 +176,12 @@ async def confirm(query: CallbackQuery, callback_data: ChecklistConfirm, uow: Un
     await respond_to_round(uow, actor, round_.id, department.code, accept=True, items=tuple(i.code for i in picked))
     await uow.commit()
     await _remember(state, round_.id, department.id, None)
-    text = texts.render("invitations/confirmed.html", round_id=round_.id, title=round_.title, department=department.name,
-                        items=[{"code": i.code, "name": i.name} for i in picked])
+    text = texts.render(
+        "invitations/confirmed.html",
+        round_id=round_.id,
+        title=round_.title,
+        department=department.name,
+        items=[{"code": i.code, "name": i.name} for i in picked],
+    )
     await show(query, text)
     callback_answer.text = texts.gettext(CONFIRM)

@@ -42,9 +42,7 @@ def create_router() -> Router:
     router.message.register(start_without_code, CommandStart(), private)
     router.message.register(show_help, Command("help"))
     router.message.register(ask_language, Command("lang"))
-    router.callback_query.register(
-        language_chosen, LanguageChoice.filter(F.language.in_(set(LANGUAGES))), OwnButton()
-    )
+    router.callback_query.register(language_chosen, LanguageChoice.filter(F.language.in_(set(LANGUAGES))), OwnButton())
     return router
 
 
@@ -62,16 +60,25 @@ async def start_with_code(message: Message, command: CommandObject, uow: UnitOfW
     scope = await describe_scope(uow, grant)
     await uow.commit()
     await set_chat_menu(bot, message.chat.id, actor, texts)
-    await message.answer(texts.render(
-        "onboarding/bound.html", name=sender.full_name, role=grant.role, scope=scope,
-        commands=_listed(actor, texts),
-    ))
+    await message.answer(
+        texts.render(
+            "onboarding/bound.html",
+            name=sender.full_name,
+            role=grant.role,
+            scope=scope,
+            commands=_listed(actor, texts),
+        )
+    )
 
 
 async def start_without_code(message: Message, actor: Actor, texts: Texts) -> None:
-    await message.answer(texts.render(
-        "onboarding/start_no_code.html", roles=_roles(actor), bot_username=(await message.bot.me()).username,
-    ))
+    await message.answer(
+        texts.render(
+            "onboarding/start_no_code.html",
+            roles=_roles(actor),
+            bot_username=(await message.bot.me()).username,
+        )
+    )
 
 
 async def show_help(message: Message, actor: Actor, texts: Texts) -> None:
@@ -79,12 +86,12 @@ async def show_help(message: Message, actor: Actor, texts: Texts) -> None:
 
 
 async def ask_language(message: Message, texts: Texts) -> None:
-    await message.answer(texts.render("onboarding/language_prompt.html"),
-                         reply_markup=language_keyboard(owner=message.from_user.id))
+    await message.answer(texts.render("onboarding/language_prompt.html"), reply_markup=language_keyboard(owner=message.from_user.id))
 
 
-async def language_chosen(query: CallbackQuery, callback_data: LanguageChoice, uow: UnitOfWork, actor: Actor, bot: Bot,
-                          callback_answer: CallbackAnswer) -> None:
+async def language_chosen(
+    query: CallbackQuery, callback_data: LanguageChoice, uow: UnitOfWork, actor: Actor, bot: Bot, callback_answer: CallbackAnswer
+) -> None:
     language = callback_data.language
     await set_language(uow, actor, query.from_user.id, query.from_user.full_name, language)
     await uow.commit()

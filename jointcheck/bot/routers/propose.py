@@ -96,9 +96,13 @@ class Proposing(StatesGroup):
 
 STEPS: tuple[State, ...] = Proposing.__all_states__
 SKIPPABLE = {
-    Proposing.subregions: ("subregions", []), Proposing.industries: ("industries", []), Proposing.tags: ("tags", []),
-    Proposing.departments: ("responsible", []), Proposing.cooling: ("cooling", None),
-    Proposing.draw_at: ("draw_at", None), Proposing.due: ("due", None),
+    Proposing.subregions: ("subregions", []),
+    Proposing.industries: ("industries", []),
+    Proposing.tags: ("tags", []),
+    Proposing.departments: ("responsible", []),
+    Proposing.cooling: ("cooling", None),
+    Proposing.draw_at: ("draw_at", None),
+    Proposing.due: ("due", None),
 }
 CHECKLISTS = (Proposing.items, Proposing.invited, Proposing.kinds)
 
@@ -333,8 +337,9 @@ class Wizard:
             params["department"] = (await self.uow.departments.by_id(data["team_for"])).name
         elif step == Proposing.subregions:
             params["region"] = data["region"]
-        text = self.texts.render("propose/step.html", step=step.state.split(":")[1], reason=reason,
-                                 max_title=TITLE_CHARS, max_team=MAX_TEAM, **params)
+        text = self.texts.render(
+            "propose/step.html", step=step.state.split(":")[1], reason=reason, max_title=TITLE_CHARS, max_team=MAX_TEAM, **params
+        )
         return text, await self.markup(step, data)
 
     async def markup(self, step: State, data: dict) -> InlineKeyboardMarkup:
@@ -345,14 +350,13 @@ class Wizard:
         if step == Proposing.lead:
             departments = await self.departments()
             for department_id in sorted(self.actor.department_ids()):
-                builder.row(self.button(departments[department_id].name,
-                                        ProposeLead(owner=self.owner, department_id=department_id)))
+                builder.row(self.button(departments[department_id].name, ProposeLead(owner=self.owner, department_id=department_id)))
         elif step == Proposing.region and (region := await self.latest_region(data["lead"])) is not None:
-            builder.row(self.button(self.texts.gettext(USE_REGION) % {"region": region},
-                                    ProposeNav(owner=self.owner, action="default")))
+            builder.row(self.button(self.texts.gettext(USE_REGION) % {"region": region}, ProposeNav(owner=self.owner, action="default")))
         elif step == Proposing.teams:
-            builder.row(*(self.button(str(size), ProposeTeam(owner=self.owner, department_id=data["team_for"], size=size))
-                          for size in TEAM_BUTTONS))
+            builder.row(
+                *(self.button(str(size), ProposeTeam(owner=self.owner, department_id=data["team_for"], size=size)) for size in TEAM_BUTTONS)
+            )
         elif step in SKIPPABLE:
             footer.insert(1, self.nav("skip"))
         builder.row(*(self.button(label, callback) for label, callback in footer))
@@ -361,16 +365,16 @@ class Wizard:
     async def checklist(self, step: State, data: dict) -> list[tuple[str, bool, CallbackData]]:
         if step == Proposing.items:
             chosen = set(data.get("items", []))
-            return [(f"{i.code} {i.name}", i.id in chosen, ProposeItem(owner=self.owner, item_id=i.id))
-                    for i in await self.uow.rounds.items_of_department(data["lead"])]
+            return [
+                (f"{i.code} {i.name}", i.id in chosen, ProposeItem(owner=self.owner, item_id=i.id))
+                for i in await self.uow.rounds.items_of_department(data["lead"])
+            ]
         if step == Proposing.invited:
             chosen = set(data.get("invited", []))
             others = sorted((d for d in (await self.departments()).values() if d.id != data["lead"]), key=lambda d: d.code)
-            return [(f"{d.name} ({d.code})", d.id in chosen, ProposeInvite(owner=self.owner, department_id=d.id))
-                    for d in others]
+            return [(f"{d.name} ({d.code})", d.id in chosen, ProposeInvite(owner=self.owner, department_id=d.id)) for d in others]
         chosen = set(data.get("kinds", []))
-        return [(self.texts.gettext(KIND_LABELS[kind]), kind in chosen, ProposeKind(owner=self.owner, kind=kind))
-                for kind in TARGET_KINDS]
+        return [(self.texts.gettext(KIND_LABELS[kind]), kind in chosen, ProposeKind(owner=self.owner, kind=kind)) for kind in TARGET_KINDS]
 
     def summary_markup(self) -> InlineKeyboardMarkup:
         builder = InlineKeyboardBuilder()
@@ -384,12 +388,16 @@ class Wizard:
         items = [i for i in await self.uow.rounds.items_of_department(data["lead"]) if i.id in chosen]
         teams = data["teams"]
         return {
-            "title": data["title"], "lead": participants[0].name,
+            "title": data["title"],
+            "lead": participants[0].name,
             "items": [{"code": i.code, "name": i.name} for i in items],
             "invited": [d.name for d in participants[1:]],
-            "region": data["region"], "subregions": data.get("subregions", []),
+            "region": data["region"],
+            "subregions": data.get("subregions", []),
             "kinds": [self.texts.gettext(KIND_LABELS[k]) for k in TARGET_KINDS if k in data.get("kinds", [])],
-            "industries": data.get("industries", []), "tags": data.get("tags", []), "responsible": await self.responsible(data),
+            "industries": data.get("industries", []),
+            "tags": data.get("tags", []),
+            "responsible": await self.responsible(data),
             "ratios": list(zip(RISK_CLASSES, data["ratios"])),
             "teams": [(d.name, teams[str(d.id)]) for d in participants],
             "cooling": list(zip(RISK_CLASSES, data["cooling"])) if data.get("cooling") else [],
@@ -415,12 +423,21 @@ class Wizard:
             raise Conflict(f"an item of {lead.code} chosen earlier is no longer current: go back and choose again")
         teams = data["teams"]
         return Proposal(
-            lead=lead.code, title=data["title"], region=data["region"], items=tuple(items),
+            lead=lead.code,
+            title=data["title"],
+            region=data["region"],
+            items=tuple(items),
             invited={d.code: teams[str(d.id)] for d in participants[1:]},
-            ratios=dict(zip(RISK_CLASSES, data["ratios"])), lead_team_size=teams[str(lead.id)],
+            ratios=dict(zip(RISK_CLASSES, data["ratios"])),
+            lead_team_size=teams[str(lead.id)],
             cooling_off_days=dict(zip(RISK_CLASSES, data["cooling"])) if data.get("cooling") else {},
-            scope=RoundScope(regions=tuple(data.get("subregions", [])), kinds=tuple(data.get("kinds", [])), industries=tuple(data.get("industries", [])),
-                             tags=tuple(data.get("tags", [])), departments=tuple(await self.responsible(data))),
+            scope=RoundScope(
+                regions=tuple(data.get("subregions", [])),
+                kinds=tuple(data.get("kinds", [])),
+                industries=tuple(data.get("industries", [])),
+                tags=tuple(data.get("tags", [])),
+                departments=tuple(await self.responsible(data)),
+            ),
             draw_at=parse_draw_at(data.get("draw_at")),
             due_date=dt.date.fromisoformat(data["due"]) if data.get("due") else None,
         )
@@ -457,8 +474,7 @@ async def typed(message: Message, state: FSMContext, raw_state: str, uow: UnitOf
     await w.advance(step)
 
 
-async def buttons_expected(message: Message, state: FSMContext, raw_state: str, uow: UnitOfWork, actor: Actor,
-                           texts: Texts) -> None:
+async def buttons_expected(message: Message, state: FSMContext, raw_state: str, uow: UnitOfWork, actor: Actor, texts: Texts) -> None:
     await Wizard.of(message, state, uow, actor, texts).enter(_step(raw_state), "buttons")
 
 
@@ -466,7 +482,7 @@ async def _team_answered(w: Wizard, size: int) -> None:
     data = await w.state.get_data()
     teams = {**data.get("teams", {}), str(data["team_for"]): size}
     participants = [d.id for d in await w.participants(data)]
-    later = participants[participants.index(data["team_for"]) + 1:]
+    later = participants[participants.index(data["team_for"]) + 1 :]
     if later:
         await w.state.update_data(teams=teams, team_for=later[0])
         await w.enter(Proposing.teams)
@@ -484,13 +500,13 @@ async def cancel_pressed(query: CallbackQuery, state: FSMContext, texts: Texts, 
     callback_answer.text = texts.gettext(CANCEL)
 
 
-async def back_pressed(query: CallbackQuery, state: FSMContext, raw_state: str, uow: UnitOfWork, actor: Actor,
-                       texts: Texts) -> None:
+async def back_pressed(query: CallbackQuery, state: FSMContext, raw_state: str, uow: UnitOfWork, actor: Actor, texts: Texts) -> None:
     await Wizard.of(query, state, uow, actor, texts).back(_step(raw_state))
 
 
-async def next_pressed(query: CallbackQuery, state: FSMContext, raw_state: str, uow: UnitOfWork, actor: Actor,
-                       texts: Texts, callback_answer: CallbackAnswer) -> None:
+async def next_pressed(
+    query: CallbackQuery, state: FSMContext, raw_state: str, uow: UnitOfWork, actor: Actor, texts: Texts, callback_answer: CallbackAnswer
+) -> None:
     step = _step(raw_state)
     data = await state.get_data()
     needed = {Proposing.items: "items", Proposing.invited: "invited"}.get(step)
@@ -500,8 +516,7 @@ async def next_pressed(query: CallbackQuery, state: FSMContext, raw_state: str, 
     await Wizard.of(query, state, uow, actor, texts).advance(step)
 
 
-async def skip_pressed(query: CallbackQuery, state: FSMContext, raw_state: str, uow: UnitOfWork, actor: Actor,
-                       texts: Texts) -> None:
+async def skip_pressed(query: CallbackQuery, state: FSMContext, raw_state: str, uow: UnitOfWork, actor: Actor, texts: Texts) -> None:
     step = _step(raw_state)
     key, nothing = SKIPPABLE[step]
     await state.update_data({key: nothing})
@@ -517,8 +532,9 @@ async def default_region(query: CallbackQuery, state: FSMContext, uow: UnitOfWor
     await w.advance(Proposing.region)
 
 
-async def choose_lead(query: CallbackQuery, callback_data: ProposeLead, state: FSMContext, uow: UnitOfWork,
-                      actor: Actor, texts: Texts) -> None:
+async def choose_lead(
+    query: CallbackQuery, callback_data: ProposeLead, state: FSMContext, uow: UnitOfWork, actor: Actor, texts: Texts
+) -> None:
     lead = callback_data.department_id
     if lead not in actor.department_ids():
         raise NotFound(f"department {lead} is not one of yours")
@@ -543,36 +559,41 @@ async def _toggle(query: CallbackQuery, w: Wizard, step: State, key: str, value)
         await w.enter(step)
 
 
-async def toggle_item(query: CallbackQuery, callback_data: ProposeItem, state: FSMContext, uow: UnitOfWork,
-                      actor: Actor, texts: Texts) -> None:
+async def toggle_item(
+    query: CallbackQuery, callback_data: ProposeItem, state: FSMContext, uow: UnitOfWork, actor: Actor, texts: Texts
+) -> None:
     lead = await state.get_value("lead")
     if callback_data.item_id not in {i.id for i in await uow.rounds.items_of_department(lead)}:
         raise NotFound(f"item {callback_data.item_id} is not a current item of the lead department")
     await _toggle(query, Wizard.of(query, state, uow, actor, texts), Proposing.items, "items", callback_data.item_id)
 
 
-async def toggle_invite(query: CallbackQuery, callback_data: ProposeInvite, state: FSMContext, uow: UnitOfWork,
-                        actor: Actor, texts: Texts) -> None:
+async def toggle_invite(
+    query: CallbackQuery, callback_data: ProposeInvite, state: FSMContext, uow: UnitOfWork, actor: Actor, texts: Texts
+) -> None:
     department = await uow.departments.by_id(callback_data.department_id)
     if department is None or department.id == await state.get_value("lead"):
         raise NotFound(f"department {callback_data.department_id} cannot be invited")
     await _toggle(query, Wizard.of(query, state, uow, actor, texts), Proposing.invited, "invited", department.id)
 
 
-async def toggle_kind(query: CallbackQuery, callback_data: ProposeKind, state: FSMContext, uow: UnitOfWork,
-                      actor: Actor, texts: Texts) -> None:
+async def toggle_kind(
+    query: CallbackQuery, callback_data: ProposeKind, state: FSMContext, uow: UnitOfWork, actor: Actor, texts: Texts
+) -> None:
     await _toggle(query, Wizard.of(query, state, uow, actor, texts), Proposing.kinds, "kinds", callback_data.kind)
 
 
-async def team_pressed(query: CallbackQuery, callback_data: ProposeTeam, state: FSMContext, uow: UnitOfWork,
-                       actor: Actor, texts: Texts) -> None:
+async def team_pressed(
+    query: CallbackQuery, callback_data: ProposeTeam, state: FSMContext, uow: UnitOfWork, actor: Actor, texts: Texts
+) -> None:
     if callback_data.department_id != await state.get_value("team_for") or not 1 <= callback_data.size <= MAX_TEAM:
         raise NotFound("this team size is not asked now")
     await _team_answered(Wizard.of(query, state, uow, actor, texts), callback_data.size)
 
 
-async def confirm(query: CallbackQuery, state: FSMContext, uow: UnitOfWork, actor: Actor, texts: Texts,
-                  callback_answer: CallbackAnswer) -> None:
+async def confirm(
+    query: CallbackQuery, state: FSMContext, uow: UnitOfWork, actor: Actor, texts: Texts, callback_answer: CallbackAnswer
+) -> None:
     w = Wizard.of(query, state, uow, actor, texts)
     data = await state.get_data()
     try:
@@ -583,8 +604,10 @@ async def confirm(query: CallbackQuery, state: FSMContext, uow: UnitOfWork, acto
         log.info("proposal refused for %s: %s", actor.label, error)
         # The reason names what to change (an item, a region), so every reader gets it, in English
         # where it has no translation yet.
-        await w.post(texts.render("propose/refused.html", kind=error_kind(error), detail=reason(error, texts, english_otherwise=True)),
-                     w.summary_markup())
+        await w.post(
+            texts.render("propose/refused.html", kind=error_kind(error), detail=reason(error, texts, english_otherwise=True)),
+            w.summary_markup(),
+        )
         callback_answer.text = texts.render("errors/core_error.txt", kind=error_kind(error), detail="")
         return
     await state.clear()

@@ -25,8 +25,8 @@ from jointcheck.bot.texts import N_, Texts
 from jointcheck.core.authz import Actor
 from jointcheck.core.errors import Conflict, NotFound
 from jointcheck.core.models import Role
-from jointcheck.core.services.results import awaiting_review, publish_results, publishable, review_results, submission_to_review
 from jointcheck.core.services.departments import get_department
+from jointcheck.core.services.results import awaiting_review, publish_results, publishable, review_results, submission_to_review
 from jointcheck.core.uow import UnitOfWork
 
 ACCEPT = N_("Accept")
@@ -51,22 +51,30 @@ def create_router() -> Router:
     return router
 
 
-
-
-
 # ---- review -------------------------------------------------------------------------------------
 
 
 async def show_queue(message: Message, uow: UnitOfWork, actor: Actor, texts: Texts) -> None:
     entries = await awaiting_review(uow, actor, limit=20)
-    text = texts.render("review/list.html", entries=[{
-        "task_id": e.summary.task_id, "target": e.summary.target_name, "department": e.department_code,
-        "count": e.submitted, "round": e.summary.round_title,
-    } for e in entries])
+    text = texts.render(
+        "review/list.html",
+        entries=[
+            {
+                "task_id": e.summary.task_id,
+                "target": e.summary.target_name,
+                "department": e.department_code,
+                "count": e.submitted,
+                "round": e.summary.round_title,
+            }
+            for e in entries
+        ],
+    )
     builder = InlineKeyboardBuilder()
     for e in entries:
-        builder.button(text=button_label(f"{e.summary.task_id} · {e.department_code} · {e.summary.target_name}"),
-                       callback_data=ReviewOpen(task_id=e.summary.task_id, department_id=e.department_id))
+        builder.button(
+            text=button_label(f"{e.summary.task_id} · {e.department_code} · {e.summary.target_name}"),
+            callback_data=ReviewOpen(task_id=e.summary.task_id, department_id=e.department_id),
+        )
     builder.adjust(1)
     await send_long(message.bot, message.chat.id, text, builder.as_markup() if entries else None)
 
@@ -76,24 +84,37 @@ async def open_submission(query: CallbackQuery, callback_data: ReviewOpen, uow: 
     detail = await submission_to_review(uow, actor, callback_data.task_id, department)
     builder = InlineKeyboardBuilder()
     for label, accept in ((ACCEPT, True), (RETURN, False)):
-        builder.button(text=texts.gettext(label), callback_data=ReviewDecide(task_id=callback_data.task_id, department_id=department.id, accept=accept))
+        builder.button(
+            text=texts.gettext(label), callback_data=ReviewDecide(task_id=callback_data.task_id, department_id=department.id, accept=accept)
+        )
     builder.adjust(2)
     await show(query, task_text(texts, detail), builder.as_markup())
 
 
-async def decide(query: CallbackQuery, callback_data: ReviewDecide, uow: UnitOfWork, actor: Actor, texts: Texts,
-                 state: FSMContext, callback_answer: CallbackAnswer) -> None:
+async def decide(
+    query: CallbackQuery,
+    callback_data: ReviewDecide,
+    uow: UnitOfWork,
+    actor: Actor,
+    texts: Texts,
+    state: FSMContext,
+    callback_answer: CallbackAnswer,
+) -> None:
     department = await get_department(uow, callback_data.department_id)
     if not callback_data.accept:
         await submission_to_review(uow, actor, callback_data.task_id, department)  # before asking for the reason
         await state.set_state(ReturnReason.reason)
         await state.update_data(review_task_id=callback_data.task_id, review_department_id=department.id)
-        await query.bot.send_message(chat_id_of(query), texts.render("review/reason_prompt.html", department=department.name, task_id=callback_data.task_id))
+        await query.bot.send_message(
+            chat_id_of(query), texts.render("review/reason_prompt.html", department=department.name, task_id=callback_data.task_id)
+        )
         return
     await review_results(uow, actor, callback_data.task_id, department.code, accept=True)
     task = await uow.tasks.get(callback_data.task_id)
     await uow.commit()
-    text = texts.render("review/decided.html", accepted=True, department=department.name, task_id=task.id, completed=task.completed_at is not None)
+    text = texts.render(
+        "review/decided.html", accepted=True, department=department.name, task_id=task.id, completed=task.completed_at is not None
+    )
     await show(query, text)
     callback_answer.text = texts.gettext(ACCEPT)
 
@@ -113,8 +134,11 @@ async def reason_typed(message: Message, uow: UnitOfWork, actor: Actor, texts: T
         await review_results(uow, actor, int(data["review_task_id"]), department.code, accept=False, reason=message.text or "")
     await uow.commit()
     await state.clear()
-    await message.answer(texts.render("review/decided.html", accepted=False, department=department.name,
-                                      task_id=int(data["review_task_id"]), completed=False))
+    await message.answer(
+        texts.render(
+            "review/decided.html", accepted=False, department=department.name, task_id=int(data["review_task_id"]), completed=False
+        )
+    )
 
 
 # ---- publication --------------------------------------------------------------------------------
@@ -122,30 +146,54 @@ async def reason_typed(message: Message, uow: UnitOfWork, actor: Actor, texts: T
 
 async def show_publishable(message: Message, uow: UnitOfWork, actor: Actor, texts: Texts) -> None:
     entries = await publishable(uow, actor)
-    text = texts.render("review/publish_list.html", entries=[{
-        "round_id": e.round_id, "title": e.round_title, "department": e.department_code, "count": e.accepted,
-    } for e in entries])
+    text = texts.render(
+        "review/publish_list.html",
+        entries=[
+            {
+                "round_id": e.round_id,
+                "title": e.round_title,
+                "department": e.department_code,
+                "count": e.accepted,
+            }
+            for e in entries
+        ],
+    )
     builder = InlineKeyboardBuilder()
     for e in entries:
-        builder.button(text=button_label(f"{texts.gettext(PUBLISH)} · {e.round_id} · {e.department_code} · {e.accepted}"),
-                       callback_data=PublishRound(round_id=e.round_id, department_id=e.department_id))
+        builder.button(
+            text=button_label(f"{texts.gettext(PUBLISH)} · {e.round_id} · {e.department_code} · {e.accepted}"),
+            callback_data=PublishRound(round_id=e.round_id, department_id=e.department_id),
+        )
     builder.adjust(1)
     await send_long(message.bot, message.chat.id, text, builder.as_markup() if entries else None)
 
 
-async def publish(query: CallbackQuery, callback_data: PublishRound, uow: UnitOfWork, actor: Actor, texts: Texts,
-                  callback_answer: CallbackAnswer) -> None:
+async def publish(
+    query: CallbackQuery, callback_data: PublishRound, uow: UnitOfWork, actor: Actor, texts: Texts, callback_answer: CallbackAnswer
+) -> None:
     department = await get_department(uow, callback_data.department_id)
     if not callback_data.confirm:
-        entry = next((e for e in await publishable(uow, actor)
-                      if e.round_id == callback_data.round_id and e.department_id == department.id), None)
+        entry = next(
+            (e for e in await publishable(uow, actor) if e.round_id == callback_data.round_id and e.department_id == department.id), None
+        )
         if entry is None:
             raise Conflict(f"round {callback_data.round_id} has no accepted result of {department.code} left to publish")
         builder = InlineKeyboardBuilder()
-        builder.button(text=texts.gettext(PUBLISH), callback_data=PublishRound(round_id=entry.round_id, department_id=department.id, confirm=True))
+        builder.button(
+            text=texts.gettext(PUBLISH), callback_data=PublishRound(round_id=entry.round_id, department_id=department.id, confirm=True)
+        )
         builder.adjust(1)
-        await show(query, texts.render("review/publish_confirm.html", count=entry.accepted, department=department.name,
-                                       title=entry.round_title, round_id=entry.round_id), builder.as_markup())
+        await show(
+            query,
+            texts.render(
+                "review/publish_confirm.html",
+                count=entry.accepted,
+                department=department.name,
+                title=entry.round_title,
+                round_id=entry.round_id,
+            ),
+            builder.as_markup(),
+        )
         return
     count = await publish_results(uow, actor, callback_data.round_id, department.code)
     await uow.commit()

@@ -88,18 +88,27 @@ async def round_view(uow: UnitOfWork, actor: Actor, texts: Texts, round_id: int)
     participants = []
     for participant, department in await uow.rounds.participants(round_.id):
         status = "lead" if participant.is_lead else participant.status
-        participants.append({
-            "name": department.name, "code": department.code, "team_size": participant.team_size,
-            "status": texts.gettext(PARTICIPANT_STATUS[status]) if status in PARTICIPANT_STATUS else status,
-            "chosen": items_of.get(department.id, []) if participant.status == "confirmed" else [],
-        })
+        participants.append(
+            {
+                "name": department.name,
+                "code": department.code,
+                "team_size": participant.team_size,
+                "status": texts.gettext(PARTICIPANT_STATUS[status]) if status in PARTICIPANT_STATUS else status,
+                "chosen": items_of.get(department.id, []) if participant.status == "confirmed" else [],
+            }
+        )
     draw = await uow.rounds.draw_of(round_.id)
     text = texts.render(
         "rounds/detail.html",
-        round_id=round_.id, title=round_.title, status=status_label(texts, round_.status),
-        region=round_.region, lead=lead.name if lead else "", participants=participants,
+        round_id=round_.id,
+        title=round_.title,
+        status=status_label(texts, round_.status),
+        region=round_.region,
+        lead=lead.name if lead else "",
+        participants=participants,
         items=[{"code": i.code, "name": i.name} for i in items],
-        commitment=draw.commitment if draw else "", seed=(draw.seed_digits or "") if draw else "",
+        commitment=draw.commitment if draw else "",
+        seed=(draw.seed_digits or "") if draw else "",
         tasks=await uow.rounds.task_count(round_.id),
         due_date=round_.due_date.isoformat() if round_.due_date else "",
     )

@@ -79,22 +79,37 @@ def create_router() -> Router:
 # ---- views shared with routers/review.py ---------------------------------------------------------
 
 
-
 def item_entries(texts: Texts, items: list[ItemResult]) -> list[dict]:
-    return [{
-        "code": i.item_code, "name": i.item_name, "department": i.department_code, "category": i.category,
-        "follow_up": texts.gettext(FOLLOW_UPS[i.follow_up]) if i.follow_up != "none" else "",
-        "note": i.note, "attachments": i.attachments, "reason": i.review_reason,
-        "status": texts.gettext(RESULT_STATUS.get(i.status, i.status)), "mine": i.mine,
-    } for i in items]
+    return [
+        {
+            "code": i.item_code,
+            "name": i.item_name,
+            "department": i.department_code,
+            "category": i.category,
+            "follow_up": texts.gettext(FOLLOW_UPS[i.follow_up]) if i.follow_up != "none" else "",
+            "note": i.note,
+            "attachments": i.attachments,
+            "reason": i.review_reason,
+            "status": texts.gettext(RESULT_STATUS.get(i.status, i.status)),
+            "mine": i.mine,
+        }
+        for i in items
+    ]
 
 
 def task_text(texts: Texts, detail: TaskDetail) -> str:
     s = detail.summary
     return texts.render(
-        "tasks/detail.html", task_id=s.task_id, round_id=s.round_id, round_title=s.round_title,
-        target_name=s.target_name, target_code=s.target_code, address=s.address,
-        due_date=s.due_date.isoformat() if s.due_date else "", visit=s.visit_order + 1, batch=s.batch,
+        "tasks/detail.html",
+        task_id=s.task_id,
+        round_id=s.round_id,
+        round_title=s.round_title,
+        target_name=s.target_name,
+        target_code=s.target_code,
+        address=s.address,
+        due_date=s.due_date.isoformat() if s.due_date else "",
+        visit=s.visit_order + 1,
+        batch=s.batch,
         team=[{"name": m.name, "department": m.department_name, "by_hand": m.source != "draw"} for m in detail.team],
         items=item_entries(texts, detail.items),
     )
@@ -105,7 +120,9 @@ def task_keyboard(texts: Texts, detail: TaskDetail) -> InlineKeyboardMarkup:
     task_id = detail.summary.task_id
     for item in detail.editable_items():
         mark = "✎" if item.status == "none" else "☑"
-        builder.button(text=button_label(f"{mark} {item.item_code} {item.item_name}"), callback_data=ItemOpen(task_id=task_id, item_id=item.item_id))
+        builder.button(
+            text=button_label(f"{mark} {item.item_code} {item.item_name}"), callback_data=ItemOpen(task_id=task_id, item_id=item.item_id)
+        )
     if detail.ready_to_submit():
         builder.button(text=texts.gettext(SUBMIT), callback_data=TaskSubmit(task_id=task_id))
     builder.button(text=texts.gettext(ALL_TASKS), callback_data=TasksPage(offset=0))
@@ -133,10 +150,22 @@ def _editable(detail: TaskDetail, item_id: int) -> ItemResult:
 
 async def _list(uow: UnitOfWork, actor: Actor, texts: Texts, offset: int) -> tuple[str, InlineKeyboardMarkup | None]:
     tasks, total = await list_my_tasks(uow, actor, offset=offset, limit=PAGE)
-    text = texts.render("tasks/list.html", total=total, first=offset + 1, last=offset + len(tasks), tasks=[{
-        "id": t.task_id, "target": t.target_name, "code": t.target_code, "round": t.round_title,
-        "due_date": t.due_date.isoformat() if t.due_date else "",
-    } for t in tasks])
+    text = texts.render(
+        "tasks/list.html",
+        total=total,
+        first=offset + 1,
+        last=offset + len(tasks),
+        tasks=[
+            {
+                "id": t.task_id,
+                "target": t.target_name,
+                "code": t.target_code,
+                "round": t.round_title,
+                "due_date": t.due_date.isoformat() if t.due_date else "",
+            }
+            for t in tasks
+        ],
+    )
     if not tasks:
         return text, None
     builder = InlineKeyboardBuilder()
@@ -176,8 +205,10 @@ async def open_item(query: CallbackQuery, callback_data: ItemOpen, uow: UnitOfWo
     builder = InlineKeyboardBuilder()
     for code, label in CATEGORIES.items():
         mark = "☑ " if item.category == code else ""
-        builder.button(text=button_label(f"{mark}{code} · {texts.gettext(label)}"),
-                       callback_data=ResultPick(task_id=callback_data.task_id, item_id=item.item_id, category=code))
+        builder.button(
+            text=button_label(f"{mark}{code} · {texts.gettext(label)}"),
+            callback_data=ResultPick(task_id=callback_data.task_id, item_id=item.item_id, category=code),
+        )
     if item.status != "none":
         builder.button(text=texts.gettext(NOTE), callback_data=NoteAsk(task_id=callback_data.task_id, item_id=item.item_id))
     builder.button(text=texts.gettext(BACK), callback_data=TaskOpen(task_id=callback_data.task_id))
@@ -186,15 +217,19 @@ async def open_item(query: CallbackQuery, callback_data: ItemOpen, uow: UnitOfWo
     await show(query, text, builder.as_markup())
 
 
-async def pick(query: CallbackQuery, callback_data: ResultPick, uow: UnitOfWork, actor: Actor, texts: Texts,
-               callback_answer: CallbackAnswer) -> None:
+async def pick(
+    query: CallbackQuery, callback_data: ResultPick, uow: UnitOfWork, actor: Actor, texts: Texts, callback_answer: CallbackAnswer
+) -> None:
     data = callback_data
     if data.category not in NO_PROBLEM and data.category in CATEGORIES and not data.follow_up:
         detail = await task_detail(uow, actor, data.task_id)
         item = _editable(detail, data.item_id)
         builder = InlineKeyboardBuilder()
         for code, label in FOLLOW_UPS.items():
-            builder.button(text=texts.gettext(label), callback_data=ResultPick(task_id=data.task_id, item_id=data.item_id, category=data.category, follow_up=code))
+            builder.button(
+                text=texts.gettext(label),
+                callback_data=ResultPick(task_id=data.task_id, item_id=data.item_id, category=data.category, follow_up=code),
+            )
         builder.button(text=texts.gettext(BACK), callback_data=ItemOpen(task_id=data.task_id, item_id=data.item_id))
         builder.adjust(1)
         text = texts.render("tasks/follow_up.html", task_id=data.task_id, code=item.item_code, name=item.item_name, category=data.category)
@@ -206,8 +241,7 @@ async def pick(query: CallbackQuery, callback_data: ResultPick, uow: UnitOfWork,
     callback_answer.text = texts.render("tasks/saved.txt")
 
 
-async def ask_note(query: CallbackQuery, callback_data: NoteAsk, uow: UnitOfWork, actor: Actor, texts: Texts,
-                   state: FSMContext) -> None:
+async def ask_note(query: CallbackQuery, callback_data: NoteAsk, uow: UnitOfWork, actor: Actor, texts: Texts, state: FSMContext) -> None:
     detail = await task_detail(uow, actor, callback_data.task_id)
     item = _editable(detail, callback_data.item_id)
     if item.status == "none":
@@ -254,8 +288,9 @@ async def finish_input(message: Message, uow: UnitOfWork, actor: Actor, texts: T
     await send_long(message.bot, message.chat.id, text, markup)
 
 
-async def submit(query: CallbackQuery, callback_data: TaskSubmit, uow: UnitOfWork, actor: Actor, texts: Texts,
-                 callback_answer: CallbackAnswer) -> None:
+async def submit(
+    query: CallbackQuery, callback_data: TaskSubmit, uow: UnitOfWork, actor: Actor, texts: Texts, callback_answer: CallbackAnswer
+) -> None:
     if not callback_data.confirm:
         detail = await task_detail(uow, actor, callback_data.task_id)
         mine = [i for i in detail.items if i.mine]
@@ -266,8 +301,12 @@ async def submit(query: CallbackQuery, callback_data: TaskSubmit, uow: UnitOfWor
         builder.button(text=texts.gettext(SUBMIT), callback_data=TaskSubmit(task_id=callback_data.task_id, confirm=True))
         builder.button(text=texts.gettext(BACK), callback_data=TaskOpen(task_id=callback_data.task_id))
         builder.adjust(2)
-        text = texts.render("tasks/submit_confirm.html", task_id=callback_data.task_id,
-                            target_name=detail.summary.target_name, items=item_entries(texts, mine))
+        text = texts.render(
+            "tasks/submit_confirm.html",
+            task_id=callback_data.task_id,
+            target_name=detail.summary.target_name,
+            items=item_entries(texts, mine),
+        )
         await show(query, text, builder.as_markup())
         return
     _, detail = await submit_and_detail(uow, actor, callback_data.task_id)

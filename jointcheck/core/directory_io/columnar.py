@@ -40,8 +40,16 @@ __all__ = ["NotClean", "PLAIN", "clean_batches"]
 
 # Blocks people's names and addresses are written in: ASCII, Latin letters, general punctuation,
 # CJK punctuation and kana, the CJK ideographs, full-width forms.
-_BLOCKS = ((0x20, 0x7E), (0xA1, 0x24F), (0x2010, 0x205E), (0x3001, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF),
-           (0xF900, 0xFAFF), (0xFF01, 0xFFEF))
+_BLOCKS = (
+    (0x20, 0x7E),
+    (0xA1, 0x24F),
+    (0x2010, 0x205E),
+    (0x3001, 0x30FF),
+    (0x3400, 0x4DBF),
+    (0x4E00, 0x9FFF),
+    (0xF900, 0xFAFF),
+    (0xFF01, 0xFFEF),
+)
 _NEVER = frozenset('",')  # a quote may start a quoted cell; a comma only shows up inside one
 
 
@@ -193,8 +201,9 @@ def pack_columns(columns: list[pa.Array], in_key_order: bool) -> bytes:
     return text[0].as_buffer().to_pybytes()
 
 
-def clean_batches(path: str, header: list[str], keys: list[str | None], known_departments: Iterable[str],
-                  batch_rows: int, in_key_order: bool) -> Iterator[tuple[bytes, int]]:
+def clean_batches(
+    path: str, header: list[str], keys: list[str | None], known_departments: Iterable[str], batch_rows: int, in_key_order: bool
+) -> Iterator[tuple[bytes, int]]:
     """(packed records, rows) for each batch of the file's data rows, or NotClean. `header` and
     `keys` are the first line's cells and the field each names (`Schema.match_header`)."""
     width = len(header)
@@ -204,8 +213,7 @@ def clean_batches(path: str, header: list[str], keys: list[str | None], known_de
             path,
             read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1, block_size=BLOCK_BYTES),
             parse_options=pa_csv.ParseOptions(quote_char=False, newlines_in_values=False, ignore_empty_lines=True),
-            convert_options=pa_csv.ConvertOptions(column_types={n: pa.string() for n in names}, strings_can_be_null=False,
-                                                  check_utf8=True),
+            convert_options=pa_csv.ConvertOptions(column_types={n: pa.string() for n in names}, strings_can_be_null=False, check_utf8=True),
         )
     except (pa.ArrowException, OSError) as exc:
         raise NotClean(str(exc)) from None

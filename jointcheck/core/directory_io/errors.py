@@ -34,7 +34,9 @@ class HeaderError(DirectoryFileError):
     def problems(self) -> list[str]:
         out = []
         if self.unknown:
-            names = ", ".join(f"'{name}'" + (f" (did you mean '{self.hints[name]}'?)" if name in self.hints else "") for name in self.unknown)
+            names = ", ".join(
+                f"'{name}'" + (f" (did you mean '{self.hints[name]}'?)" if name in self.hints else "") for name in self.unknown
+            )
             out.append(f"unknown columns for {self.kind}: {names}")
         if self.missing:
             out.append(f"missing required columns for {self.kind}: {', '.join(self.missing)}")

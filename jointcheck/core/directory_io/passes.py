@@ -83,8 +83,16 @@ def _batch(kind: str, width: int, records: list[tuple], in_key_order: bool) -> b
     return records
 
 
-def _messages(kind: str, path: str, known: Iterable[str], max_errors: int | None, batch: int, stop_at_error: bool,
-              in_key_order: bool, columnar: bool = True) -> Iterator:
+def _messages(
+    kind: str,
+    path: str,
+    known: Iterable[str],
+    max_errors: int | None,
+    batch: int,
+    stop_at_error: bool,
+    in_key_order: bool,
+    columnar: bool = True,
+) -> Iterator:
     """Start, then Rows batches, then the Outcome (a Restart and a new Start may come between).
     With stop_at_error, no rows after the first error. A CSV of targets goes through the columnar
     pass first, which does the whole file when nothing in it is wrong or unusual."""
@@ -142,8 +150,9 @@ def _plain_header(path: str) -> tuple[list[str], list[str | None]]:
     return header, keys
 
 
-def _row_messages(kind: str, path: str, known: Iterable[str], max_errors: int | None, batch: int, stop_at_error: bool,
-                  in_key_order: bool) -> Iterator:
+def _row_messages(
+    kind: str, path: str, known: Iterable[str], max_errors: int | None, batch: int, stop_at_error: bool, in_key_order: bool
+) -> Iterator:
     """The row-by-row pass: Start, Rows batches, then the Outcome. With stop_at_error, no rows after the first error."""
     validation = validate_file(kind, path, known, max_errors=max_errors)
     yield Start(validation.header, validation.present)
@@ -177,8 +186,18 @@ def _worker_main() -> None:
 class Pass:
     """Iterate for Start, Rows… and Outcome; `in_worker` decides where the validation runs."""
 
-    def __init__(self, kind: str, path: str, known: Iterable[str], *, max_errors: int | None, batch: int, stop_at_error: bool,
-                 in_key_order: bool, in_worker: bool):
+    def __init__(
+        self,
+        kind: str,
+        path: str,
+        known: Iterable[str],
+        *,
+        max_errors: int | None,
+        batch: int,
+        stop_at_error: bool,
+        in_key_order: bool,
+        in_worker: bool,
+    ):
         self._args = (kind, str(path), sorted(known), max_errors, batch, stop_at_error, in_key_order)
         self.in_worker = in_worker
         self._process = None
@@ -197,7 +216,10 @@ class Pass:
             self._process = subprocess.Popen(
                 [sys.executable, "-c", f"from {__name__} import _worker_main; _worker_main()", str(write), json.dumps(self._args)],
                 # Its own session: Ctrl-C reaches the importing process alone, which ends the worker.
-                pass_fds=(write,), env=env, stdin=subprocess.DEVNULL, start_new_session=True,
+                pass_fds=(write,),
+                env=env,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
             )
         except BaseException:
             os.close(read)

@@ -94,7 +94,9 @@ class Table:
                 yield end + 1, row
                 end = reader.line_num
         except csv.Error as exc:
-            raise DirectoryFileError(f"line {end + 1}: the CSV cannot be parsed ({exc}); is a quote (\") left open or followed by text?") from None
+            raise DirectoryFileError(
+                f'line {end + 1}: the CSV cannot be parsed ({exc}); is a quote (") left open or followed by text?'
+            ) from None
         except UnicodeDecodeError:  # a bad byte past the sample the encoding was judged on
             text.detach()
             text = None

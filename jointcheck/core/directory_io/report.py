@@ -63,7 +63,9 @@ def _reasons(row: BadRow, kind: str | None) -> str:
     return "; ".join(parts)
 
 
-def write_bad_rows_csv(target: str | os.PathLike | TextIO, header: Sequence[str], bad_rows: Iterable[BadRow], *, kind: str | None = None) -> int:
+def write_bad_rows_csv(
+    target: str | os.PathLike | TextIO, header: Sequence[str], bad_rows: Iterable[BadRow], *, kind: str | None = None
+) -> int:
     """Write the bad rows with their line and reasons; returns the number of rows written.
 
     `target` is a path (written as UTF-8 with BOM) or a text stream (the caller chose its encoding;

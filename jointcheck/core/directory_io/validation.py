@@ -156,7 +156,9 @@ class Validation:
             return cells + [""] * (width - len(cells))
         extra = [cell for cell in cells[width:] if cell.strip()]
         if extra:
-            self._problems.append(("", "; ".join(extra), f"has {len(cells)} cells but the header has {width}: cells beyond the last column"))
+            self._problems.append(
+                ("", "; ".join(extra), f"has {len(cells)} cells but the header has {width}: cells beyond the last column")
+            )
         elif not any(cell.strip() for cell in cells):
             return None
         return cells[:width]
@@ -406,7 +408,7 @@ def validate_file(
     table = open_table(source, filename=filename)
     try:
         rows = table.rows()
-        for line, cells in rows:
+        for line, cells in rows:  # noqa: B007  (the header line is read after the loop)
             if any(cell.strip() for cell in cells):
                 break
         else:

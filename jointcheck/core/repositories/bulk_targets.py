@@ -144,7 +144,10 @@ class TargetBulkWriter:
             return
         # COPY's text format: a backslash starts an escape, and nothing else in packed rows does.
         status = await driver.copy_to_table(
-            self._copy_into, source=io.BytesIO(data.replace(b"\\", b"\\\\")), columns=TARGET_COLUMNS, format="text",
+            self._copy_into,
+            source=io.BytesIO(data.replace(b"\\", b"\\\\")),
+            columns=TARGET_COLUMNS,
+            format="text",
         )
         if self._copy_into == "targets":
             self.changed += int(status.rsplit(" ", 1)[-1])
@@ -156,7 +159,7 @@ class TargetBulkWriter:
         step = ROWS_PER_STATEMENT * WIDTH
         whole = len(values) - len(values) % step
         if whole:
-            statements = [values[i:i + step] + self._now for i in range(0, whole, step)]
+            statements = [values[i : i + step] + self._now for i in range(0, whole, step)]
             await driver.executemany(self._sqlite(ROWS_PER_STATEMENT), statements)
         if whole < len(values):
             await driver.execute(self._sqlite((len(values) - whole) // WIDTH), values[whole:] + self._now)

@@ -5,6 +5,7 @@ tasks gives a handful of rows."""
 from __future__ import annotations
 
 import datetime as dt
+
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,7 +26,11 @@ class DeadlineRepository:
         return [(i, at, s) for i, at, s in await self._session.execute(query)]
 
     async def due_draws(self, now: dt.datetime) -> list[int]:
-        query = select(Round.id).where(Round.status == "seeded", Round.draw_at.is_not(None), Round.draw_at <= now).order_by(Round.draw_at, Round.id)
+        query = (
+            select(Round.id)
+            .where(Round.status == "seeded", Round.draw_at.is_not(None), Round.draw_at <= now)
+            .order_by(Round.draw_at, Round.id)
+        )
         return list((await self._session.execute(query)).scalars())
 
     async def open_tasks_by_inspector(self, first: dt.date, last: dt.date) -> list[tuple[int, int, dt.date, int]]:
@@ -44,7 +49,8 @@ class DeadlineRepository:
         query = (
             select(Task.round_id, Task.due_date, func.count())
             .where(Task.completed_at.is_(None), Task.due_date < today)
-            .group_by(Task.round_id, Task.due_date).order_by(Task.round_id)
+            .group_by(Task.round_id, Task.due_date)
+            .order_by(Task.round_id)
         )
         return [(r, d, n) for r, d, n in await self._session.execute(query)]
 
@@ -65,8 +71,10 @@ class DeadlineRepository:
         query = (
             select(Task.round_id, CheckItem.department_id, func.min(Task.completed_at), func.count())
             .select_from(Result)
-            .join(Task, Task.id == Result.task_id).join(CheckItem, CheckItem.id == Result.item_id)
+            .join(Task, Task.id == Result.task_id)
+            .join(CheckItem, CheckItem.id == Result.item_id)
             .where(Result.status == "accepted", Task.completed_at.is_not(None))
-            .group_by(Task.round_id, CheckItem.department_id).order_by(Task.round_id, CheckItem.department_id)
+            .group_by(Task.round_id, CheckItem.department_id)
+            .order_by(Task.round_id, CheckItem.department_id)
         )
         return [(r, d, at, n) for r, d, at, n in await self._session.execute(query)]

@@ -8,8 +8,8 @@ from sqlalchemy import ColumnElement, delete, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jointcheck.core.models import CheckItem, Conflict, Department, Inspector, Target
-from jointcheck.core.repositories.bulk_targets import TARGET_COLUMNS
 from jointcheck.core.regions import region_prefix
+from jointcheck.core.repositories.bulk_targets import TARGET_COLUMNS
 
 
 def list_contains(column, value: str) -> ColumnElement[bool]:
@@ -86,15 +86,37 @@ async def export_rows(session: AsyncSession, kind: str, department_codes: dict[i
         query = select(Inspector).where(Inspector.department_id.in_(list(department_codes))).order_by(Inspector.cert_no)
         stream = await session.stream_scalars(query.execution_options(yield_per=batch))
         async for rows in stream.partitions(batch):
-            yield [{
-                "cert_no": i.cert_no, "name": i.name, "department": department_codes[i.department_id], "kind": i.kind,
-                "skills": i.skills, "region": i.region, "conflicts": ";".join(conflicts.get(i.id, ())),
-            } for i in rows]
+            yield [
+                {
+                    "cert_no": i.cert_no,
+                    "name": i.name,
+                    "department": department_codes[i.department_id],
+                    "kind": i.kind,
+                    "skills": i.skills,
+                    "region": i.region,
+                    "conflicts": ";".join(conflicts.get(i.id, ())),
+                }
+                for i in rows
+            ]
     else:
-        query = select(CheckItem).where(CheckItem.is_current.is_(True), CheckItem.department_id.in_(list(department_codes))).order_by(CheckItem.code)
+        query = (
+            select(CheckItem)
+            .where(CheckItem.is_current.is_(True), CheckItem.department_id.in_(list(department_codes)))
+            .order_by(CheckItem.code)
+        )
         items = (await session.execute(query)).scalars().all()
-        yield [{
-            "code": i.code, "department": department_codes[i.department_id], "name": i.name, "category": i.category,
-            "basis": i.basis, "subject": i.subject, "content": i.content, "method": i.method,
-            "object_kind": i.object_kind, "ratio_cap": i.ratio_cap,
-        } for i in items]
+        yield [
+            {
+                "code": i.code,
+                "department": department_codes[i.department_id],
+                "name": i.name,
+                "category": i.category,
+                "basis": i.basis,
+                "subject": i.subject,
+                "content": i.content,
+                "method": i.method,
+                "object_kind": i.object_kind,
+                "ratio_cap": i.ratio_cap,
+            }
+            for i in items
+        ]

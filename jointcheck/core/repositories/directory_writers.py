@@ -39,14 +39,16 @@ class InspectorWriter:
 
     async def write(self, rows: list[tuple]) -> None:
         for start in range(0, len(rows), self.CHUNK):
-            await self._write(rows[start:start + self.CHUNK])
+            await self._write(rows[start : start + self.CHUNK])
 
     async def _write(self, rows: list[tuple]) -> None:
         insert = _INSERTS[self._session.bind.dialect.name]
-        statement = insert(Inspector).values([
-            {"cert_no": c, "name": n, "department_id": self._departments[d], "kind": k, "skills": s, "region": r, "status": "active"}
-            for c, n, d, k, s, r, _ in rows
-        ])
+        statement = insert(Inspector).values(
+            [
+                {"cert_no": c, "name": n, "department_id": self._departments[d], "kind": k, "skills": s, "region": r, "status": "active"}
+                for c, n, d, k, s, r, _ in rows
+            ]
+        )
         if self._updated:
             statement = statement.on_conflict_do_update(
                 index_elements=[Inspector.cert_no],
@@ -58,15 +60,14 @@ class InspectorWriter:
         self.changed += (await self._session.execute(statement)).rowcount
         if not self._replace_conflicts:
             return
-        ids = dict((await self._session.execute(
-            select(Inspector.cert_no, Inspector.id).where(Inspector.cert_no.in_([r[0] for r in rows]))
-        )).all())
-        await self._session.execute(
-            delete(Conflict).where(Conflict.inspector_id.in_(list(ids.values())), Conflict.reason == IMPORTED)
+        ids = dict(
+            (await self._session.execute(select(Inspector.cert_no, Inspector.id).where(Inspector.cert_no.in_([r[0] for r in rows])))).all()
         )
+        await self._session.execute(delete(Conflict).where(Conflict.inspector_id.in_(list(ids.values())), Conflict.reason == IMPORTED))
         conflicts = [
             {"inspector_id": ids[cert], "target_code": code, "reason": IMPORTED}
-            for cert, *_, listed in rows for code in (listed.split(";") if listed else ())
+            for cert, *_, listed in rows
+            for code in (listed.split(";") if listed else ())
         ]
         if conflicts:
             await self._session.execute(
@@ -93,12 +94,15 @@ class ItemWriter:
     async def write(self, rows: list[tuple]) -> None:
         codes = [r[0] for r in rows]
         current = {
-            item.code: item for item in (await self._session.execute(
-                select(CheckItem).where(CheckItem.code.in_(codes), CheckItem.is_current.is_(True))
-            )).scalars()
+            item.code: item
+            for item in (
+                await self._session.execute(select(CheckItem).where(CheckItem.code.in_(codes), CheckItem.is_current.is_(True)))
+            ).scalars()
         }
         for code, department, name, category, basis, subject, content, method, object_kind, ratio_cap in rows:
-            values = dict(zip(self.FIELDS, (self._departments[department], name, category, basis, subject, content, method, object_kind, ratio_cap)))
+            values = dict(
+                zip(self.FIELDS, (self._departments[department], name, category, basis, subject, content, method, object_kind, ratio_cap))
+            )
             old = current.get(code)
             if old is not None and all(getattr(old, f) == v for f, v in values.items()):
                 continue

@@ -29,8 +29,13 @@ class OutboxRepository:
     def add(self, chat_id: int, template: str, params: dict | None = None, dedupe_key: str | None = None) -> OutboxMessage:
         """Queue a message rendered later from `template` (a template name, not text) and `params`."""
         message = OutboxMessage(
-            chat_id=chat_id, template=template, params=canonical_json(params or {}).decode("utf-8"),
-            dedupe_key=dedupe_key, status="pending", attempts=0, error="",
+            chat_id=chat_id,
+            template=template,
+            params=canonical_json(params or {}).decode("utf-8"),
+            dedupe_key=dedupe_key,
+            status="pending",
+            attempts=0,
+            error="",
         )
         self._session.add(message)
         return message
@@ -48,14 +53,16 @@ class OutboxRepository:
         A chat whose oldest row is in flight, or waits for a retry (`not_before`), has none: its
         later rows wait behind it, so a chat's messages never overtake each other.
         """
-        first_of_chat = (
-            select(func.min(OutboxMessage.id)).where(OutboxMessage.status.in_(UNSETTLED)).group_by(OutboxMessage.chat_id)
-        )
+        first_of_chat = select(func.min(OutboxMessage.id)).where(OutboxMessage.status.in_(UNSETTLED)).group_by(OutboxMessage.chat_id)
         query = (
             select(OutboxMessage)
-            .where(OutboxMessage.id.in_(first_of_chat), OutboxMessage.status.in_(READY),
-                   or_(OutboxMessage.not_before.is_(None), OutboxMessage.not_before <= now))
-            .order_by(OutboxMessage.id).limit(limit)
+            .where(
+                OutboxMessage.id.in_(first_of_chat),
+                OutboxMessage.status.in_(READY),
+                or_(OutboxMessage.not_before.is_(None), OutboxMessage.not_before <= now),
+            )
+            .order_by(OutboxMessage.id)
+            .limit(limit)
         )
         return list((await self._session.execute(query)).scalars())
 
@@ -89,7 +96,8 @@ class OutboxRepository:
         ids = list((await self._session.execute(query)).scalars())
         if ids:
             await self._session.execute(
-                update(OutboxMessage).where(OutboxMessage.id.in_(ids), OutboxMessage.status == "sending")
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(ids), OutboxMessage.status == "sending")
                 .values(status="resend", error=note)
             )
         return ids

@@ -74,8 +74,10 @@ class RoundRepository:
 
     async def items(self, round_id: int) -> list[CheckItem]:
         query = (
-            select(CheckItem).join(RoundItem, RoundItem.item_id == CheckItem.id)
-            .where(RoundItem.round_id == round_id).order_by(CheckItem.code)
+            select(CheckItem)
+            .join(RoundItem, RoundItem.item_id == CheckItem.id)
+            .where(RoundItem.round_id == round_id)
+            .order_by(CheckItem.code)
         )
         return list((await self._session.execute(query)).scalars())
 
@@ -99,9 +101,13 @@ class RoundRepository:
             clauses.append(Round.id.in_(select(RoundParticipant.round_id).where(RoundParticipant.department_id.in_(reach.departments))))
         clauses += [in_region(Round.region, region) for region in reach.regions]
         if reach.inspectors:
-            clauses.append(Round.id.in_(
-                select(Task.round_id).join(TeamMember, TeamMember.task_id == Task.id).where(TeamMember.inspector_id.in_(reach.inspectors))
-            ))
+            clauses.append(
+                Round.id.in_(
+                    select(Task.round_id)
+                    .join(TeamMember, TeamMember.task_id == Task.id)
+                    .where(TeamMember.inspector_id.in_(reach.inspectors))
+                )
+            )
         query = select(Round).where(or_(*clauses) if clauses else false())
         if status:
             query = query.where(Round.status == status)
@@ -110,8 +116,10 @@ class RoundRepository:
     async def team_member_among(self, round_id: int, inspector_ids) -> int | None:
         """One of these inspectors who is on a team of this round, if any."""
         query = (
-            select(TeamMember.inspector_id).join(Task, Task.id == TeamMember.task_id)
-            .where(Task.round_id == round_id, TeamMember.inspector_id.in_(list(inspector_ids))).limit(1)
+            select(TeamMember.inspector_id)
+            .join(Task, Task.id == TeamMember.task_id)
+            .where(Task.round_id == round_id, TeamMember.inspector_id.in_(list(inspector_ids)))
+            .limit(1)
         )
         return (await self._session.execute(query)).scalar_one_or_none()
 
@@ -119,8 +127,11 @@ class RoundRepository:
         """results.csv of the bundle: target, item, version, category, follow-up, status, publication."""
         query = (
             select(Target.code, CheckItem.code, CheckItem.version, Result.category, Result.follow_up, Result.status, Result.published_at)
-            .join(Task, Task.id == Result.task_id).join(Target, Target.id == Task.target_id).join(CheckItem, CheckItem.id == Result.item_id)
-            .where(Task.round_id == round_id).order_by(Task.visit_order, CheckItem.code)
+            .join(Task, Task.id == Result.task_id)
+            .join(Target, Target.id == Task.target_id)
+            .join(CheckItem, CheckItem.id == Result.item_id)
+            .where(Task.round_id == round_id)
+            .order_by(Task.visit_order, CheckItem.code)
         )
         if published_only:
             query = query.where(Result.status == "published")
@@ -133,10 +144,16 @@ class RoundRepository:
     async def audit_jsonl(self, round_id: int) -> bytes:
         """The round's own events and its tasks' events, one canonical JSON object a line."""
         task_ids = select(Task.id.cast(AuditEvent.entity_id.type)).where(Task.round_id == round_id)
-        query = select(AuditEvent).where(or_(
-            (AuditEvent.entity == "round") & (AuditEvent.entity_id == str(round_id)),
-            (AuditEvent.entity == "task") & AuditEvent.entity_id.in_(task_ids),
-        )).order_by(AuditEvent.seq)
+        query = (
+            select(AuditEvent)
+            .where(
+                or_(
+                    (AuditEvent.entity == "round") & (AuditEvent.entity_id == str(round_id)),
+                    (AuditEvent.entity == "task") & AuditEvent.entity_id.in_(task_ids),
+                )
+            )
+            .order_by(AuditEvent.seq)
+        )
         return b"".join(canonical_json(event_record(ev)) + b"\n" for ev in (await self._session.execute(query)).scalars())
 
     # -- the frozen draw ------------------------------------------------------------------------
@@ -161,9 +178,7 @@ class RoundRepository:
     async def claim_draw(self, draw_id: int, now: dt.datetime) -> bool:
         """Compare-and-set: true for exactly one caller, however many race for the same draw."""
         result = await self._session.execute(
-            update(Draw)
-            .where(Draw.id == draw_id, Draw.seeded_at.is_not(None), Draw.drawn_at.is_(None))
-            .values(drawn_at=now)
+            update(Draw).where(Draw.id == draw_id, Draw.seeded_at.is_not(None), Draw.drawn_at.is_(None)).values(drawn_at=now)
         )
         return result.rowcount == 1
 
@@ -197,7 +212,7 @@ class RoundRepository:
         if self._postgres:
             result = await self._session.stream(query.order_by(line.collate("C")).execution_options(yield_per=batch))
             async for rows in result.partitions(batch):
-                yield [value for value, in rows]
+                yield [value for (value,) in rows]
             return
         # Through the driver's own cursor: SQLAlchemy's result machinery costs several times what
         # SQLite takes to produce the rows. The SQL is compiled from the same conditions, with the
@@ -214,16 +229,17 @@ class RoundRepository:
                     rows = await cursor.fetchmany(batch)
                 if not rows:
                     break
-                yield [value for value, in rows]
+                yield [value for (value,) in rows]
         finally:
             await cursor.close()
 
     async def population(self, conditions: Sequence[ColumnElement[bool]]) -> list[tuple[str, str, str]]:
         """(code, risk, region) of every eligible target, in no particular order: population_lines'
         fallback, for a directory whose lines the database does not sort into a valid file."""
-        return [(code, risk, region) for code, risk, region in await self._session.execute(
-            select(Target.code, Target.risk, Target.region).where(*conditions)
-        )]
+        return [
+            (code, risk, region)
+            for code, risk, region in await self._session.execute(select(Target.code, Target.risk, Target.region).where(*conditions))
+        ]
 
     async def pools(self, department_ids: Sequence[int]) -> list[tuple[str, str]]:
         """(department code, certificate number) of every active law-enforcement inspector."""
@@ -244,8 +260,10 @@ class RoundRepository:
             .join(Inspector, Inspector.id == Conflict.inspector_id)
             .join(Target, Target.code == Conflict.target_code)
             .where(
-                Inspector.department_id.in_(list(department_ids)), Inspector.kind == "enforcement",
-                Inspector.status == "active", *population,
+                Inspector.department_id.in_(list(department_ids)),
+                Inspector.kind == "enforcement",
+                Inspector.status == "active",
+                *population,
             )
         )
         return [(i, t) for i, t in await self._session.execute(query)]
@@ -272,20 +290,26 @@ class RoundRepository:
             await self._insert_drawn_sqlite(round_id, tasks, team, due_date)
             return
         if tasks:
-            await self._session.execute(text(
-                "INSERT INTO tasks (round_id, target_id, stratum, ticket, visit_order, batch, source, status, due_date) "
-                "SELECT :round_id, id, :stratum, :ticket, :visit_order, :batch, 'draw', 'assigned', :due_date "
-                "FROM targets WHERE code = :code"
-            ), [
-                {"round_id": round_id, "code": c, "stratum": s, "ticket": t, "visit_order": v, "batch": b, "due_date": due_date}
-                for c, s, t, v, b in tasks
-            ])
+            await self._session.execute(
+                text(
+                    "INSERT INTO tasks (round_id, target_id, stratum, ticket, visit_order, batch, source, status, due_date) "
+                    "SELECT :round_id, id, :stratum, :ticket, :visit_order, :batch, 'draw', 'assigned', :due_date "
+                    "FROM targets WHERE code = :code"
+                ),
+                [
+                    {"round_id": round_id, "code": c, "stratum": s, "ticket": t, "visit_order": v, "batch": b, "due_date": due_date}
+                    for c, s, t, v, b in tasks
+                ],
+            )
         if team:
-            await self._session.execute(text(
-                "INSERT INTO team_members (task_id, inspector_id, department_id, position, source, reason) "
-                "SELECT t.id, i.id, d.id, :position, 'draw', '' FROM tasks t, inspectors i, departments d "
-                "WHERE t.round_id = :round_id AND t.visit_order = :visit_order AND i.cert_no = :cert_no AND d.code = :department"
-            ), [{"round_id": round_id, "visit_order": v, "department": d, "cert_no": c, "position": p} for v, d, c, p in team])
+            await self._session.execute(
+                text(
+                    "INSERT INTO team_members (task_id, inspector_id, department_id, position, source, reason) "
+                    "SELECT t.id, i.id, d.id, :position, 'draw', '' FROM tasks t, inspectors i, departments d "
+                    "WHERE t.round_id = :round_id AND t.visit_order = :visit_order AND i.cert_no = :cert_no AND d.code = :department"
+                ),
+                [{"round_id": round_id, "visit_order": v, "department": d, "cert_no": c, "position": p} for v, d, c, p in team],
+            )
 
     async def _insert_drawn_sqlite(
         self,
@@ -306,7 +330,7 @@ class RoundRepository:
         """
         driver = await self._driver()
         target_of = await self._ids_by_key(driver, "SELECT code, id FROM targets WHERE code IN", (code for code, *_ in tasks))
-        (first,), = await driver.execute_fetchall("SELECT coalesce(max(id), 0) + 1 FROM tasks")
+        ((first,),) = await driver.execute_fetchall("SELECT coalesce(max(id), 0) + 1 FROM tasks")
         due = due_date.isoformat() if due_date is not None else None
         task_rows = [
             (first + n, round_id, target_of[code], stratum, ticket, order, batch, due)
@@ -324,14 +348,16 @@ class RoundRepository:
         del task_rows
 
         department_of = dict(await driver.execute_fetchall("SELECT code, id FROM departments"))
-        inspector_of = await self._ids_by_key(driver, "SELECT cert_no, id FROM inspectors WHERE cert_no IN", (cert for _, _, cert, _ in team))
+        inspector_of = await self._ids_by_key(
+            driver, "SELECT cert_no, id FROM inspectors WHERE cert_no IN", (cert for _, _, cert, _ in team)
+        )
         team_rows = [
             (task_of[v], inspector_of[c], department_of[d], p)
-            for v, d, c, p in team if v in task_of and c in inspector_of and d in department_of
+            for v, d, c, p in team
+            if v in task_of and c in inspector_of and d in department_of
         ]
         statement = (
-            "INSERT INTO team_members (task_id, inspector_id, department_id, position, source, reason) "
-            "VALUES (?, ?, ?, ?, 'draw', '')"
+            "INSERT INTO team_members (task_id, inspector_id, department_id, position, source, reason) VALUES (?, ?, ?, ?, 'draw', '')"
         )
         with self._as_sqlalchemy_errors(statement):
             await driver.executemany(statement, team_rows)
@@ -344,7 +370,7 @@ class RoundRepository:
         keys = sorted(set(keys))
         found: dict = {}
         for start in range(0, len(keys), 500):  # under SQLite's limit on bound parameters
-            chunk = keys[start:start + 500]
+            chunk = keys[start : start + 500]
             with self._as_sqlalchemy_errors(query):
                 found.update(await driver.execute_fetchall(f"{query} ({', '.join('?' * len(chunk))})", chunk))
         return found
@@ -361,8 +387,10 @@ class RoundRepository:
 
     async def team(self, task_id: int) -> list[tuple[TeamMember, Inspector]]:
         query = (
-            select(TeamMember, Inspector).join(Inspector, Inspector.id == TeamMember.inspector_id)
-            .where(TeamMember.task_id == task_id).order_by(TeamMember.department_id, TeamMember.position)
+            select(TeamMember, Inspector)
+            .join(Inspector, Inspector.id == TeamMember.inspector_id)
+            .where(TeamMember.task_id == task_id)
+            .order_by(TeamMember.department_id, TeamMember.position)
         )
         return [(m, i) for m, i in await self._session.execute(query)]
 
@@ -376,14 +404,20 @@ class RoundRepository:
             .join(Target, Target.id == Task.target_id)
             .join(RoundParticipant, and_(RoundParticipant.round_id == Task.round_id, RoundParticipant.status == "confirmed"))
             .join(Department, Department.id == RoundParticipant.department_id)
-            .outerjoin(TeamMember, and_(
-                TeamMember.task_id == Task.id, TeamMember.department_id == RoundParticipant.department_id, TeamMember.source != "expert",
-            ))
+            .outerjoin(
+                TeamMember,
+                and_(
+                    TeamMember.task_id == Task.id,
+                    TeamMember.department_id == RoundParticipant.department_id,
+                    TeamMember.source != "expert",
+                ),
+            )
             .where(Task.round_id == round_id)
             .group_by(Task.id, Task.visit_order, Target.code, Department.code, RoundParticipant.team_size)
             .having(members < RoundParticipant.team_size)
             .order_by(Task.visit_order, Department.code)
-            .offset(offset).limit(limit)
+            .offset(offset)
+            .limit(limit)
         )
         return [tuple(row) for row in await self._session.execute(query)]
 

@@ -48,7 +48,8 @@ class TaskContext(NamedTuple):
 def _context(for_update: bool):
     query = (
         select(Task, Round, Target, RoundParticipant.department_id, TeamMember, Inspector, Department)
-        .join(Round, Round.id == Task.round_id).join(Target, Target.id == Task.target_id)
+        .join(Round, Round.id == Task.round_id)
+        .join(Target, Target.id == Task.target_id)
         .outerjoin(RoundParticipant, and_(RoundParticipant.round_id == Round.id, RoundParticipant.status == "confirmed"))
         .outerjoin(TeamMember, TeamMember.task_id == Task.id)
         .outerjoin(Inspector, Inspector.id == TeamMember.inspector_id)
@@ -64,9 +65,11 @@ def _items_with_results():
     attachments = select(func.count()).where(ResultAttachment.result_id == Result.id).correlate(Result).scalar_subquery()
     return (
         select(CheckItem, Department, Result, attachments)
-        .join(RoundItem, RoundItem.item_id == CheckItem.id).join(Department, Department.id == CheckItem.department_id)
+        .join(RoundItem, RoundItem.item_id == CheckItem.id)
+        .join(Department, Department.id == CheckItem.department_id)
         .outerjoin(Result, and_(Result.task_id == bindparam("task_id"), Result.item_id == CheckItem.id))
-        .where(RoundItem.round_id == bindparam("round_id")).order_by(Department.code, CheckItem.code)
+        .where(RoundItem.round_id == bindparam("round_id"))
+        .order_by(Department.code, CheckItem.code)
     )
 
 
@@ -94,19 +97,23 @@ class TaskRepository:
     def _of_inspectors(self, inspector_ids: Sequence[int], open_only: bool):
         query = (
             select(Task, Target, Round)
-            .join(Target, Target.id == Task.target_id).join(Round, Round.id == Task.round_id)
+            .join(Target, Target.id == Task.target_id)
+            .join(Round, Round.id == Task.round_id)
             .where(exists().where(TeamMember.task_id == Task.id, TeamMember.inspector_id.in_(list(inspector_ids))))
         )
         if open_only:
             query = query.where(Task.completed_at.is_(None))
         return query
 
-    async def of_inspectors(self, inspector_ids: Sequence[int], *, open_only: bool, offset: int, limit: int) -> list[tuple[Task, Target, Round]]:
+    async def of_inspectors(
+        self, inspector_ids: Sequence[int], *, open_only: bool, offset: int, limit: int
+    ) -> list[tuple[Task, Target, Round]]:
         """The tasks these inspectors are on, soonest due first, then by round and visit order."""
         query = (
             self._of_inspectors(inspector_ids, open_only)
             .order_by(Task.due_date.is_(None), Task.due_date, Task.round_id, Task.visit_order)
-            .offset(offset).limit(limit)
+            .offset(offset)
+            .limit(limit)
         )
         return [(t, g, r) for t, g, r in await self._session.execute(query)]
 
@@ -117,10 +124,12 @@ class TaskRepository:
     async def in_round_of_inspector(self, round_id: int, inspector_id: int, limit: int) -> list[tuple[Task, Target]]:
         """One inspector's first tasks in one round, in visit order (what the task notice lists)."""
         query = (
-            select(Task, Target).join(Target, Target.id == Task.target_id)
+            select(Task, Target)
+            .join(Target, Target.id == Task.target_id)
             .join(TeamMember, TeamMember.task_id == Task.id)
             .where(Task.round_id == round_id, TeamMember.inspector_id == inspector_id)
-            .order_by(Task.visit_order).limit(limit)
+            .order_by(Task.visit_order)
+            .limit(limit)
         )
         return [(t, g) for t, g in await self._session.execute(query)]
 
@@ -138,8 +147,10 @@ class TaskRepository:
         """The round's items with their departments: every item is checked on every task's visit."""
         query = (
             select(CheckItem, Department)
-            .join(RoundItem, RoundItem.item_id == CheckItem.id).join(Department, Department.id == CheckItem.department_id)
-            .where(RoundItem.round_id == round_id).order_by(Department.code, CheckItem.code)
+            .join(RoundItem, RoundItem.item_id == CheckItem.id)
+            .join(Department, Department.id == CheckItem.department_id)
+            .where(RoundItem.round_id == round_id)
+            .order_by(Department.code, CheckItem.code)
         )
         return [(c, d) for c, d in await self._session.execute(query)]
 
@@ -158,21 +169,27 @@ class TaskRepository:
     async def flush(self) -> None:
         await self._session.flush()
 
-    async def awaiting_review(self, department_ids: Sequence[int], *, offset: int, limit: int) -> list[tuple[Task, Target, Round, Department, int]]:
+    async def awaiting_review(
+        self, department_ids: Sequence[int], *, offset: int, limit: int
+    ) -> list[tuple[Task, Target, Round, Department, int]]:
         """(task, target, round, department, results submitted) for every task with a department's
         submission to review, oldest submission first."""
         submitted = (
             select(Result.task_id, CheckItem.department_id, func.count().label("n"), func.min(Result.submitted_at).label("first"))
             .join(CheckItem, CheckItem.id == Result.item_id)
             .where(Result.status == "submitted", CheckItem.department_id.in_(list(department_ids)))
-            .group_by(Result.task_id, CheckItem.department_id).subquery()
+            .group_by(Result.task_id, CheckItem.department_id)
+            .subquery()
         )
         query = (
             select(Task, Target, Round, Department, submitted.c.n)
             .join(submitted, submitted.c.task_id == Task.id)
-            .join(Target, Target.id == Task.target_id).join(Round, Round.id == Task.round_id)
+            .join(Target, Target.id == Task.target_id)
+            .join(Round, Round.id == Task.round_id)
             .join(Department, Department.id == submitted.c.department_id)
-            .order_by(submitted.c.first, Task.id, Department.code).offset(offset).limit(limit)
+            .order_by(submitted.c.first, Task.id, Department.code)
+            .offset(offset)
+            .limit(limit)
         )
         return [(t, g, r, d, n) for t, g, r, d, n in await self._session.execute(query)]
 
@@ -181,10 +198,13 @@ class TaskRepository:
         query = (
             select(Round, Department, func.count())
             .select_from(Result)
-            .join(Task, Task.id == Result.task_id).join(Round, Round.id == Task.round_id)
-            .join(CheckItem, CheckItem.id == Result.item_id).join(Department, Department.id == CheckItem.department_id)
+            .join(Task, Task.id == Result.task_id)
+            .join(Round, Round.id == Task.round_id)
+            .join(CheckItem, CheckItem.id == Result.item_id)
+            .join(Department, Department.id == CheckItem.department_id)
             .where(Result.status == "accepted", CheckItem.department_id.in_(list(department_ids)))
-            .group_by(Round.id, Department.id).order_by(Round.id, Department.code)
+            .group_by(Round.id, Department.id)
+            .order_by(Round.id, Department.code)
         )
         return [(r, d, n) for r, d, n in await self._session.execute(query)]
 
@@ -205,12 +225,10 @@ class TaskRepository:
     async def complete_if_done(self, task: Task, now: dt.datetime) -> bool:
         """Mark the task completed once every item of its round has an accepted result."""
         items = select(func.count()).select_from(RoundItem).where(RoundItem.round_id == task.round_id).scalar_subquery()
-        done = (
-            select(func.count()).select_from(Result)
-            .where(Result.task_id == task.id, Result.status.in_(DONE_STATUSES)).scalar_subquery()
-        )
+        done = select(func.count()).select_from(Result).where(Result.task_id == task.id, Result.status.in_(DONE_STATUSES)).scalar_subquery()
         statement = (
-            update(Task).where(Task.id == task.id, Task.completed_at.is_(None), and_(items > 0, done >= items))
+            update(Task)
+            .where(Task.id == task.id, Task.completed_at.is_(None), and_(items > 0, done >= items))
             .values(completed_at=now, status="completed")
         )
         changed = (await self._session.execute(statement, execution_options={"synchronize_session": False})).rowcount == 1

@@ -58,7 +58,8 @@ class UserRepository:
         """(name, department id) of the inspector records bound to the account of this private chat:
         whose officers answer for the person behind it."""
         query = (
-            select(Inspector.name, Inspector.department_id).join(RoleGrant, RoleGrant.inspector_id == Inspector.id)
+            select(Inspector.name, Inspector.department_id)
+            .join(RoleGrant, RoleGrant.inspector_id == Inspector.id)
             .join(User, User.id == RoleGrant.user_id)
             .where(User.telegram_id == chat_id, RoleGrant.role == Role.INSPECTOR.value, RoleGrant.revoked_at.is_(None))
             .order_by(Inspector.id)
@@ -94,19 +95,30 @@ def _with_actor():
 @cache
 def _officer_chats():
     return (
-        select(User.id, User.telegram_id).join(RoleGrant, RoleGrant.user_id == User.id)
-        .where(RoleGrant.role == Role.OFFICER.value, RoleGrant.department_id.in_(bindparam("ids", expanding=True)),
-               RoleGrant.revoked_at.is_(None), User.telegram_id.is_not(None))
-        .distinct().order_by(User.id)
+        select(User.id, User.telegram_id)
+        .join(RoleGrant, RoleGrant.user_id == User.id)
+        .where(
+            RoleGrant.role == Role.OFFICER.value,
+            RoleGrant.department_id.in_(bindparam("ids", expanding=True)),
+            RoleGrant.revoked_at.is_(None),
+            User.telegram_id.is_not(None),
+        )
+        .distinct()
+        .order_by(User.id)
     )
 
 
 @cache
 def _inspector_chats():
     return (
-        select(RoleGrant.inspector_id, User.telegram_id).join(User, User.id == RoleGrant.user_id)
-        .where(RoleGrant.role == Role.INSPECTOR.value, RoleGrant.inspector_id.in_(bindparam("ids", expanding=True)),
-               RoleGrant.revoked_at.is_(None), User.telegram_id.is_not(None))
+        select(RoleGrant.inspector_id, User.telegram_id)
+        .join(User, User.id == RoleGrant.user_id)
+        .where(
+            RoleGrant.role == Role.INSPECTOR.value,
+            RoleGrant.inspector_id.in_(bindparam("ids", expanding=True)),
+            RoleGrant.revoked_at.is_(None),
+            User.telegram_id.is_not(None),
+        )
         .order_by(RoleGrant.inspector_id)
     )
 

@@ -37,8 +37,13 @@ async def archive_round(uow: UnitOfWork, actor: Actor, round_id: int, destinatio
     """Write the bundle to a folder, or a ZIP when the name ends in .zip."""
     files, redacted = await bundle_files(uow, actor, round_id)
     path = proof.write_bundle(destination, files, redacted)
-    await uow.audit.record(actor, "round.archived", "round", round_id, {
-        "files": {name: proof.sha256_hex(content) for name, content in sorted(files.items())},
-    })
+    await uow.audit.record(
+        actor,
+        "round.archived",
+        "round",
+        round_id,
+        {
+            "files": {name: proof.sha256_hex(content) for name, content in sorted(files.items())},
+        },
+    )
     return path
-

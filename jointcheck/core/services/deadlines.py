@@ -59,10 +59,16 @@ async def remind_due_soon(uow: UnitOfWork, policy: DeadlinePolicy) -> int:
     """Each inspector with open tasks due within `reminder_days` hears once per round and due date."""
     today = local_date(uow.clock())
     queued = 0
-    for round_id, inspector_id, due, count in await uow.deadlines.open_tasks_by_inspector(today, today + dt.timedelta(days=policy.reminder_days)):
+    for round_id, inspector_id, due, count in await uow.deadlines.open_tasks_by_inspector(
+        today, today + dt.timedelta(days=policy.reminder_days)
+    ):
         queued += await notify_inspectors(
-            uow, [inspector_id], "tasks_due_soon", lambda _: {"round_id": round_id, "due_date": due.isoformat(), "tasks": count},
-            f"round:{round_id}:due-soon:{due.isoformat()}", once=True,
+            uow,
+            [inspector_id],
+            "tasks_due_soon",
+            lambda _, round_id=round_id, due=due, count=count: {"round_id": round_id, "due_date": due.isoformat(), "tasks": count},
+            f"round:{round_id}:due-soon:{due.isoformat()}",
+            once=True,
         )
     return queued
 
@@ -73,9 +79,14 @@ async def escalate_overdue(uow: UnitOfWork) -> int:
     queued = 0
     for round_id, due, count in await uow.deadlines.overdue_tasks(today):
         departments = [d.id for p, d in await uow.rounds.participants(round_id) if p.status == "confirmed"]
-        queued += await notify_departments(uow, departments, "tasks_overdue",
-                                           {"round_id": round_id, "due_date": due.isoformat(), "tasks": count},
-                                           f"round:{round_id}:overdue:{due.isoformat()}", once=True)
+        queued += await notify_departments(
+            uow,
+            departments,
+            "tasks_overdue",
+            {"round_id": round_id, "due_date": due.isoformat(), "tasks": count},
+            f"round:{round_id}:overdue:{due.isoformat()}",
+            once=True,
+        )
     return queued
 
 
@@ -90,10 +101,12 @@ async def chase_invitations(uow: UnitOfWork, policy: DeadlinePolicy) -> int:
             continue
         department = await uow.departments.by_id(department_id)
         params = {"round_id": round_id, "department": department.code, "deadline": deadline.isoformat()}
-        queued += await notify_departments(uow, [department_id], "invitation_reminder", params,
-                                           f"round:{round_id}:answer-due:d{department_id}", once=True)
-        queued += await notify_departments(uow, [lead_id], "invitation_unanswered", params,
-                                           f"round:{round_id}:unanswered:d{department_id}", once=True)
+        queued += await notify_departments(
+            uow, [department_id], "invitation_reminder", params, f"round:{round_id}:answer-due:d{department_id}", once=True
+        )
+        queued += await notify_departments(
+            uow, [lead_id], "invitation_unanswered", params, f"round:{round_id}:unanswered:d{department_id}", once=True
+        )
     return queued
 
 
@@ -111,10 +124,21 @@ async def warn_publication(uow: UnitOfWork, policy: DeadlinePolicy) -> int:
             stage = "due"
         else:
             continue
-        params = {"round_id": round_id, "deadline": deadline.isoformat(), "results": count, "working_days_left": left,
-                  "overdue": stage == "overdue"}
-        queued += await notify_departments(uow, [department_id], "publication_due", params,
-                                           f"round:{round_id}:publish-{stage}:d{department_id}:{deadline.isoformat()}", once=True)
+        params = {
+            "round_id": round_id,
+            "deadline": deadline.isoformat(),
+            "results": count,
+            "working_days_left": left,
+            "overdue": stage == "overdue",
+        }
+        queued += await notify_departments(
+            uow,
+            [department_id],
+            "publication_due",
+            params,
+            f"round:{round_id}:publish-{stage}:d{department_id}:{deadline.isoformat()}",
+            once=True,
+        )
     return queued
 
 

@@ -19,13 +19,13 @@ from pathlib import Path
 
 from jointcheck.core.authz import Action, Actor, authorize
 from jointcheck.core.directory_io.errors import RowError
-from jointcheck.core.directory_io.report import write_bad_rows_csv
 from jointcheck.core.directory_io.passes import WORKER_THRESHOLD_BYTES, Outcome, Pass, Restart
+from jointcheck.core.directory_io.report import write_bad_rows_csv
 from jointcheck.core.directory_io.writers import write_table
 from jointcheck.core.errors import InvalidInput
 from jointcheck.core.repositories.bulk_targets import TargetBulkWriter
-from jointcheck.core.repositories.directory_writers import InspectorWriter, ItemWriter
 from jointcheck.core.repositories.directory import export_rows
+from jointcheck.core.repositories.directory_writers import InspectorWriter, ItemWriter
 from jointcheck.core.uow import UnitOfWork
 
 KINDS = ("targets", "inspectors", "items")
@@ -90,8 +90,13 @@ async def import_directory(
     result = ImportResult(kind=kind, dry_run=dry_run)
     strict = not skip_bad_rows
     validation = Pass(
-        kind, path, departments, max_errors=STRICT_ERRORS_KEPT if strict else None, batch=BATCH,
-        stop_at_error=strict or dry_run, in_worker=path.stat().st_size >= WORKER_THRESHOLD_BYTES,
+        kind,
+        path,
+        departments,
+        max_errors=STRICT_ERRORS_KEPT if strict else None,
+        batch=BATCH,
+        stop_at_error=strict or dry_run,
+        in_worker=path.stat().st_size >= WORKER_THRESHOLD_BYTES,
         # Sorted targets halve SQLite's upserts into a directory with its code index; PostgreSQL
         # sorts them itself, building the index or upserting.
         in_key_order=uow.session.bind.dialect.name == "sqlite",
@@ -136,10 +141,21 @@ async def import_directory(
     if outcome.bad_row_count:
         result.bad_rows_file = Path(bad_rows_path)
         write_bad_rows_csv(result.bad_rows_file, start.header, outcome.bad_rows, kind=kind)
-    await uow.audit.record(actor, "directory.imported", "directory", kind, {
-        "file": path.name, "sha256": result.file_sha256, "rows": result.rows_read, "good": result.good,
-        "bad": result.bad_rows, "written": result.written, "skip_bad_rows": skip_bad_rows,
-    })
+    await uow.audit.record(
+        actor,
+        "directory.imported",
+        "directory",
+        kind,
+        {
+            "file": path.name,
+            "sha256": result.file_sha256,
+            "rows": result.rows_read,
+            "good": result.good,
+            "bad": result.bad_rows,
+            "written": result.written,
+            "skip_bad_rows": skip_bad_rows,
+        },
+    )
     await uow.commit()
     result.imported = True
     return result

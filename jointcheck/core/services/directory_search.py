@@ -111,4 +111,3 @@ async def search_inspectors(uow: UnitOfWork, actor: Actor, query: InspectorQuery
         conditions.append(list_contains(Inspector.skills, query.skill))
     rows = await uow.inspectors.search(conditions, after, limit + 1)
     return Page(rows[:limit], rows[limit - 1][0].id if len(rows) > limit else None)
-

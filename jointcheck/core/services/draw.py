@@ -48,8 +48,11 @@ async def run_draw(uow: UnitOfWork, actor: Actor, round_id: int) -> DrawReport:
     selected = proof.select_population(key, files.pop("population.tsv"), proof.k_by_stratum(params))
     visit_order = [target for target, _, _ in selected]
     assignments, unstaffed = proof.assign(
-        key, visit_order, proof.pools_by_department(proof.parse_pools_tsv(files["pools.tsv"])),
-        params["teams"], proof.parse_conflicts_tsv(files["conflicts.tsv"]),
+        key,
+        visit_order,
+        proof.pools_by_department(proof.parse_pools_tsv(files["pools.tsv"])),
+        params["teams"],
+        proof.parse_conflicts_tsv(files["conflicts.tsv"]),
     )
     selected_tsv = proof.selected_tsv(selected)
     assignments_tsv = proof.assignments_tsv(assignments)
@@ -59,15 +62,23 @@ async def run_draw(uow: UnitOfWork, actor: Actor, round_id: int) -> DrawReport:
 
     await _persist_tasks(uow, round_, selected, assignments)
     round_.status = "drawn"
-    report = DrawReport(round_id, len(selected), len(assignments), unstaffed, proof.sha256_hex(selected_tsv), proof.sha256_hex(assignments_tsv))
-    await uow.audit.record(actor, "round.drawn", "round", round_id, {
-        "seed_material_sha256": proof.sha256_hex(material.encode()),
-        "selected_sha256": report.selected_sha256,
-        "assignments_sha256": report.assignments_sha256,
-        "selected": report.selected,
-        "unstaffed_count": len(unstaffed),
-        "unstaffed": [list(pair) for pair in unstaffed[:_UNSTAFFED_IN_EVENT]],
-    })
+    report = DrawReport(
+        round_id, len(selected), len(assignments), unstaffed, proof.sha256_hex(selected_tsv), proof.sha256_hex(assignments_tsv)
+    )
+    await uow.audit.record(
+        actor,
+        "round.drawn",
+        "round",
+        round_id,
+        {
+            "seed_material_sha256": proof.sha256_hex(material.encode()),
+            "selected_sha256": report.selected_sha256,
+            "assignments_sha256": report.assignments_sha256,
+            "selected": report.selected,
+            "unstaffed_count": len(unstaffed),
+            "unstaffed": [list(pair) for pair in unstaffed[:_UNSTAFFED_IN_EVENT]],
+        },
+    )
     await _notify(uow, round_, report, assignments, draw.commitment, material)
     return report
 
@@ -97,15 +108,27 @@ async def _notify(uow: UnitOfWork, round_: Round, report: DrawReport, assignment
     participants = [d.id for p, d in await uow.rounds.participants(round_.id) if p.status == "confirmed"]
     # The summary carries the proof: what was committed to, the seed, and the fingerprints of what
     # came out, so a participant can hold the published bundle against their own copy.
-    await notify_departments(uow, participants, "round_drawn", {
-        "round_id": round_.id, "selected": report.selected, "unstaffed": len(report.unstaffed),
-        "commitment": commitment, "seed": seed,
-        "selected_sha256": report.selected_sha256, "assignments_sha256": report.assignments_sha256,
-    }, f"round:{round_.id}:drawn")
+    await notify_departments(
+        uow,
+        participants,
+        "round_drawn",
+        {
+            "round_id": round_.id,
+            "selected": report.selected,
+            "unstaffed": len(report.unstaffed),
+            "commitment": commitment,
+            "seed": seed,
+            "selected_sha256": report.selected_sha256,
+            "assignments_sha256": report.assignments_sha256,
+        },
+        f"round:{round_.id}:drawn",
+    )
     tasks_of = Counter(inspector for _, _, inspector in assignments)
     cert_of = {i: cert for cert, i in (await uow.rounds.inspector_ids(list(tasks_of))).items()}
     await notify_inspectors(
-        uow, cert_of, "tasks_assigned",
+        uow,
+        cert_of,
+        "tasks_assigned",
         lambda inspector_id: {"round_id": round_.id, "tasks": tasks_of[cert_of[inspector_id]]},
         f"round:{round_.id}:tasks",
     )
@@ -167,12 +190,26 @@ async def staff_by_hand(uow: UnitOfWork, actor: Actor, task_id: int, department_
     if inspector.kind != "expert" and regular >= participant.team_size:
         raise Conflict(f"the {department_code} team of task {task_id} is complete ({participant.team_size})")
     member = TeamMember(
-        task_id=task_id, inspector_id=inspector.id, department_id=department.id, position=position,
-        source="expert" if inspector.kind == "expert" else "manual", reason=reason.strip(),
+        task_id=task_id,
+        inspector_id=inspector.id,
+        department_id=department.id,
+        position=position,
+        source="expert" if inspector.kind == "expert" else "manual",
+        reason=reason.strip(),
     )
     uow.rounds.add_team_member(member)
-    await uow.audit.record(actor, "task.staffed", "task", task_id, {
-        "round_id": task.round_id, "department": department_code, "inspector": cert_no, "kind": inspector.kind, "reason": reason.strip(),
-    })
+    await uow.audit.record(
+        actor,
+        "task.staffed",
+        "task",
+        task_id,
+        {
+            "round_id": task.round_id,
+            "department": department_code,
+            "inspector": cert_no,
+            "kind": inspector.kind,
+            "reason": reason.strip(),
+        },
+    )
     await notify_inspectors(uow, [inspector.id], "task_staffed", lambda _: {"task_id": task_id}, f"task:{task_id}:staffed")
     return member

@@ -62,7 +62,8 @@ def population_conditions(round_: Round, today: dt.date) -> list[ColumnElement[b
     # starts the cooling-off of its target's class. Derived from the tasks, so nothing to keep in step.
     cutoffs = {
         risk: dt.datetime.combine(today - dt.timedelta(days=int(days)), dt.time(), DOMAIN_TZ).astimezone(dt.UTC)
-        for risk, days in cooling.items() if int(days) > 0
+        for risk, days in cooling.items()
+        if int(days) > 0
     }
     if cutoffs:
         cutoff = case(*((Target.risk == risk, literal(moment, Task.completed_at.type)) for risk, moment in cutoffs.items()), else_=None)
@@ -97,7 +98,12 @@ async def freeze_round(
 
     def params_for(population: bytes) -> bytes:
         return proof.build_params(
-            round_.id, population, pools, conflicts, lambda stratum: ratios.get(stratum.split("/")[0], 0), teams,
+            round_.id,
+            population,
+            pools,
+            conflicts,
+            lambda stratum: ratios.get(stratum.split("/")[0], 0),
+            teams,
             proof.server_commitment(secret),
             title=round_.title,
             region=round_.region,
@@ -132,18 +138,12 @@ async def freeze_round(
 
 async def _population(uow: UnitOfWork, conditions, by_region: bool) -> bytes:
     """population.tsv as the database sorts its lines; build_params checks it as the verifier will."""
-    pieces = [
-        "".join(lines).encode("utf-8")
-        async for lines in uow.rounds.population_lines(conditions, by_region)
-    ]
+    pieces = ["".join(lines).encode("utf-8") async for lines in uow.rounds.population_lines(conditions, by_region)]
     return b"".join(pieces)
 
 
 async def _population_rows(uow: UnitOfWork, conditions, by_region: bool) -> list[tuple[str, str]]:
-    return [
-        (code, f"{risk}/{region}" if by_region else risk)
-        for code, risk, region in await uow.rounds.population(conditions)
-    ]
+    return [(code, f"{risk}/{region}" if by_region else risk) for code, risk, region in await uow.rounds.population(conditions)]
 
 
 def _staffing_warnings(teams: dict[str, int], pool_rows, conflict_rows, expected: int) -> list[StaffingWarning]:
@@ -164,5 +164,3 @@ def _staffing_warnings(teams: dict[str, int], pool_rows, conflict_rows, expected
         if short:
             warnings.append(StaffingWarning(department, size, n, short, False))
     return warnings
-
-

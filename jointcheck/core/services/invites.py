@@ -99,8 +99,17 @@ async def issue_invite(
         )
     )
     await uow.audit.record(
-        actor, "invite.issued", "invite", invite.id,
-        {"role": parsed.value, "department": department, "region": region, "inspector": inspector, "expires_at": invite.expires_at.isoformat()},
+        actor,
+        "invite.issued",
+        "invite",
+        invite.id,
+        {
+            "role": parsed.value,
+            "department": department,
+            "region": region,
+            "inspector": inspector,
+            "expires_at": invite.expires_at.isoformat(),
+        },
     )
     return IssuedInvite(code=code, role=parsed, expires_at=invite.expires_at)
 
@@ -146,7 +155,16 @@ async def redeem_invite(
         raise Conflict("this inspector record is bound to another account", code="invite.inspector_taken") from None
     actor = await uow.users.actor_for(user)
     await uow.audit.record(
-        actor, "invite.redeemed", "user", user.id,
-        {"invite": invite.id, "role": role.value, "department_id": invite.department_id, "region": invite.region, "inspector_id": invite.inspector_id},
+        actor,
+        "invite.redeemed",
+        "user",
+        user.id,
+        {
+            "invite": invite.id,
+            "role": role.value,
+            "department_id": invite.department_id,
+            "region": invite.region,
+            "inspector_id": invite.inspector_id,
+        },
     )
     return user, grant

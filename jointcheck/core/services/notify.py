@@ -19,8 +19,9 @@ async def _fresh(uow: UnitOfWork, keyed: list[tuple[str, int, int]], once: bool)
     return [entry for entry in keyed if entry[0] not in queued]
 
 
-async def notify_departments(uow: UnitOfWork, department_ids: Iterable[int], template: str, params: dict, dedupe: str,
-                             *, once: bool = False) -> int:
+async def notify_departments(
+    uow: UnitOfWork, department_ids: Iterable[int], template: str, params: dict, dedupe: str, *, once: bool = False
+) -> int:
     """One message to every officer of these departments."""
     ids = list(department_ids)
     chats = await uow.users.officer_chats(ids) if ids else []
@@ -31,8 +32,13 @@ async def notify_departments(uow: UnitOfWork, department_ids: Iterable[int], tem
 
 
 async def notify_inspectors(
-    uow: UnitOfWork, inspector_ids: Iterable[int], template: str, params_of: Callable[[int], dict], dedupe: str,
-    *, once: bool = False,
+    uow: UnitOfWork,
+    inspector_ids: Iterable[int],
+    template: str,
+    params_of: Callable[[int], dict],
+    dedupe: str,
+    *,
+    once: bool = False,
 ) -> int:
     """A private message to the account bound to each inspector record; `params_of(id)` fills it."""
     ids = list(inspector_ids)

@@ -79,17 +79,26 @@ def _date(row: dict[str, str], key: str) -> dt.date | None:
 
 def _proposal(row: dict[str, str], plan_id: int) -> Proposal:
     return Proposal(
-        lead=row["lead"], title=row["title"], region=row["region"], items=_list(row["items"]),
-        invited=_pairs(row, "invited"), ratios=_pairs(row, "ratios"),
+        lead=row["lead"],
+        title=row["title"],
+        region=row["region"],
+        items=_list(row["items"]),
+        invited=_pairs(row, "invited"),
+        ratios=_pairs(row, "ratios"),
         lead_team_size=_whole(row, "lead_team_size", 1),
         cooling_off_days=_pairs(row, "cooling_off"),
         scope=RoundScope(
-            regions=_list(row.get("scope_regions", "")), kinds=_list(row.get("scope_kinds", "")),
-            industries=_list(row.get("scope_industries", "")), tags=_list(row.get("scope_tags", "")),
+            regions=_list(row.get("scope_regions", "")),
+            kinds=_list(row.get("scope_kinds", "")),
+            industries=_list(row.get("scope_industries", "")),
+            tags=_list(row.get("scope_tags", "")),
             departments=_list(row.get("scope_departments", "")),
         ),
         batch_size=_whole(row, "batch_size"),
-        draw_at=parse_draw_at(row.get("draw_at")), due_date=_date(row, "due_date"), kind=row.get("kind") or "regular", plan_id=plan_id,
+        draw_at=parse_draw_at(row.get("draw_at")),
+        due_date=_date(row, "due_date"),
+        kind=row.get("kind") or "regular",
+        plan_id=plan_id,
     )
 
 
@@ -106,10 +115,17 @@ async def import_plan(uow: UnitOfWork, actor: Actor, path: str | Path, *, region
     unknown = [h for h, k in zip(header, keys) if k is None]
     missing = [k for k, (_, required) in COLUMNS.items() if required and k not in keys]
     if unknown or missing:
-        raise InvalidInput("; ".join(filter(None, [
-            f"unknown columns: {', '.join(unknown)}" if unknown else "",
-            f"missing columns: {', '.join(missing)}" if missing else "",
-        ])))
+        raise InvalidInput(
+            "; ".join(
+                filter(
+                    None,
+                    [
+                        f"unknown columns: {', '.join(unknown)}" if unknown else "",
+                        f"missing columns: {', '.join(missing)}" if missing else "",
+                    ],
+                )
+            )
+        )
     planned = [(line, {k: c.strip() for k, c in zip(keys, cells)}) for line, cells in rows if any(c.strip() for c in cells)]
     if not planned:
         raise InvalidInput("the plan has no rounds")

@@ -44,8 +44,18 @@ class TaskSummary:
 
     @classmethod
     def of(cls, task: Task, target: Target, round_: Round) -> TaskSummary:
-        return cls(task.id, round_.id, round_.title, target.code, target.name, target.address, task.due_date,
-                   task.status, task.visit_order, task.batch)
+        return cls(
+            task.id,
+            round_.id,
+            round_.title,
+            target.code,
+            target.name,
+            target.address,
+            task.due_date,
+            task.status,
+            task.visit_order,
+            task.batch,
+        )
 
 
 @dataclass(frozen=True)
@@ -106,7 +116,9 @@ class Publishable:
 # ---- reading -------------------------------------------------------------------------------------
 
 
-async def list_my_tasks(uow: UnitOfWork, actor: Actor, *, open_only: bool = True, offset: int = 0, limit: int = 10) -> tuple[list[TaskSummary], int]:
+async def list_my_tasks(
+    uow: UnitOfWork, actor: Actor, *, open_only: bool = True, offset: int = 0, limit: int = 10
+) -> tuple[list[TaskSummary], int]:
     """An inspector's own tasks, a page at a time, with the total count."""
     mine = sorted(actor.inspector_ids())
     if not mine:
@@ -136,9 +148,17 @@ def _detail(actor: Actor, seen: TaskContext, rows: list[tuple[CheckItem, Departm
     recording = _my_departments(actor, seen.team)
     items = [
         ItemResult(
-            item.id, item.code, item.name, department.code,
-            result.category if result else None, result.follow_up if result else "none", result.note if result else "",
-            result.status if result else "none", attachments, result.review_reason if result else "", department.id in recording,
+            item.id,
+            item.code,
+            item.name,
+            department.code,
+            result.category if result else None,
+            result.follow_up if result else "none",
+            result.note if result else "",
+            result.status if result else "none",
+            attachments,
+            result.review_reason if result else "",
+            department.id in recording,
         )
         for item, department, result, attachments in rows
     ]
@@ -180,7 +200,13 @@ async def record_result(uow: UnitOfWork, actor: Actor, task_id: int, item_id: in
         uow.tasks.add_result(result)
     result.category, result.follow_up, result.status = category, follow_up, "draft"
     await uow.tasks.flush()
-    await uow.audit.record(actor, "result.recorded", "task", task.id, {"item": item.code, "version": item.version, "category": category, "follow_up": follow_up})
+    await uow.audit.record(
+        actor,
+        "result.recorded",
+        "task",
+        task.id,
+        {"item": item.code, "version": item.version, "category": category, "follow_up": follow_up},
+    )
     return result
 
 
@@ -201,7 +227,9 @@ async def set_note(uow: UnitOfWork, actor: Actor, task_id: int, item_id: int, no
     return result
 
 
-async def attach(uow: UnitOfWork, actor: Actor, task_id: int, item_id: int, kind: str, telegram_file_id: str, file_name: str = "") -> ResultAttachment:
+async def attach(
+    uow: UnitOfWork, actor: Actor, task_id: int, item_id: int, kind: str, telegram_file_id: str, file_name: str = ""
+) -> ResultAttachment:
     """A photo or document for an item's result, kept by its Telegram file id."""
     if kind not in ATTACHMENT_KINDS:
         raise InvalidInput(f"an attachment is a photo or a document, not {kind!r}")
@@ -243,9 +271,16 @@ async def submit_and_detail(uow: UnitOfWork, actor: Actor, task_id: int) -> tupl
         result.status, result.submitted_by_user_id, result.submitted_at = "submitted", actor.user_id, now
         result.reviewed_by_user_id, result.reviewed_at = None, None
     codes = sorted(i.item_code for i in mine if i.item_id in open_ids)
-    event = await uow.audit.record(actor, "result.submitted", "task", task.id, {
-        "items": codes, "categories": {i.item_code: i.category for i in mine if i.item_id in open_ids},
-    })
+    event = await uow.audit.record(
+        actor,
+        "result.submitted",
+        "task",
+        task.id,
+        {
+            "items": codes,
+            "categories": {i.item_code: i.category for i in mine if i.item_id in open_ids},
+        },
+    )
     # A returned result is submitted again: the event's sequence number tells the submissions apart.
     teammates = [m.inspector_id for m, _, _ in team if m.inspector_id not in actor.inspector_ids()]
     params = {"task_id": task.id, "round_id": round_.id, "items": codes}
@@ -268,7 +303,9 @@ async def submission_to_review(uow: UnitOfWork, actor: Actor, task_id: int, depa
     return detail
 
 
-async def review_results(uow: UnitOfWork, actor: Actor, task_id: int, department_code: str, *, accept: bool, reason: str = "") -> list[Result]:
+async def review_results(
+    uow: UnitOfWork, actor: Actor, task_id: int, department_code: str, *, accept: bool, reason: str = ""
+) -> list[Result]:
     """Accept or return (with a reason) a department's submitted results on a task."""
     seen = await _visible_task(uow, actor, task_id, for_update=True)
     task, round_, team = seen.task, seen.round, seen.team
@@ -291,16 +328,26 @@ async def review_results(uow: UnitOfWork, actor: Actor, task_id: int, department
         result.status = "accepted" if accept else "returned"
         result.reviewed_by_user_id, result.reviewed_at, result.review_reason = actor.user_id, now, reason
     codes = sorted(items[r.item_id].code for r in pending)
-    event = await uow.audit.record(actor, "result.accepted" if accept else "result.returned", "task", task.id,
-                                   {"department": department.code, "items": codes, "reason": reason})
+    event = await uow.audit.record(
+        actor,
+        "result.accepted" if accept else "result.returned",
+        "task",
+        task.id,
+        {"department": department.code, "items": codes, "reason": reason},
+    )
     await uow.tasks.flush()
     if accept:
         if await uow.tasks.complete_if_done(task, now):
             await uow.audit.record(actor, "task.completed", "task", task.id, {"round_id": round_.id})
     else:
         members = [m.inspector_id for m, _, _ in team if m.department_id == department.id]
-        await notify_inspectors(uow, members, "results_returned", lambda _: {"task_id": task.id, "items": codes, "reason": reason},
-                                f"task:{task.id}:returned:{event.seq}")
+        await notify_inspectors(
+            uow,
+            members,
+            "results_returned",
+            lambda _: {"task_id": task.id, "items": codes, "reason": reason},
+            f"task:{task.id}:returned:{event.seq}",
+        )
     return pending
 
 

@@ -39,8 +39,12 @@ class RoundScope:
 
     def as_json(self) -> dict:
         return {
-            "regions": list(self.regions), "kinds": list(self.kinds), "industries": list(self.industries),
-            "tags": list(self.tags), "departments": list(self.departments), "stratify_by_region": self.stratify_by_region,
+            "regions": list(self.regions),
+            "kinds": list(self.kinds),
+            "industries": list(self.industries),
+            "tags": list(self.tags),
+            "departments": list(self.departments),
+            "stratify_by_region": self.stratify_by_region,
         }
 
 
@@ -145,8 +149,11 @@ async def _own_items(uow: UnitOfWork, department: Department, codes: tuple[str, 
 async def _check_scope(uow: UnitOfWork, region: str, scope: RoundScope) -> None:
     for r in scope.regions:
         if not is_region_code(r) or not region_covers(region, r):
-            raise InvalidInput(f"scope region {r} is not inside the round's region {region}",
-                               code="scope.region_outside", params={"subregion": r, "region": region})
+            raise InvalidInput(
+                f"scope region {r} is not inside the round's region {region}",
+                code="scope.region_outside",
+                params={"subregion": r, "region": region},
+            )
     for kind in scope.kinds:
         if kind not in TARGET_KINDS:
             raise InvalidInput(f"target kind {kind!r} is not one of enterprise, individual, product, project, behaviour")
@@ -189,23 +196,60 @@ async def propose_round(uow: UnitOfWork, actor: Actor, p: Proposal) -> Round:
     if p.draw_at and p.due_date and p.due_date < p.draw_at.date():
         raise InvalidInput("the due date is before the draw")
 
-    round_ = await uow.rounds.add(Round(
-        plan_id=p.plan_id, lead_department_id=lead.id, title=p.title.strip(), region=p.region, kind=p.kind,
-        status="proposed", scope=proof.canonical_json(p.scope.as_json()).decode(), ratios=proof.canonical_json(ratios).decode(),
-        cooling_off=proof.canonical_json(cooling).decode(), batch_size=p.batch_size, draw_at=p.draw_at, due_date=p.due_date,
-        created_by_user_id=actor.user_id,
-    ))
-    uow.rounds.add_participant(RoundParticipant(round_id=round_.id, department_id=lead.id, is_lead=True, status="confirmed", team_size=p.lead_team_size, responded_at=uow.clock()))
+    round_ = await uow.rounds.add(
+        Round(
+            plan_id=p.plan_id,
+            lead_department_id=lead.id,
+            title=p.title.strip(),
+            region=p.region,
+            kind=p.kind,
+            status="proposed",
+            scope=proof.canonical_json(p.scope.as_json()).decode(),
+            ratios=proof.canonical_json(ratios).decode(),
+            cooling_off=proof.canonical_json(cooling).decode(),
+            batch_size=p.batch_size,
+            draw_at=p.draw_at,
+            due_date=p.due_date,
+            created_by_user_id=actor.user_id,
+        )
+    )
+    uow.rounds.add_participant(
+        RoundParticipant(
+            round_id=round_.id,
+            department_id=lead.id,
+            is_lead=True,
+            status="confirmed",
+            team_size=p.lead_team_size,
+            responded_at=uow.clock(),
+        )
+    )
     for department, size in invited:
-        uow.rounds.add_participant(RoundParticipant(round_id=round_.id, department_id=department.id, is_lead=False, status="invited", team_size=size))
+        uow.rounds.add_participant(
+            RoundParticipant(round_id=round_.id, department_id=department.id, is_lead=False, status="invited", team_size=size)
+        )
     for item in items:
         uow.rounds.add_item(RoundItem(round_id=round_.id, item_id=item.id, department_id=lead.id))
-    await uow.audit.record(actor, "round.proposed", "round", round_.id, {
-        "lead": p.lead, "title": round_.title, "region": p.region, "kind": p.kind, "items": [i.code for i in items],
-        "invited": {d.code: s for d, s in invited}, "lead_team_size": p.lead_team_size, "ratios": ratios,
-        "cooling_off": cooling, "scope": p.scope.as_json(), "batch_size": p.batch_size,
-        "draw_at": p.draw_at.isoformat() if p.draw_at else None, "due_date": p.due_date.isoformat() if p.due_date else None,
-    })
+    await uow.audit.record(
+        actor,
+        "round.proposed",
+        "round",
+        round_.id,
+        {
+            "lead": p.lead,
+            "title": round_.title,
+            "region": p.region,
+            "kind": p.kind,
+            "items": [i.code for i in items],
+            "invited": {d.code: s for d, s in invited},
+            "lead_team_size": p.lead_team_size,
+            "ratios": ratios,
+            "cooling_off": cooling,
+            "scope": p.scope.as_json(),
+            "batch_size": p.batch_size,
+            "draw_at": p.draw_at.isoformat() if p.draw_at else None,
+            "due_date": p.due_date.isoformat() if p.due_date else None,
+        },
+    )
     await notify_departments(uow, [d.id for d, _ in invited], "round_invitation", {"round_id": round_.id}, f"round:{round_.id}:invite")
     return round_
 
@@ -240,12 +284,22 @@ async def respond_to_round(
             uow.rounds.add_item(RoundItem(round_id=round_id, item_id=item.id, department_id=department.id))
     participant.status = "confirmed" if accept else "declined"
     participant.responded_at = uow.clock()
-    await uow.audit.record(actor, "round.confirmed" if accept else "round.declined", "round", round_id, {
-        "department": department_code, "items": [i.code for i in chosen],
-    })
+    await uow.audit.record(
+        actor,
+        "round.confirmed" if accept else "round.declined",
+        "round",
+        round_id,
+        {
+            "department": department_code,
+            "items": [i.code for i in chosen],
+        },
+    )
     await notify_departments(
-        uow, [round_.lead_department_id], "round_response",
-        {"round_id": round_id, "department": department_code, "accepted": accept}, f"round:{round_id}:response:{department_code}",
+        uow,
+        [round_.lead_department_id],
+        "round_response",
+        {"round_id": round_id, "department": department_code, "accepted": accept},
+        f"round:{round_id}:response:{department_code}",
     )
     return participant
 
@@ -263,27 +317,39 @@ async def approve_round(uow: UnitOfWork, actor: Actor, round_id: int, today: dt.
     now = uow.clock()
     frozen: Frozen = await freeze_round(uow, round_, participants, items, today or local_date(now))
     await uow.rounds.add_draw(
-        _new_draw(round_id, frozen, now), frozen.files,
+        _new_draw(round_id, frozen, now),
+        frozen.files,
     )
     round_.status = "approved"
     round_.approved_by_user_id = actor.user_id
     round_.approved_at = now
-    await uow.audit.record(actor, "round.approved", "round", round_id, {
-        "commitment": frozen.commitment,
-        "population": frozen.population,
-        "expected_tasks": frozen.expected_tasks,
-        "files": {name: proof.sha256_hex(content) for name, content in frozen.files.items()},
-        "staffing_warnings": [w.__dict__ for w in frozen.warnings],
-    })
+    await uow.audit.record(
+        actor,
+        "round.approved",
+        "round",
+        round_id,
+        {
+            "commitment": frozen.commitment,
+            "population": frozen.population,
+            "expected_tasks": frozen.expected_tasks,
+            "files": {name: proof.sha256_hex(content) for name, content in frozen.files.items()},
+            "staffing_warnings": [w.__dict__ for w in frozen.warnings],
+        },
+    )
     await notify_departments(
-        uow, [d.id for _, d in participants], "round_commitment",
-        {"round_id": round_id, "commitment": frozen.commitment}, f"round:{round_id}:commitment",
+        uow,
+        [d.id for _, d in participants],
+        "round_commitment",
+        {"round_id": round_id, "commitment": frozen.commitment},
+        f"round:{round_id}:commitment",
     )
     return ApprovalReport(round_id, frozen.commitment, frozen.population, frozen.expected_tasks, frozen.params["strata"], frozen.warnings)
 
 
 def _new_draw(round_id: int, frozen: Frozen, now: dt.datetime) -> Draw:
-    return Draw(round_id=round_id, params_json=frozen.files["params.json"], commitment=frozen.commitment, server_secret=frozen.secret, frozen_at=now)
+    return Draw(
+        round_id=round_id, params_json=frozen.files["params.json"], commitment=frozen.commitment, server_secret=frozen.secret, frozen_at=now
+    )
 
 
 async def enter_seed(uow: UnitOfWork, actor: Actor, round_id: int, text: str) -> str:
@@ -301,9 +367,17 @@ async def enter_seed(uow: UnitOfWork, actor: Actor, round_id: int, text: str) ->
     draw.seed_digits = digits
     draw.seeded_at = uow.clock()
     round_.status = "seeded"
-    await uow.audit.record(actor, "round.seeded", "round", round_id, {
-        "seed_digits": digits, "server_secret": draw.server_secret.hex(), "commitment": draw.commitment,
-    })
+    await uow.audit.record(
+        actor,
+        "round.seeded",
+        "round",
+        round_id,
+        {
+            "seed_digits": digits,
+            "server_secret": draw.server_secret.hex(),
+            "commitment": draw.commitment,
+        },
+    )
     participants = [d.id for p, d in await uow.rounds.participants(round_id) if p.status == "confirmed"]
     await notify_departments(uow, participants, "round_seed", {"round_id": round_id, "seed": material}, f"round:{round_id}:seed")
     return material
@@ -324,13 +398,24 @@ async def schedule_draw(uow: UnitOfWork, actor: Actor, round_id: int, draw_at: d
         raise InvalidInput("the draw time is after the due date")
     previous = round_.draw_at
     round_.draw_at = draw_at
-    event = await uow.audit.record(actor, "round.draw_scheduled", "round", round_id, {
-        "draw_at": draw_at.isoformat(), "previous": previous.isoformat() if previous else None,
-    })
+    event = await uow.audit.record(
+        actor,
+        "round.draw_scheduled",
+        "round",
+        round_id,
+        {
+            "draw_at": draw_at.isoformat(),
+            "previous": previous.isoformat() if previous else None,
+        },
+    )
     participants = [d.id for p, d in await uow.rounds.participants(round_id) if p.status == "confirmed"]
-    await notify_departments(uow, participants, "round_draw_scheduled",
-                             {"round_id": round_id, "draw_at": draw_at.astimezone(DOMAIN_TZ).strftime("%Y-%m-%d %H:%M")},
-                             f"round:{round_id}:scheduled:{event.seq}")
+    await notify_departments(
+        uow,
+        participants,
+        "round_draw_scheduled",
+        {"round_id": round_id, "draw_at": draw_at.astimezone(DOMAIN_TZ).strftime("%Y-%m-%d %H:%M")},
+        f"round:{round_id}:scheduled:{event.seq}",
+    )
     return round_
 
 

@@ -1,0 +1,74 @@
+"""`jointcheck run`: the bot, the outbox sender and the site in one process, in-process and as the
+real console script (stopped by SIGTERM)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+
+import aiohttp
+import pytest
+from pydantic import SecretStr
+
+from jointcheck.config import Settings
+from jointcheck.core.uow import UnitOfWork
+from jointcheck.service import Service
+
+
+async def _wait(predicate, timeout: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("timed out")
+        await asyncio.sleep(0.02)
+
+
+async def test_the_service_polls_sends_the_outbox_and_serves_the_health_check(emulator, db_url, sessionmaker):
+    settings = Settings(
+        database_url=db_url, bot_token=SecretStr(emulator.token), bot_api_url=emulator.base_url, site_port=0, outbox_interval=0.05
+    )
+    service = Service(settings, handle_signals=False)
+    running = asyncio.create_task(service.run())
+    try:
+        await _wait(lambda: service.site_port is not None or running.done())
+        user = emulator.user(4242, "李", language_code="zh-hans")
+        await user.send("/help")
+        await user.wait_for("/start")
+
+        async with UnitOfWork(sessionmaker) as uow:  # a notice queued by some state change
+            uow.outbox.add(4242, "task_staffed", {"task_id": 9}, dedupe_key="t")
+            await uow.commit()
+        await user.wait_for("9", timeout=10)
+
+        async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{service.site_port}/healthz") as response:
+            assert response.status == 200 and (await response.json()) == {"status": "ok"}
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+    assert running.cancelled() or running.exception() is None
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_jointcheck_run_as_a_process_stops_cleanly_on_sigterm(emulator, db_url):
+    env = {
+        **os.environ,
+        "JOINTCHECK_DATABASE_URL": db_url,
+        "JOINTCHECK_BOT_TOKEN": emulator.token,
+        "JOINTCHECK_BOT_API_URL": emulator.base_url,
+        "JOINTCHECK_SITE_PORT": "0",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "jointcheck.cli.main", "run", env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        user = emulator.user(4243, "Ann", language_code="en")
+        await user.send("/help")
+        await user.wait_for("/start", timeout=30)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(process.communicate(), 20)
+    assert process.returncode == 0, err.decode()
