@@ -18,8 +18,8 @@ catalogs: $(STAMP)
 	$(VENV)/bin/pybabel compile --domain jointcheck --directory jointcheck/locales
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check jointcheck tests bench scripts
-	$(VENV)/bin/ruff format --check jointcheck tests bench scripts
+	$(VENV)/bin/ruff check setup.py jointcheck tests bench scripts
+	$(VENV)/bin/ruff format --check setup.py jointcheck tests bench scripts
 
 # the pure layer alone (no database, no emulator): seconds
 unit: catalogs
