@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from jointcheck.cli.context import new_uow, open_database, operator_actor
+from jointcheck.core.errors import InvalidInput
 from jointcheck.core.services.departments import add_department
 from jointcheck.core.services.invites import issue_invite, redeem_invite
 
@@ -43,20 +44,33 @@ async def department_add(args, settings) -> int:
 async def invite_issue(args, settings) -> int:
     ttl = args.ttl_hours if args.ttl_hours is not None else settings.invite_ttl_hours
     async with open_database(settings) as sessionmaker, new_uow(sessionmaker) as uow:
-        issued = await issue_invite(
-            uow,
-            operator_actor(),
-            args.role,
-            department=args.department,
-            region=args.region,
-            inspector=args.inspector,
-            ttl_hours=ttl,
-        )
+        try:
+            issued = await issue_invite(
+                uow,
+                operator_actor(),
+                args.role,
+                department=args.department,
+                region=args.region,
+                inspector=args.inspector,
+                ttl_hours=ttl,
+            )
+        except InvalidInput as error:
+            raise _with_options(error) from None
         await uow.commit()
     print(issued.code)
     print(issued.link(settings.bot_username))
     print(f"single use, expires {issued.expires_at.isoformat(timespec='minutes')}")
     return 0
+
+
+def _with_options(error: InvalidInput) -> InvalidInput:
+    """Core names a role's scope in words; at the console, the options that give it."""
+    options = " ".join(f"--{name}" for name in error.params.get("scope", ()))
+    if error.code == "invite.scope_missing":
+        return InvalidInput(f"{error} (give {options})", code=error.code, params=error.params)
+    if error.code == "invite.scope_extra":
+        return InvalidInput(f"{error} (leave out {options})", code=error.code, params=error.params)
+    return error
 
 
 async def console_user(args, settings) -> int:

@@ -44,6 +44,12 @@ def test_refusals_are_one_line(cli, db_url):
         assert result.err.startswith("error: ") and result.err.count("\n") == 1, result.err
 
 
+def test_the_console_names_the_option_a_role_needs(cli, db_url):
+    """Core says what a role's scope is; the console adds which of its options gives it."""
+    assert "needs a department (give --department)" in cli(db_url, "admin", "invite", "--role", "officer").err
+    assert "takes no region (leave out --region)" in cli(db_url, "admin", "invite", "--role", "admin", "--region", "440100").err
+
+
 def test_settings_never_reveal_the_token(monkeypatch):
     monkeypatch.setenv("JOINTCHECK_BOT_TOKEN", TOKEN)
     settings = Settings()

@@ -95,12 +95,12 @@ async def test_unknown_code_is_refused(uow_factory):
     "role, kw, message",
     [
         ("superuser", {}, "unknown role"),
-        ("officer", {}, "needs --department"),
-        ("officer", {"department": "SCJG", "region": "440100"}, "takes no --region"),
-        ("convener", {"department": "SCJG"}, "needs --region"),
+        ("officer", {}, "needs a department"),
+        ("officer", {"department": "SCJG", "region": "440100"}, "takes no region"),
+        ("convener", {"department": "SCJG"}, "needs a region"),
         ("convener", {"region": "44010"}, "6-digit"),
-        ("inspector", {"department": "SCJG"}, "needs --inspector"),
-        ("admin", {"region": "440100"}, "takes no --region"),
+        ("inspector", {"department": "SCJG"}, "needs an inspector record"),
+        ("admin", {"region": "440100"}, "takes no region"),
     ],
 )
 async def test_wrong_role_or_scope_is_refused(uow_factory, role, kw, message):

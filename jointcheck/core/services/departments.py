@@ -6,7 +6,7 @@ import re
 
 from jointcheck.core.authz import Action, Actor, authorize
 from jointcheck.core.errors import Conflict, InvalidInput, NotFound
-from jointcheck.core.models import Department
+from jointcheck.core.models import CheckItem, Department
 from jointcheck.core.uow import UnitOfWork
 
 _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
@@ -32,3 +32,21 @@ async def get_department(uow: UnitOfWork, department_id: int) -> Department:
     if department is None:
         raise NotFound(f"no department {department_id}")
     return department
+
+
+async def department_by_code(uow: UnitOfWork, code: str) -> Department:
+    """The department a person names by its code; NotFound, with a reason the bot translates, when there is none."""
+    department = await uow.departments.by_code(code)
+    if department is None:
+        raise NotFound(f"no department with code {code}", code="department.unknown", params={"department": code})
+    return department
+
+
+async def list_departments(uow: UnitOfWork) -> list[Department]:
+    """Every department, by code: the names of the directory anyone may read."""
+    return await uow.departments.all()
+
+
+async def current_items(uow: UnitOfWork, department_id: int) -> list[CheckItem]:
+    """A department's current check items, by code: what it may choose for a round it leads or joins."""
+    return await uow.rounds.items_of_department(department_id)

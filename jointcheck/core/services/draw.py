@@ -13,6 +13,7 @@ from jointcheck.core import public_proof as proof
 from jointcheck.core.authz import Action, Actor, Scope, authorize, can
 from jointcheck.core.errors import Conflict, InvalidInput, NotFound
 from jointcheck.core.models import Round, Target, TeamMember
+from jointcheck.core.services.departments import department_by_code
 from jointcheck.core.services.notify import notify_departments, notify_inspectors
 from jointcheck.core.services.rounds import round_for
 from jointcheck.core.uow import UnitOfWork
@@ -164,9 +165,7 @@ async def staff_by_hand(uow: UnitOfWork, actor: Actor, task_id: int, department_
         await round_for(uow, actor, task.round_id)
     except NotFound:
         raise NotFound(f"task {task_id} not found") from None
-    department = await uow.departments.by_code(department_code)
-    if department is None:
-        raise NotFound(f"no department with code {department_code}")
+    department = await department_by_code(uow, department_code)
     authorize(actor, Action.TASK_STAFF, Scope.of(departments=[department.id]))
     participant = next((p for p, d in await uow.rounds.participants(task.round_id) if d.id == department.id), None)
     if participant is None or participant.status != "confirmed":

@@ -15,6 +15,7 @@ from jointcheck.core.authz import Action, Actor, authorize
 from jointcheck.core.errors import Conflict, InvalidInput, NotFound
 from jointcheck.core.models import Invite, Role, RoleGrant, User
 from jointcheck.core.regions import is_region_code
+from jointcheck.core.services.departments import department_by_code
 from jointcheck.core.uow import UnitOfWork
 
 
@@ -29,6 +30,8 @@ class IssuedInvite:
 
 
 _ALPHABET = string.ascii_letters + string.digits
+# What each role's scope is called, in the refusal of a scope missing or not wanted.
+_SCOPE_WORDS = {"department": "department", "region": "region", "inspector": "inspector record"}
 
 
 def new_code(length: int = 32) -> str:
@@ -63,19 +66,22 @@ async def issue_invite(
     parsed = _parse_role(role)
     needed = {Role.ADMIN: set(), Role.OFFICER: {"department"}, Role.CONVENER: {"region"}, Role.INSPECTOR: {"inspector"}}[parsed]
     given = {name for name, value in (("department", department), ("region", region), ("inspector", inspector)) if value}
-    if missing := needed - given:
-        raise InvalidInput(f"the {parsed.value} role needs --{' --'.join(sorted(missing))}")
-    if extra := given - needed:
-        raise InvalidInput(f"the {parsed.value} role takes no --{' --'.join(sorted(extra))}")
+    if missing := sorted(needed - given):
+        words = " and ".join(("an " if _SCOPE_WORDS[name][0] in "aeiou" else "a ") + _SCOPE_WORDS[name] for name in missing)
+        raise InvalidInput(
+            f"the {parsed.value} role needs {words}", code="invite.scope_missing", params={"role": parsed.value, "scope": missing}
+        )
+    if extra := sorted(given - needed):
+        words = " or ".join(_SCOPE_WORDS[name] for name in extra)
+        raise InvalidInput(
+            f"the {parsed.value} role takes no {words}", code="invite.scope_extra", params={"role": parsed.value, "scope": extra}
+        )
     if not 1 <= ttl_hours <= 24 * 30:
         raise InvalidInput("an invite lives between 1 hour and 30 days")
 
     department_id = inspector_id = None
     if department:
-        found = await uow.departments.by_code(department)
-        if found is None:
-            raise NotFound(f"no department with code {department}")
-        department_id = found.id
+        department_id = (await department_by_code(uow, department)).id
     if region and not is_region_code(region):
         raise InvalidInput(f"region {region!r} is not a 6-digit GB/T 2260 code")
     if inspector:

@@ -20,6 +20,7 @@ from jointcheck.core.errors import Conflict, InvalidInput, NotFound, PermissionD
 from jointcheck.core.models import CheckItem, Department, Inspector, Result, ResultAttachment, Round, Target, Task, TeamMember
 from jointcheck.core.repositories.tasks import TaskContext
 from jointcheck.core.result_categories import CATEGORIES, FOLLOW_UPS
+from jointcheck.core.services.departments import department_by_code
 from jointcheck.core.services.notify import notify_departments, notify_inspectors
 from jointcheck.core.uow import UnitOfWork
 
@@ -309,9 +310,7 @@ async def review_results(
     """Accept or return (with a reason) a department's submitted results on a task."""
     seen = await _visible_task(uow, actor, task_id, for_update=True)
     task, round_, team = seen.task, seen.round, seen.team
-    department = await uow.departments.by_code(department_code)
-    if department is None:
-        raise NotFound(f"no department with code {department_code}")
+    department = await department_by_code(uow, department_code)
     authorize(actor, Action.RESULT_REVIEW, Scope.of(departments=[department.id]))
     reason = reason.strip()
     if not accept and not reason:

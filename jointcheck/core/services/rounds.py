@@ -17,6 +17,7 @@ from jointcheck.core.clock import DOMAIN_TZ, local_date
 from jointcheck.core.errors import Conflict, InvalidInput, NotFound
 from jointcheck.core.models import CheckItem, Department, Draw, Round, RoundItem, RoundParticipant
 from jointcheck.core.regions import is_region_code, region_covers
+from jointcheck.core.services.departments import department_by_code
 from jointcheck.core.services.freeze import RISK_CLASSES, Frozen, StaffingWarning, freeze_round
 from jointcheck.core.services.notify import notify_departments
 from jointcheck.core.uow import UnitOfWork
@@ -95,13 +96,6 @@ def parse_draw_at(text: str | None, default_tz: dt.tzinfo | None = None) -> dt.d
 # ---- validation helpers ----------------------------------------------------------------------
 
 
-async def _department(uow: UnitOfWork, code: str) -> Department:
-    department = await uow.departments.by_code(code)
-    if department is None:
-        raise NotFound(f"no department with code {code}", code="department.unknown", params={"department": code})
-    return department
-
-
 def _check_ratios(ratios: dict[str, int]) -> dict[str, int]:
     clean = {}
     for risk, permille in ratios.items():
@@ -161,14 +155,14 @@ async def _check_scope(uow: UnitOfWork, region: str, scope: RoundScope) -> None:
         if not _INDUSTRY.fullmatch(industry):
             raise InvalidInput(f"industry {industry!r} is not a GB/T 4754 code such as F or F51")
     for code in scope.departments:
-        await _department(uow, code)
+        await department_by_code(uow, code)
 
 
 # ---- the steps -------------------------------------------------------------------------------
 
 
 async def propose_round(uow: UnitOfWork, actor: Actor, p: Proposal) -> Round:
-    lead = await _department(uow, p.lead)
+    lead = await department_by_code(uow, p.lead)
     authorize(actor, Action.ROUND_PROPOSE, Scope.of(departments=[lead.id]))
     if not p.title.strip():
         raise InvalidInput("the round needs a title")
@@ -184,7 +178,7 @@ async def propose_round(uow: UnitOfWork, actor: Actor, p: Proposal) -> Round:
     items = await _own_items(uow, lead, p.items)
     _check_caps(items, ratios)
     _check_team(p.lead, p.lead_team_size)
-    invited = [(await _department(uow, code), _check_team(code, size)) for code, size in sorted(p.invited.items())]
+    invited = [(await department_by_code(uow, code), _check_team(code, size)) for code, size in sorted(p.invited.items())]
     cooling = {}
     for risk, days in p.cooling_off_days.items():
         if risk.upper() not in RISK_CLASSES or not isinstance(days, int) or not 0 <= days <= 3650:
@@ -260,7 +254,7 @@ async def open_invitation(
     """The round, the department and its participant row, while this actor may still answer the
     invitation for that department; otherwise the refusal respond_to_round would give."""
     round_ = await round_for(uow, actor, round_id, for_update=for_update)
-    department = await _department(uow, department_code)
+    department = await department_by_code(uow, department_code)
     authorize(actor, Action.ROUND_RESPOND, Scope.of(departments=[department.id]))
     participant = next((p for p, d in await uow.rounds.participants(round_id) if d.id == department.id), None)
     if participant is None or participant.is_lead:
