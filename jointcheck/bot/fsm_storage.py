@@ -33,6 +33,7 @@ from aiogram.types import TelegramObject
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from jointcheck.core.clock import Clock
+from jointcheck.core.services.dialogues import load_dialogue, save_dialogue
 from jointcheck.core.uow import UnitOfWork
 
 
@@ -76,11 +77,11 @@ class DatabaseStorage(BaseStorage):
 
     async def _load(self, key: StorageKey) -> _Record:
         async with self._unit(read_only=True) as uow:
-            return _Record(*await uow.fsm_states.get(flat_key(key)))
+            return _Record(*await load_dialogue(uow, flat_key(key)))
 
     async def _save(self, key: StorageKey, record: _Record) -> None:
         async with self._unit() as uow:
-            await uow.fsm_states.put(flat_key(key), record.state, record.data, uow.clock())
+            await save_dialogue(uow, flat_key(key), record.state, record.data)
             await uow.commit()
 
     async def _update(self, key: StorageKey, change: Callable[[_Record], None]) -> None:
@@ -90,9 +91,9 @@ class DatabaseStorage(BaseStorage):
             record.changed = True
             return
         async with self._unit() as uow:  # read and write in one transaction
-            record = _Record(*await uow.fsm_states.get(flat_key(key)))
+            record = _Record(*await load_dialogue(uow, flat_key(key)))
             change(record)
-            await uow.fsm_states.put(flat_key(key), record.state, record.data, uow.clock())
+            await save_dialogue(uow, flat_key(key), record.state, record.data)
             await uow.commit()
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:

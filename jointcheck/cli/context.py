@@ -13,7 +13,7 @@ from jointcheck.core.authz import Actor
 from jointcheck.core.db import make_engine, make_sessionmaker
 from jointcheck.core.errors import JointcheckError
 from jointcheck.core.migrate import current_revision, head_revision
-from jointcheck.core.models import User
+from jointcheck.core.services.users import actor_of_user
 from jointcheck.core.uow import UnitOfWork
 
 
@@ -64,9 +64,4 @@ def add_actor_option(parser) -> None:
 
 
 async def actor_for(uow: UnitOfWork, user_id: int | None) -> Actor:
-    if user_id is None:
-        return operator_actor()
-    user = await uow.session.get(User, user_id)
-    if user is None:
-        raise JointcheckError(f"no user {user_id}")
-    return await uow.users.actor_for(user)
+    return operator_actor() if user_id is None else await actor_of_user(uow, user_id)

@@ -15,11 +15,11 @@ from jointcheck.core.services.rounds import (
     RoundScope,
     approve_round,
     enter_seed,
-    get_round,
     list_rounds,
     parse_draw_at,
     propose_round,
     respond_to_round,
+    round_detail,
     schedule_draw,
 )
 
@@ -137,22 +137,20 @@ async def list_command(args, settings) -> int:
 
 async def show_command(args, settings) -> int:
     async def show(uow, actor, round_id):
-        r = await get_round(uow, actor, round_id)
-        draw = await uow.rounds.draw_of(round_id)
-        participants = await uow.rounds.participants(round_id)
-        items = await uow.rounds.items(round_id)
+        detail = await round_detail(uow, actor, round_id)
+        r, draw = detail.round, detail.draw
         return {
             "id": r.id,
             "title": r.title,
             "status": r.status,
             "region": r.region,
             "kind": r.kind,
-            "participants": {d.code: {"status": p.status, "team": p.team_size, "lead": p.is_lead} for p, d in participants},
-            "items": [f"{i.code} v{i.version}" for i in items],
+            "participants": {d.code: {"status": p.status, "team": p.team_size, "lead": p.is_lead} for p, d in detail.participants},
+            "items": [f"{i.code} v{i.version}" for i in detail.items],
             "ratios": json.loads(r.ratios),
             "commitment": draw.commitment if draw else None,
             "seed": draw.seed_digits if draw else None,
-            "tasks": await uow.rounds.task_count(round_id),
+            "tasks": detail.tasks,
         }
 
     print(json.dumps(await _run(settings, args.as_user, show, args.round, commit=False), ensure_ascii=False, indent=2))

@@ -20,7 +20,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from jointcheck.core.clock import Clock
-from jointcheck.core.services.deadlines import DeadlinePolicy, run_due_draw, sweep
+from jointcheck.core.services.deadlines import DeadlinePolicy, due_draws, run_due_draw, scheduled_draws, sweep
 from jointcheck.core.uow import UnitOfWork
 
 log = logging.getLogger("jointcheck.scheduler")
@@ -98,7 +98,7 @@ class Scheduler:
     async def rebuild(self) -> None:
         """A job per round with a draw time still to come; jobs of rounds drawn or moved go."""
         async with self._uow() as uow:
-            wanted = {draw_job_id(round_id): (round_id, at) for round_id, at, _ in await uow.deadlines.scheduled_draws()}
+            wanted = {draw_job_id(round_id): (round_id, at) for round_id, at, _ in await scheduled_draws(uow)}
         for job in self._scheduler.get_jobs():
             if job.id.startswith("draw:") and job.id not in wanted:
                 job.remove()
@@ -128,7 +128,7 @@ class Scheduler:
     async def sweep(self) -> None:
         try:
             async with self._uow() as uow:
-                due = await uow.deadlines.due_draws(uow.clock())
+                due = await due_draws(uow)
             for round_id in due:
                 await self.draw(round_id)
             async with self._uow() as uow:

@@ -59,13 +59,12 @@ from jointcheck.bot.notices import render_notice
 from jointcheck.config import Settings
 from jointcheck.core.clock import Clock
 from jointcheck.core.models import OutboxMessage
-from jointcheck.core.services.notify import notify_departments
+from jointcheck.core.services import delivery
 from jointcheck.core.uow import UnitOfWork
 from jointcheck.scheduler.rate_limits import RateLimits
 
 log = logging.getLogger("jointcheck.scheduler")
 
-UNREACHABLE = "recipient_unreachable"
 REPEAT_MARK = "↻"
 FOOTER = re.compile(rf"#(\d+)( {REPEAT_MARK})?\s*$")
 FIRST_BACKOFF = 5.0  # seconds
@@ -150,7 +149,7 @@ class OutboxSender:
     async def recover(self) -> int:
         """Rows left `sending` by a sender that stopped: to be sent again, marked (see the module doc)."""
         async with self._uow() as uow:
-            ids = await uow.outbox.requeue_in_flight(IN_FLIGHT_NOTE)
+            ids = await delivery.requeue_in_flight(uow, IN_FLIGHT_NOTE)
             await uow.commit()
         if ids:
             log.warning("outbox: %s rows were in flight when the last sender stopped; sending them again: %s", len(ids), ids)
@@ -163,7 +162,7 @@ class OutboxSender:
         while limit is None or taken < limit:
             size = self._batch if limit is None else min(self._batch, limit - taken)
             async with self._uow() as uow:
-                heads = [_Row.of(row) for row in await uow.outbox.heads(uow.clock(), size)]
+                heads = [_Row.of(row) for row in await delivery.sendable(uow, size)]
             if not heads:
                 break
             taken += len(heads)
@@ -195,13 +194,13 @@ class OutboxSender:
     async def _deliver(self, row: _Row) -> bool:
         await self._ready(row.chat_id)  # before the claim, so a row waits for its chat unclaimed
         async with self._uow() as uow:
-            if not await uow.outbox.claim(row.id, row.status):
+            if not await delivery.claim(uow, row.id, row.status):
                 return False  # another sender took it
             try:
                 rendered = await render_notice(uow, row.chat_id, row.template, json.loads(row.params or "{}"))
             except (TemplateError, ValueError, KeyError) as error:
                 log.error("outbox %s (%s to %s) cannot be rendered: %s", row.id, row.template, row.chat_id, error)
-                await uow.outbox.mark_undeliverable(row.id, f"render: {type(error).__name__}: {error}")
+                await delivery.mark_undeliverable(uow, row.id, f"render: {type(error).__name__}: {error}")
                 await uow.commit()
                 self.stats.undeliverable += 1
                 return False
@@ -212,7 +211,7 @@ class OutboxSender:
             sent = await send_long(chat, row.chat_id, f"{rendered.text}\n\n{footer}", rendered.reply_markup)
         except asyncio.CancelledError:
             if not chat.maybe_delivered:  # nothing went out: undo the claim rather than leave it in doubt
-                await asyncio.shield(self._settle(row, lambda uow: uow.outbox.release(row.id, row.status)))
+                await asyncio.shield(self._settle(row, lambda uow: delivery.release(uow, row.id, row.status)))
             raise
         except (TelegramForbiddenError, TelegramBadRequest) as error:
             await self._undeliverable(row, rendered.text, error)
@@ -231,10 +230,10 @@ class OutboxSender:
                 exc_info=not expected,
             )
             reason = f"{type(error).__name__}: {error}"
-            await self._settle(row, lambda uow: uow.outbox.defer(row.id, row.status, uow.clock() + dt.timedelta(seconds=delay), reason))
+            await self._settle(row, lambda uow: delivery.retry_later(uow, row.id, row.status, dt.timedelta(seconds=delay), reason))
             self.stats.retried += 1
             return False
-        await self._settle(row, lambda uow: uow.outbox.mark_sent(row.id, sent[-1].message_id, uow.clock()))
+        await self._settle(row, lambda uow: delivery.mark_sent(uow, row.id, sent[-1].message_id))
         self.stats.sent += 1
         return True
 
@@ -248,21 +247,18 @@ class OutboxSender:
         unreachable = isinstance(error, TelegramForbiddenError) or "chat not found" in error.message.lower()
         log.log(logging.WARNING if unreachable else logging.ERROR, "outbox %s undeliverable to %s: %s", row.id, row.chat_id, error.message)
         async with self._uow() as uow:
-            if not await uow.outbox.mark_undeliverable(row.id, error.message):
+            # The notice's first line says what it was: templates keep each element on one line.
+            if not await delivery.give_up(
+                uow,
+                row.id,
+                row.chat_id,
+                row.template,
+                error.message,
+                unreachable=unreachable,
+                blocked=isinstance(error, TelegramForbiddenError),
+                notice=text.split("\n", 1)[0],
+            ):
                 return
-            # Not for a notice of this kind: telling the officer that telling the officer failed would never end.
-            inspectors = await uow.users.inspectors_of_chat(row.chat_id) if unreachable and row.template != UNREACHABLE else []
-            if inspectors:
-                # The notice's first line says what it was: templates keep each element on one line.
-                params = {
-                    "recipient": "、".join(name for name, _ in inspectors),
-                    "outbox_id": row.id,
-                    "blocked": isinstance(error, TelegramForbiddenError),
-                    "notice": text.split("\n", 1)[0],
-                }
-                await notify_departments(
-                    uow, sorted({department for _, department in inspectors}), UNREACHABLE, params, dedupe=f"{UNREACHABLE}:{row.id}"
-                )
             await uow.commit()
         self.stats.undeliverable += 1
 

@@ -499,7 +499,7 @@ async def test_role_filters():
 
 
 def test_every_translated_reason_is_explained_in_both_languages():
-    from jointcheck.bot.middlewares.refusals import TRANSLATED_REASONS, explain
+    from jointcheck.bot.reasons import TRANSLATED_REASONS, explain
     from jointcheck.bot.texts import Texts
     from jointcheck.core.errors import InvalidInput
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from jointcheck.core.authz import Actor
 from jointcheck.core.clock import Clock
+from jointcheck.core.services.users import account_of_chat
 from jointcheck.core.uow import UnitOfWork
 
 
@@ -43,7 +44,7 @@ class DatabaseMiddleware(BaseMiddleware):
     ) -> Any:
         telegram_user: TelegramUser | None = data.get("event_from_user")
         async with self.unit_of_work() as uow:
-            known = await uow.users.with_actor(telegram_user.id) if telegram_user else None
+            known = await account_of_chat(uow, telegram_user.id) if telegram_user else None
             user, actor = known or (None, stranger(telegram_user))
             data["uow"], data["user"], data["actor"] = uow, user, actor
             return await handler(event, data)

@@ -1,6 +1,6 @@
 """The convener's steps of a round: Approve, Enter seed (the digits as the next message), Draw now.
 
-The buttons appear on a round's view (routers/rounds.py) for the step the round is at, to a
+The buttons appear on a round's view (bot/round_views.py) for the step the round is at, to a
 convener whose region covers it, and carry the round id only. Core authorizes every step and
 refuses a step taken twice (Conflict): a double tap runs once, the second press is answered
 politely by RefusalMiddleware. The notifications of each step (commitment, seed, draw summary,
@@ -15,30 +15,34 @@ from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from jointcheck.bot.callbacks import RoundApprove, RoundDrawNow, RoundScheduleAsk, RoundSeedAsk
 from jointcheck.bot.dialogue import retry_on_typo
 from jointcheck.bot.filters import HasRole
 from jointcheck.bot.long_text import chat_id_of, send_long
-from jointcheck.bot.routers.rounds import list_entries, list_keyboard
-from jointcheck.bot.texts import N_, Texts
-from jointcheck.core.authz import Action, Actor, Scope, authorize, can
+from jointcheck.bot.round_views import APPROVE, DRAW_NOW, list_entries, list_keyboard, next_step_keyboard
+from jointcheck.bot.texts import Texts
+from jointcheck.core.authz import Actor
 from jointcheck.core.clock import DOMAIN_TZ
-from jointcheck.core.errors import Conflict, NotFound
-from jointcheck.core.models import Role, Round
+from jointcheck.core.errors import NotFound
+from jointcheck.core.models import Role
 from jointcheck.core.services.draw import run_draw
-from jointcheck.core.services.rounds import approve_round, enter_seed, list_rounds, parse_draw_at, round_for, schedule_draw
+from jointcheck.core.services.rounds import (
+    approve_round,
+    enter_seed,
+    get_round,
+    list_rounds,
+    open_draw_schedule,
+    open_seed_entry,
+    parse_draw_at,
+    schedule_draw,
+)
 from jointcheck.core.uow import UnitOfWork
 
 log = logging.getLogger("jointcheck.bot")
 
-APPROVE = N_("Approve")
-ENTER_SEED = N_("Enter seed")
-DRAW_NOW = N_("Draw now")
-SET_DRAW_TIME = N_("Set draw time")
 _PENDING = ("proposed", "approved", "seeded")
 
 
@@ -64,29 +68,6 @@ def create_router() -> Router:
     return router
 
 
-# ---- keyboards ---------------------------------------------------------------------------------
-
-
-def next_step_keyboard(texts: Texts, actor: Actor, round_: Round) -> InlineKeyboardMarkup | None:
-    """The convener's button for the step this round is at; None for anyone who may not take it."""
-    scope = Scope.of(region=round_.region)
-    buttons = []
-    if round_.status == "proposed" and can(actor, Action.ROUND_APPROVE, scope):
-        buttons.append((APPROVE, RoundApprove(round_id=round_.id)))
-    elif round_.status == "approved" and can(actor, Action.ROUND_SEED, scope):
-        buttons.append((ENTER_SEED, RoundSeedAsk(round_id=round_.id)))
-    elif round_.status == "seeded" and can(actor, Action.ROUND_DRAW, scope):
-        buttons.append((DRAW_NOW, RoundDrawNow(round_id=round_.id)))
-    if round_.status in ("approved", "seeded") and can(actor, Action.ROUND_DRAW, scope):
-        buttons.append((SET_DRAW_TIME, RoundScheduleAsk(round_id=round_.id)))
-    if not buttons:
-        return None
-    builder = InlineKeyboardBuilder()
-    for label, data in buttons:
-        builder.button(text=texts.gettext(label), callback_data=data)
-    return builder.as_markup()
-
-
 async def _drop_buttons(query: CallbackQuery) -> None:
     """The pressed step is done: its message keeps its text and loses its buttons."""
     if isinstance(query.message, Message) and query.message.reply_markup is not None:
@@ -109,7 +90,7 @@ async def approve(
     query: CallbackQuery, callback_data: RoundApprove, uow: UnitOfWork, actor: Actor, texts: Texts, callback_answer: CallbackAnswer
 ) -> None:
     report = await approve_round(uow, actor, callback_data.round_id)
-    round_ = await uow.rounds.get(report.round_id)
+    round_ = await get_round(uow, actor, report.round_id)
     await uow.commit()
     text = texts.render(
         "convener/approved.html",
@@ -132,11 +113,7 @@ async def ask_seed(
     query: CallbackQuery, callback_data: RoundSeedAsk, uow: UnitOfWork, actor: Actor, texts: Texts, state: FSMContext
 ) -> None:
     """The checks of enter_seed, made before asking for the digits: nothing is written here."""
-    round_ = await round_for(uow, actor, callback_data.round_id)
-    authorize(actor, Action.ROUND_SEED, Scope.of(region=round_.region))
-    draw = await uow.rounds.draw_of(round_.id)
-    if round_.status != "approved" or draw is None or draw.seed_digits is not None:
-        raise Conflict(f"round {round_.id} is {round_.status}: the seed is entered once, after approval")
+    round_, _ = await open_seed_entry(uow, actor, callback_data.round_id)
     await state.set_state(SeedEntry.digits)
     await state.update_data(seed_round_id=round_.id)
     await query.bot.send_message(chat_id_of(query), texts.render("convener/seed_prompt.html", round_id=round_.id, title=round_.title))
@@ -154,7 +131,7 @@ async def seed_typed(message: Message, uow: UnitOfWork, actor: Actor, texts: Tex
         raise NotFound("no round is waiting for its seed")
     async with retry_on_typo(state):
         material = await enter_seed(uow, actor, int(round_id), message.text or "")
-    round_ = await uow.rounds.get(int(round_id))
+    round_ = await get_round(uow, actor, int(round_id))
     await uow.commit()
     await state.clear()
     text = texts.render("convener/seeded.html", round_id=round_.id, title=round_.title, digits=material.split(";", 1)[0], seed=material)
@@ -165,7 +142,7 @@ async def draw_now(
     query: CallbackQuery, callback_data: RoundDrawNow, uow: UnitOfWork, actor: Actor, texts: Texts, callback_answer: CallbackAnswer
 ) -> None:
     report = await run_draw(uow, actor, callback_data.round_id)
-    round_ = await uow.rounds.get(report.round_id)
+    round_ = await get_round(uow, actor, report.round_id)
     await uow.commit()
     text = texts.render(
         "convener/drawn.html",
@@ -181,17 +158,11 @@ async def draw_now(
     callback_answer.text = texts.gettext(DRAW_NOW)
 
 
-__all__ = ["SeedEntry", "create_router", "next_step_keyboard"]
-
-
 async def ask_draw_time(
     query: CallbackQuery, callback_data: RoundScheduleAsk, uow: UnitOfWork, actor: Actor, texts: Texts, state: FSMContext
 ) -> None:
     """The checks of schedule_draw, made before asking for the time: nothing is written here."""
-    round_ = await round_for(uow, actor, callback_data.round_id)
-    authorize(actor, Action.ROUND_DRAW, Scope.of(region=round_.region))
-    if round_.status not in ("approved", "seeded"):
-        raise Conflict(f"round {round_.id} is {round_.status}: its draw time cannot change")
+    round_ = await open_draw_schedule(uow, actor, callback_data.round_id)
     await state.set_state(DrawTimeEntry.when)
     await state.update_data(schedule_round_id=round_.id)
     await query.bot.send_message(chat_id_of(query), texts.render("convener/draw_time_prompt.html", round_id=round_.id, title=round_.title))
@@ -214,3 +185,6 @@ async def draw_time_typed(message: Message, uow: UnitOfWork, actor: Actor, texts
         seeded=round_.status == "seeded",
     )
     await send_long(message.bot, message.chat.id, text, next_step_keyboard(texts, actor, round_))
+
+
+__all__ = ["DrawTimeEntry", "SeedEntry", "create_router"]

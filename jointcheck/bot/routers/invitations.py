@@ -1,7 +1,7 @@
 """Round invitations: Decline, or Join with a checklist of the department's own items and Confirm.
 
-The invitation itself comes from the outbox (scheduler/sender.py builds it with
-`invitation_keyboard`). Buttons carry ids only; the items chosen so far live in the FSM storage
+The invitation itself comes from the outbox (bot/notices.py gives it `invitation_keyboard` of
+bot/round_views.py). Buttons carry ids only; the items chosen so far live in the FSM storage
 of the pressing user, keyed by round and department. Core refuses a replayed button (the round
 or the department's answer moved on: Conflict) and a button pressed by someone of another
 department (PermissionDenied / NotFound); RefusalMiddleware turns those into the callback's
@@ -16,23 +16,21 @@ from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from jointcheck.bot.callbacks import ChecklistConfirm, ChecklistToggle, InvitationAnswer
 from jointcheck.bot.keyboards import checklist_markup
 from jointcheck.bot.long_text import show
+from jointcheck.bot.round_views import DECLINE
 from jointcheck.bot.texts import N_, Texts
 from jointcheck.core.authz import Actor
 from jointcheck.core.errors import NotFound
 from jointcheck.core.models import CheckItem, Department, Round
-from jointcheck.core.services.departments import get_department
+from jointcheck.core.services.departments import current_items, get_department
 from jointcheck.core.services.rounds import open_invitation, respond_to_round
 from jointcheck.core.uow import UnitOfWork
 
 log = logging.getLogger("jointcheck.bot")
 
-JOIN = N_("Join")
-DECLINE = N_("Decline")
 CONFIRM = N_("Confirm")
 _FSM_KEY = "checklists"
 
@@ -47,24 +45,6 @@ def create_router() -> Router:
 
 
 # ---- keyboards ---------------------------------------------------------------------------------
-
-
-def invitation_keyboard(texts: Texts, round_id: int, departments: list[Department]) -> InlineKeyboardMarkup | None:
-    """Join / Decline for each invited department of the recipient (named when there are several)."""
-    if not departments:
-        return None
-    builder = InlineKeyboardBuilder()
-    for department in departments:
-        suffix = f" · {department.name}" if len(departments) > 1 else ""
-        builder.button(
-            text=texts.gettext(JOIN) + suffix, callback_data=InvitationAnswer(action="join", round_id=round_id, department_id=department.id)
-        )
-        builder.button(
-            text=texts.gettext(DECLINE) + suffix,
-            callback_data=InvitationAnswer(action="decline", round_id=round_id, department_id=department.id),
-        )
-    builder.adjust(2)
-    return builder.as_markup()
 
 
 def checklist_keyboard(texts: Texts, round_id: int, department_id: int, items: list[CheckItem], chosen: set[int]) -> InlineKeyboardMarkup:
@@ -117,9 +97,8 @@ async def decline(
     state: FSMContext,
     callback_answer: CallbackAnswer,
 ) -> None:
-    department = await get_department(uow, callback_data.department_id)
-    await respond_to_round(uow, actor, callback_data.round_id, department.code, accept=False)
-    round_ = await uow.rounds.get(callback_data.round_id)
+    round_, department = await _open_invitation(uow, actor, callback_data.round_id, callback_data.department_id)
+    await respond_to_round(uow, actor, round_.id, department.code, accept=False)
     await uow.commit()
     await _remember(state, callback_data.round_id, department.id, None)
     text = texts.render("invitations/declined.html", round_id=round_.id, title=round_.title, department=department.name)
@@ -131,7 +110,7 @@ async def join(
     query: CallbackQuery, callback_data: InvitationAnswer, uow: UnitOfWork, actor: Actor, texts: Texts, state: FSMContext
 ) -> None:
     round_, department = await _open_invitation(uow, actor, callback_data.round_id, callback_data.department_id)
-    items = await uow.rounds.items_of_department(department.id)
+    items = await current_items(uow, department.id)
     chosen = await _chosen(state, round_.id, department.id)
     chosen &= {item.id for item in items}
     await _remember(state, round_.id, department.id, chosen)
@@ -143,7 +122,7 @@ async def toggle(
     query: CallbackQuery, callback_data: ChecklistToggle, uow: UnitOfWork, actor: Actor, texts: Texts, state: FSMContext
 ) -> None:
     round_, department = await _open_invitation(uow, actor, callback_data.round_id, callback_data.department_id)
-    items = await uow.rounds.items_of_department(department.id)
+    items = await current_items(uow, department.id)
     if callback_data.item_id not in {item.id for item in items}:
         raise NotFound(f"item {callback_data.item_id} is not a current item of {department.code}")
     chosen = await _chosen(state, round_.id, department.id)
@@ -167,7 +146,7 @@ async def confirm(
     callback_answer: CallbackAnswer,
 ) -> None:
     round_, department = await _open_invitation(uow, actor, callback_data.round_id, callback_data.department_id)
-    items = await uow.rounds.items_of_department(department.id)
+    items = await current_items(uow, department.id)
     chosen = await _chosen(state, round_.id, department.id)
     picked = [item for item in items if item.id in chosen]
     if not picked:

@@ -16,9 +16,9 @@ from jointcheck.bot.keyboards import language_keyboard
 from jointcheck.bot.texts import LANGUAGE_NAMES, Texts
 from jointcheck.core.authz import Actor
 from jointcheck.core.errors import Conflict, NotFound
-from jointcheck.core.models import Role, RoleGrant
+from jointcheck.core.models import Role
 from jointcheck.core.services.invites import redeem_invite
-from jointcheck.core.services.users import set_language
+from jointcheck.core.services.users import actor_of, grant_scope, set_language
 from jointcheck.core.uow import UnitOfWork
 from jointcheck.i18n import LANGUAGES
 
@@ -56,8 +56,8 @@ async def start_with_code(message: Message, command: CommandObject, uow: UnitOfW
         reason = INVITE_REFUSALS.get(error.code, "other")
         await message.answer(texts.render("onboarding/invite_refused.html", reason=reason))
         return
-    actor = await uow.users.actor_for(user)
-    scope = await describe_scope(uow, grant)
+    actor = await actor_of(uow, user)
+    scope = await grant_scope(uow, grant)
     await uow.commit()
     await set_chat_menu(bot, message.chat.id, actor, texts)
     await message.answer(
@@ -111,14 +111,3 @@ def _roles(actor: Actor) -> list[str]:
 
 def _listed(actor: Actor, texts: Texts) -> list[dict[str, str]]:
     return [{"command": spec.command, "description": texts.gettext(spec.description)} for spec in commands_for(actor)]
-
-
-async def describe_scope(uow: UnitOfWork, grant: RoleGrant) -> str:
-    """What the grant covers, for the welcome text: a department, a region code, an inspector record."""
-    if grant.department_id is not None:
-        department = await uow.departments.by_id(grant.department_id)
-        return department.name if department else ""
-    if grant.inspector_id is not None:
-        inspector = await uow.inspectors.by_id(grant.inspector_id)
-        return f"{inspector.name} {inspector.cert_no}" if inspector else ""
-    return grant.region or ""

@@ -36,13 +36,14 @@ from jointcheck.bot.callbacks import ProposeInvite, ProposeItem, ProposeKind, Pr
 from jointcheck.bot.filters import HasRole, OwnButton
 from jointcheck.bot.keyboards import checklist_markup
 from jointcheck.bot.long_text import send_long, show
-from jointcheck.bot.middlewares.refusals import error_kind, reason
+from jointcheck.bot.reasons import error_kind, reason
 from jointcheck.bot.texts import N_, Texts
 from jointcheck.core.authz import Actor
 from jointcheck.core.clock import DOMAIN_TZ
 from jointcheck.core.errors import Conflict, InvalidInput, JointcheckError, NotFound
 from jointcheck.core.models import Department, Role, Round
 from jointcheck.core.regions import is_region_code
+from jointcheck.core.services.departments import current_items, get_department, list_departments
 from jointcheck.core.services.freeze import RISK_CLASSES
 from jointcheck.core.services.rounds import (
     MAX_TEAM,
@@ -273,7 +274,7 @@ class Wizard:
         return len(self.actor.department_ids()) > 1
 
     async def departments(self) -> dict[int, Department]:
-        return {d.id: d for d in await self.uow.departments.all()}
+        return {d.id: d for d in await list_departments(self.uow)}
 
     async def participants(self, data: dict) -> list[Department]:
         """The lead, then the invited departments by code: the order team sizes are asked in."""
@@ -332,9 +333,9 @@ class Wizard:
             return text, self.summary_markup()
         params: dict = {}
         if step == Proposing.items:
-            params["lead"] = (await self.uow.departments.by_id(data["lead"])).name
+            params["lead"] = (await get_department(self.uow, data["lead"])).name
         elif step == Proposing.teams:
-            params["department"] = (await self.uow.departments.by_id(data["team_for"])).name
+            params["department"] = (await get_department(self.uow, data["team_for"])).name
         elif step == Proposing.subregions:
             params["region"] = data["region"]
         text = self.texts.render(
@@ -367,7 +368,7 @@ class Wizard:
             chosen = set(data.get("items", []))
             return [
                 (f"{i.code} {i.name}", i.id in chosen, ProposeItem(owner=self.owner, item_id=i.id))
-                for i in await self.uow.rounds.items_of_department(data["lead"])
+                for i in await current_items(self.uow, data["lead"])
             ]
         if step == Proposing.invited:
             chosen = set(data.get("invited", []))
@@ -385,7 +386,7 @@ class Wizard:
     async def summary(self, data: dict) -> dict:
         participants = await self.participants(data)
         chosen = set(data["items"])
-        items = [i for i in await self.uow.rounds.items_of_department(data["lead"]) if i.id in chosen]
+        items = [i for i in await current_items(self.uow, data["lead"]) if i.id in chosen]
         teams = data["teams"]
         return {
             "title": data["title"],
@@ -418,7 +419,7 @@ class Wizard:
         participants = await self.participants(data)
         lead = participants[0]
         chosen = set(data["items"])
-        items = [i.code for i in await self.uow.rounds.items_of_department(lead.id) if i.id in chosen]
+        items = [i.code for i in await current_items(self.uow, lead.id) if i.id in chosen]
         if len(items) != len(chosen):
             raise Conflict(f"an item of {lead.code} chosen earlier is no longer current: go back and choose again")
         teams = data["teams"]
@@ -563,7 +564,7 @@ async def toggle_item(
     query: CallbackQuery, callback_data: ProposeItem, state: FSMContext, uow: UnitOfWork, actor: Actor, texts: Texts
 ) -> None:
     lead = await state.get_value("lead")
-    if callback_data.item_id not in {i.id for i in await uow.rounds.items_of_department(lead)}:
+    if callback_data.item_id not in {i.id for i in await current_items(uow, lead)}:
         raise NotFound(f"item {callback_data.item_id} is not a current item of the lead department")
     await _toggle(query, Wizard.of(query, state, uow, actor, texts), Proposing.items, "items", callback_data.item_id)
 
@@ -571,8 +572,8 @@ async def toggle_item(
 async def toggle_invite(
     query: CallbackQuery, callback_data: ProposeInvite, state: FSMContext, uow: UnitOfWork, actor: Actor, texts: Texts
 ) -> None:
-    department = await uow.departments.by_id(callback_data.department_id)
-    if department is None or department.id == await state.get_value("lead"):
+    department = await get_department(uow, callback_data.department_id)
+    if department.id == await state.get_value("lead"):
         raise NotFound(f"department {callback_data.department_id} cannot be invited")
     await _toggle(query, Wizard.of(query, state, uow, actor, texts), Proposing.invited, "invited", department.id)
 

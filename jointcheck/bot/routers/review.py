@@ -26,7 +26,14 @@ from jointcheck.core.authz import Actor
 from jointcheck.core.errors import Conflict, NotFound
 from jointcheck.core.models import Role
 from jointcheck.core.services.departments import get_department
-from jointcheck.core.services.results import awaiting_review, publish_results, publishable, review_results, submission_to_review
+from jointcheck.core.services.results import (
+    awaiting_review,
+    publish_results,
+    publishable,
+    review_results,
+    submission_to_review,
+    task_detail,
+)
 from jointcheck.core.uow import UnitOfWork
 
 ACCEPT = N_("Accept")
@@ -110,10 +117,10 @@ async def decide(
         )
         return
     await review_results(uow, actor, callback_data.task_id, department.code, accept=True)
-    task = await uow.tasks.get(callback_data.task_id)
+    task = (await task_detail(uow, actor, callback_data.task_id)).summary
     await uow.commit()
     text = texts.render(
-        "review/decided.html", accepted=True, department=department.name, task_id=task.id, completed=task.completed_at is not None
+        "review/decided.html", accepted=True, department=department.name, task_id=task.task_id, completed=task.status == "completed"
     )
     await show(query, text)
     callback_answer.text = texts.gettext(ACCEPT)

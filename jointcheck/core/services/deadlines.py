@@ -41,6 +41,16 @@ def scheduler_actor(region: str) -> Actor:
     return Actor(label="system:scheduler", grants=(Grant(Role.CONVENER, region=region),))
 
 
+async def scheduled_draws(uow: UnitOfWork) -> list[tuple[int, dt.datetime, str]]:
+    """(round id, draw time, status) of every round with a draw time whose draw is still to come."""
+    return await uow.deadlines.scheduled_draws()
+
+
+async def due_draws(uow: UnitOfWork) -> list[int]:
+    """Rounds seeded and past their draw time, not drawn yet: what the sweep draws if a timed job was missed."""
+    return await uow.deadlines.due_draws(uow.clock())
+
+
 async def run_due_draw(uow: UnitOfWork, round_id: int) -> DrawReport | None:
     """Draw a seeded round whose time has come; None when it is not due, or drawn already (by
     another process, or by the convener's Draw now)."""

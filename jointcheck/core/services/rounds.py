@@ -346,13 +346,20 @@ def _new_draw(round_id: int, frozen: Frozen, now: dt.datetime) -> Draw:
     )
 
 
-async def enter_seed(uow: UnitOfWork, actor: Actor, round_id: int, text: str) -> str:
-    """The public seed digits; the server's secret is revealed with them. Returns the seed material."""
-    round_ = await round_for(uow, actor, round_id, for_update=True)
+async def open_seed_entry(uow: UnitOfWork, actor: Actor, round_id: int, *, for_update: bool = False) -> tuple[Round, Draw]:
+    """The round and its frozen draw, while this actor may enter its seed; otherwise the refusal
+    enter_seed would give (asked before the digits are, so nothing is written)."""
+    round_ = await round_for(uow, actor, round_id, for_update=for_update)
     authorize(actor, Action.ROUND_SEED, Scope.of(region=round_.region))
     draw = await uow.rounds.draw_of(round_id)
     if round_.status != "approved" or draw is None or draw.seed_digits is not None:
         raise Conflict(f"round {round_id} is {round_.status}: the seed is entered once, after approval")
+    return round_, draw
+
+
+async def enter_seed(uow: UnitOfWork, actor: Actor, round_id: int, text: str) -> str:
+    """The public seed digits; the server's secret is revealed with them. Returns the seed material."""
+    round_, draw = await open_seed_entry(uow, actor, round_id, for_update=True)
     try:
         digits = proof.normalize_seed_digits(text)
     except proof.SeedError as exc:
@@ -377,13 +384,20 @@ async def enter_seed(uow: UnitOfWork, actor: Actor, round_id: int, text: str) ->
     return material
 
 
-async def schedule_draw(uow: UnitOfWork, actor: Actor, round_id: int, draw_at: dt.datetime) -> Round:
-    """The convener sets (or moves) the time of a round's draw; the scheduler runs it then, once
-    the seed is in. The draw time is not part of the frozen inputs, so an approved round may move it."""
-    round_ = await round_for(uow, actor, round_id, for_update=True)
+async def open_draw_schedule(uow: UnitOfWork, actor: Actor, round_id: int, *, for_update: bool = False) -> Round:
+    """The round, while this actor may set the time of its draw; otherwise the refusal schedule_draw
+    would give (asked before the time is, so nothing is written)."""
+    round_ = await round_for(uow, actor, round_id, for_update=for_update)
     authorize(actor, Action.ROUND_DRAW, Scope.of(region=round_.region))
     if round_.status not in ("proposed", "approved", "seeded"):
         raise Conflict(f"round {round_id} is {round_.status}: its draw time cannot change")
+    return round_
+
+
+async def schedule_draw(uow: UnitOfWork, actor: Actor, round_id: int, draw_at: dt.datetime) -> Round:
+    """The convener sets (or moves) the time of a round's draw; the scheduler runs it then, once
+    the seed is in. The draw time is not part of the frozen inputs, so an approved round may move it."""
+    round_ = await open_draw_schedule(uow, actor, round_id, for_update=True)
     if draw_at.tzinfo is None:
         raise InvalidInput("the draw time needs a time zone")
     if draw_at <= uow.clock():
@@ -436,6 +450,36 @@ async def _may_view(uow: UnitOfWork, actor: Actor, round_: Round) -> bool:
 async def get_round(uow: UnitOfWork, actor: Actor, round_id: int) -> Round:
     """A round for someone entitled to see it; to anyone else it does not exist."""
     return await round_for(uow, actor, round_id)
+
+
+@dataclass(frozen=True)
+class RoundDetail:
+    """A round as its status page shows it: who takes part with what, its draw so far."""
+
+    round: Round
+    lead: Department | None
+    participants: list[tuple[RoundParticipant, Department]]
+    items: list[CheckItem]
+    draw: Draw | None
+    tasks: int
+
+    def items_of(self, department_id: int) -> list[CheckItem]:
+        return [item for item in self.items if item.department_id == department_id]
+
+
+async def round_detail(uow: UnitOfWork, actor: Actor, round_id: int) -> RoundDetail:
+    """The round and what it is made of, for someone entitled to see it (NotFound to anyone else)."""
+    round_ = await round_for(uow, actor, round_id)
+    participants = await uow.rounds.participants(round_id)
+    lead = next((d for _, d in participants if d.id == round_.lead_department_id), None)
+    return RoundDetail(
+        round_,
+        lead,
+        participants,
+        await uow.rounds.items(round_id),
+        await uow.rounds.draw_of(round_id),
+        await uow.rounds.task_count(round_id),
+    )
 
 
 async def list_rounds(uow: UnitOfWork, actor: Actor, status: str | None = None, limit: int = 50) -> list[Round]:
