@@ -32,5 +32,5 @@ demo: catalogs
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash scripts/demo.sh
 
 clean:
-	rm -rf $(VENV) demo-data .pytest_cache .hypothesis
+	rm -rf $(VENV) demo-data .pytest_cache .hypothesis build dist
 	find jointcheck/locales -name '*.mo' -delete

@@ -43,8 +43,6 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("publish", N_("publish your department's accepted results"), frozenset({Role.OFFICER})),
 )
 
-COMMAND_NAMES = frozenset(spec.command for spec in COMMANDS)
-
 
 def commands_for(actor: Actor) -> list[CommandSpec]:
     return [spec for spec in COMMANDS if spec.allowed(actor)]

@@ -164,10 +164,6 @@ class BotAPIEmulator:
             counts[message.chat_id] = counts.get(message.chat_id, 0) + 1
         return counts
 
-    @property
-    def callback_queries(self) -> list[CallbackQuery]:
-        return list(self.state.callbacks.values())
-
     def unanswered_callbacks(self) -> list[CallbackQuery]:
         return [q for q in self.state.callbacks.values() if q.answer is None]
 
@@ -208,9 +204,6 @@ class BotAPIEmulator:
         self.gate.limiter = RateLimiter(global_per_second, per_chat_per_second, per_group_per_minute, methods, clock)
         return self.gate.limiter
 
-    def unlimit(self) -> None:
-        self.gate.limiter = None
-
     def inject(
         self,
         *,
@@ -229,9 +222,6 @@ class BotAPIEmulator:
         fault = Fault(error=error, method=method, chat_id=chat_id, retry_after=retry_after, times=times, description=description)
         self.gate.faults.append(fault)
         return fault
-
-    def clear_faults(self) -> None:
-        self.gate.faults.clear()
 
     def hold_answers(self) -> None:
         """From now on sends take effect but are not answered, until `release_answers`: a bot that
