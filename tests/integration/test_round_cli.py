@@ -198,3 +198,33 @@ def test_draw_time_must_carry_its_time_zone(cli, db_url, province):
     assert "needs a time zone" in cli(db_url, *args, "--draw-at", "2026-12-01T10:00").err
     assert "not ISO 8601" in cli(db_url, *args, "--draw-at", "tomorrow").err
     assert cli(db_url, *args, "--draw-at", "2026-12-01T10:00+08:00").code == 0
+
+
+def _page(result) -> tuple[list[list[str]], str]:
+    assert result.code == 0, result.err
+    header, *rows, trailer = result.out.splitlines()
+    assert header.startswith("id\t")
+    return [row.split("\t") for row in rows], trailer
+
+
+def test_search_the_directories_from_the_console(cli, db_url, province):
+    """`jointcheck search`: a page at a time, inside what the acting user may see."""
+    convener = ("--as", province["convener"])  # 440100: every target of the province's sample
+    first, trailer = _page(cli(db_url, "search", "targets", "--limit", "100", *convener))
+    assert len(first) == 100 and trailer.startswith("100 targets; next page: --after ")
+    rest, trailer = _page(cli(db_url, "search", "targets", "--limit", "100", "--after", trailer.rsplit(" ", 1)[1], *convener))
+    assert len(rest) == 20 and trailer == "20 targets"
+    assert len({row[1] for row in first + rest}) == 120
+
+    # TAX supervises every second target; its officer sees those only, and TAX's inspectors only
+    tax_targets, _ = _page(cli(db_url, "search", "targets", "--limit", "100", "--as", province["tax"]))
+    assert len(tax_targets) == 60 and all("TAX" in row[7] for row in tax_targets)
+    narrowed, _ = _page(cli(db_url, "search", "targets", "--risk", "B,D", "--tag", "食品", "--as", province["tax"]))
+    assert narrowed and all(row[6] in "BD" and "食品" in row[8] and "TAX" in row[7] for row in narrowed)
+    inspectors, _ = _page(cli(db_url, "search", "inspectors", "--as", province["tax"]))
+    assert sorted(row[1] for row in inspectors) == [f"TAX-{k}" for k in range(4)]
+    assert {row[3] for row in inspectors} == {"TAX"}
+    assert cli(db_url, "search", "inspectors", "--department", "SAMR", "--as", province["tax"]).out.endswith("no inspectors found\n")
+
+    assert "1 to 100" in cli(db_url, "search", "targets", "--limit", "0", *convener).err
+    assert "not allowed" in cli(db_url, "search", "targets").err  # the operator administers, and sees no directory
