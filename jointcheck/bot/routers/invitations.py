@@ -110,7 +110,7 @@ async def join(
     query: CallbackQuery, callback_data: InvitationAnswer, uow: UnitOfWork, actor: Actor, texts: Texts, state: FSMContext
 ) -> None:
     round_, department = await _open_invitation(uow, actor, callback_data.round_id, callback_data.department_id)
-    items = await current_items(uow, department.id)
+    items = await current_items(uow, actor, department.id)
     chosen = await _chosen(state, round_.id, department.id)
     chosen &= {item.id for item in items}
     await _remember(state, round_.id, department.id, chosen)
@@ -122,7 +122,7 @@ async def toggle(
     query: CallbackQuery, callback_data: ChecklistToggle, uow: UnitOfWork, actor: Actor, texts: Texts, state: FSMContext
 ) -> None:
     round_, department = await _open_invitation(uow, actor, callback_data.round_id, callback_data.department_id)
-    items = await current_items(uow, department.id)
+    items = await current_items(uow, actor, department.id)
     if callback_data.item_id not in {item.id for item in items}:
         raise NotFound(f"item {callback_data.item_id} is not a current item of {department.code}")
     chosen = await _chosen(state, round_.id, department.id)
@@ -146,7 +146,7 @@ async def confirm(
     callback_answer: CallbackAnswer,
 ) -> None:
     round_, department = await _open_invitation(uow, actor, callback_data.round_id, callback_data.department_id)
-    items = await current_items(uow, department.id)
+    items = await current_items(uow, actor, department.id)
     chosen = await _chosen(state, round_.id, department.id)
     picked = [item for item in items if item.id in chosen]
     if not picked:

@@ -368,7 +368,7 @@ class Wizard:
             chosen = set(data.get("items", []))
             return [
                 (f"{i.code} {i.name}", i.id in chosen, ProposeItem(owner=self.owner, item_id=i.id))
-                for i in await current_items(self.uow, data["lead"])
+                for i in await current_items(self.uow, self.actor, data["lead"])
             ]
         if step == Proposing.invited:
             chosen = set(data.get("invited", []))
@@ -386,7 +386,7 @@ class Wizard:
     async def summary(self, data: dict) -> dict:
         participants = await self.participants(data)
         chosen = set(data["items"])
-        items = [i for i in await current_items(self.uow, data["lead"]) if i.id in chosen]
+        items = [i for i in await current_items(self.uow, self.actor, data["lead"]) if i.id in chosen]
         teams = data["teams"]
         return {
             "title": data["title"],
@@ -419,7 +419,7 @@ class Wizard:
         participants = await self.participants(data)
         lead = participants[0]
         chosen = set(data["items"])
-        items = [i.code for i in await current_items(self.uow, lead.id) if i.id in chosen]
+        items = [i.code for i in await current_items(self.uow, self.actor, lead.id) if i.id in chosen]
         if len(items) != len(chosen):
             raise Conflict(f"an item of {lead.code} chosen earlier is no longer current: go back and choose again")
         teams = data["teams"]
@@ -564,7 +564,7 @@ async def toggle_item(
     query: CallbackQuery, callback_data: ProposeItem, state: FSMContext, uow: UnitOfWork, actor: Actor, texts: Texts
 ) -> None:
     lead = await state.get_value("lead")
-    if callback_data.item_id not in {i.id for i in await current_items(uow, lead)}:
+    if callback_data.item_id not in {i.id for i in await current_items(uow, actor, lead)}:
         raise NotFound(f"item {callback_data.item_id} is not a current item of the lead department")
     await _toggle(query, Wizard.of(query, state, uow, actor, texts), Proposing.items, "items", callback_data.item_id)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from jointcheck.core.authz import Action, Actor, authorize
+from jointcheck.core.authz import Action, Actor, Scope, authorize, can
 from jointcheck.core.errors import Conflict, InvalidInput, NotFound
 from jointcheck.core.models import CheckItem, Department
 from jointcheck.core.uow import UnitOfWork
@@ -47,6 +47,10 @@ async def list_departments(uow: UnitOfWork) -> list[Department]:
     return await uow.departments.all()
 
 
-async def current_items(uow: UnitOfWork, department_id: int) -> list[CheckItem]:
-    """A department's current check items, by code: what it may choose for a round it leads or joins."""
+async def current_items(uow: UnitOfWork, actor: Actor, department_id: int) -> list[CheckItem]:
+    """A department's current check items, by code: what its officer chooses from for a round the
+    department proposes or joins."""
+    scope = Scope.of(departments=[department_id])
+    if not can(actor, Action.ROUND_PROPOSE, scope):
+        authorize(actor, Action.ROUND_RESPOND, scope)
     return await uow.rounds.items_of_department(department_id)
