@@ -81,7 +81,7 @@ async def import_directory(
     """Validate and upsert; commits only when the import is to be kept. The caller owns `uow`."""
     _check_kind(kind)
     if skip_bad_rows and bad_rows_path is None:
-        raise InvalidInput("--skip-bad-rows needs a file for the bad rows")
+        raise InvalidInput("skipping bad rows needs a file to write them to, with their reasons")
     path = Path(path)
     if not path.is_file():
         raise InvalidInput(f"no such file: {path}")
