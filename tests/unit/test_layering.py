@@ -51,17 +51,26 @@ def test_public_proof_uses_the_standard_library_only():
 # ---- adapters call services -----------------------------------------------------------------------
 
 
-def _is_unit_of_work(node: ast.expr) -> bool:
-    """`uow` or `self.uow`: what every adapter calls its unit of work (handlers get it by that name)."""
-    name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else ""
-    return "uow" in name.lower()
+def _units_of_work(tree: ast.AST) -> set[str]:
+    """Names a unit of work goes by here: `uow` or `self.uow`, what every adapter calls it (handlers
+    get it by that name), and any parameter annotated UnitOfWork."""
+    annotated = {
+        arg.arg for arg in ast.walk(tree) if isinstance(arg, ast.arg) and "UnitOfWork" in ast.unparse(arg.annotation or ast.Constant(""))
+    }
+    return annotated | {"uow"}
 
 
 def _offences(tree: ast.AST) -> list[str]:
     """Where this code reaches past core's services: a repository of a unit of work, or authorize()."""
+    units = _units_of_work(tree)
+
+    def is_unit(node: ast.expr) -> bool:
+        name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else ""
+        return name in units or "uow" in name.lower()
+
     found = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and node.attr in REPOSITORIES and _is_unit_of_work(node.value):
+        if isinstance(node, ast.Attribute) and node.attr in REPOSITORIES and is_unit(node.value):
             found.append(f"line {node.lineno}: {ast.unparse(node)}")
         elif isinstance(node, ast.Name | ast.Attribute) and (node.id if isinstance(node, ast.Name) else node.attr) == "authorize":
             found.append(f"line {node.lineno}: authorize")
@@ -83,13 +92,16 @@ async def handler(uow, actor):
         self.uow.departments.all()
         authorize(actor, None)
         await uow.commit()
+def other(unit: UnitOfWork, report):
+    return unit.tasks, report.tasks
 """
-    assert sorted(_offences(ast.parse(source))) == [
+    assert set(_offences(ast.parse(source))) == {
         "line 2: imports authorize",
         "line 5: uow.rounds",
         "line 6: self.uow.departments",
         "line 7: authorize",
-    ]
+        "line 10: unit.tasks",
+    }
 
 
 def test_adapters_reach_no_repository_and_authorize_nothing():
