@@ -63,6 +63,10 @@ def register(commands) -> None:
     p.add_argument("--cooling-off", action="append", metavar="CLASS=DAYS")
     p.add_argument("--scope-regions"), p.add_argument("--scope-kinds"), p.add_argument("--scope-industries")
     p.add_argument("--scope-tags"), p.add_argument("--scope-departments")
+    p.add_argument(
+        "--scope-case-sources", help="special rounds: the targets of recent cases of these kinds (complaint,referral,monitoring)"
+    )
+    p.add_argument("--scope-case-days", type=int, default=365, help="how many days back a case counts (default 365)")
     p.add_argument("--stratify-by-region", action="store_true")
     p.add_argument("--batch-size", type=int)
     p.add_argument("--draw-at", help="ISO time with zone, e.g. 2026-12-01T10:00+08:00")
@@ -174,6 +178,8 @@ async def propose_command(args, settings) -> int:
             tags=_csv(args.scope_tags),
             departments=_csv(args.scope_departments),
             stratify_by_region=args.stratify_by_region,
+            case_sources=_csv(args.scope_case_sources),
+            case_days=args.scope_case_days,
         ),
         batch_size=args.batch_size,
         draw_at=parse_draw_at(args.draw_at),

@@ -88,6 +88,8 @@ class Action(enum.StrEnum):
     RESULT_REVIEW = "result.review"
     RESULT_PUBLISH = "result.publish"
     STATS_VIEW = "stats.view"
+    CASE_MANAGE = "case.manage"
+    CASE_VIEW = "case.view"
 
 
 Rule = Callable[[Grant, Scope], bool]
@@ -131,7 +133,11 @@ RULES: dict[Action, tuple[Rule, ...]] = {
     Action.RESULT_SUBMIT: (_inspector_on_team,),
     Action.RESULT_REVIEW: (_officer_of_scope,),
     Action.RESULT_PUBLISH: (_officer_of_scope,),
-    Action.STATS_VIEW: (_convener_of_scope, _officer_of_scope),
+    Action.STATS_VIEW: (_convener_of_scope, _officer_of_scope, _admin),
+    # A case lead is the department's own: its officers open and close it; the convener of the
+    # target's region sees it (a case keeps its target out of every department's random draws).
+    Action.CASE_MANAGE: (_officer_of_scope,),
+    Action.CASE_VIEW: (_officer_of_scope, _convener_of_scope, _admin),
 }
 
 

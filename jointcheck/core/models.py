@@ -392,6 +392,27 @@ class Case(Base):
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
+class CreditChange(Base):
+    """A change of a target's credit-risk class made by the credit loop when a result is published.
+
+    Kept beside Target.risk (which the draw reads) as the target's history: from, to, why, and
+    under which policy (its SHA-256), so a change can be explained and re-derived later.
+    """
+
+    __tablename__ = "credit_changes"
+    __table_args__ = (Index("ix_credit_changes_target", "target_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    target_id: Mapped[int] = mapped_column(ForeignKey("targets.id"))
+    from_class: Mapped[str] = mapped_column(String(1))
+    to_class: Mapped[str] = mapped_column(String(1))
+    reason: Mapped[str] = mapped_column(String(16))  # raise | lower
+    categories: Mapped[str] = mapped_column(String(64), default="")  # the published categories that decided it, ';'-joined
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"))
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"))
+    policy_sha256: Mapped[str] = mapped_column(String(64))
+    changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
 class AuditEvent(Base):
     """Append-only, hash-chained. `at` and `payload` are stored as the exact text that was hashed."""
 

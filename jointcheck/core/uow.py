@@ -9,6 +9,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from jointcheck.core.audit import AuditLog
 from jointcheck.core.clock import Clock, utcnow
 from jointcheck.core.db import READ_ONLY
+from jointcheck.core.repositories.cases import CaseRepository
+from jointcheck.core.repositories.credit import CreditRepository
 from jointcheck.core.repositories.deadlines import DeadlineRepository
 from jointcheck.core.repositories.departments import DepartmentRepository
 from jointcheck.core.repositories.directory import InspectorRepository, TargetRepository
@@ -16,6 +18,7 @@ from jointcheck.core.repositories.fsm_states import FsmStateRepository
 from jointcheck.core.repositories.outbox import OutboxRepository
 from jointcheck.core.repositories.plans import PlanRepository
 from jointcheck.core.repositories.rounds import RoundRepository
+from jointcheck.core.repositories.stats import StatsRepository
 from jointcheck.core.repositories.tasks import TaskRepository
 from jointcheck.core.repositories.users import InviteRepository, UserRepository
 
@@ -55,6 +58,9 @@ class UnitOfWork:
     fsm_states: FsmStateRepository = _repository(FsmStateRepository)
     tasks: TaskRepository = _repository(TaskRepository)
     deadlines: DeadlineRepository = _repository(DeadlineRepository)
+    credit: CreditRepository = _repository(CreditRepository)
+    cases: CaseRepository = _repository(CaseRepository)
+    stats: StatsRepository = _repository(StatsRepository)
 
     async def __aexit__(self, exc_type, exc, tb) -> None:
         try:

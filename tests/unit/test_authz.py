@@ -40,7 +40,9 @@ ALLOWED_ON_OWN = {
     Action.RESULT_SUBMIT: {"inspector"},
     Action.RESULT_REVIEW: {"officer"},
     Action.RESULT_PUBLISH: {"officer"},
-    Action.STATS_VIEW: {"convener", "officer"},
+    Action.STATS_VIEW: {"convener", "officer", "admin"},
+    Action.CASE_MANAGE: {"officer"},
+    Action.CASE_VIEW: {"officer", "convener", "admin"},
 }
 # The admin's powers are platform-wide; nobody else may act outside their own scope.
 ADMIN_ACTIONS = {a for a, roles in ALLOWED_ON_OWN.items() if "admin" in roles}

@@ -423,3 +423,8 @@ class RoundRepository:
 
     def add_team_member(self, member: TeamMember) -> None:
         self._session.add(member)
+
+    async def codes_with_open_cases(self, conditions: Sequence[ColumnElement[bool]]) -> list[str]:
+        """Codes of the targets meeting `conditions` (which name the open cases), sorted."""
+        query = select(Target.code).where(*conditions).order_by(Target.code)
+        return list((await self._session.execute(query)).scalars())

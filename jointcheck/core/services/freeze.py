@@ -12,11 +12,11 @@ import secrets
 from collections import Counter
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, case, exists, literal, or_, select
+from sqlalchemy import ColumnElement, and_, case, exists, literal, or_, select
 
 from jointcheck.core import public_proof as proof
 from jointcheck.core.clock import DOMAIN_TZ
-from jointcheck.core.models import Case, CheckItem, Department, Round, RoundParticipant, Target, Task
+from jointcheck.core.models import Case, CheckItem, Department, Result, Round, RoundParticipant, Target, Task
 from jointcheck.core.repositories.directory import in_region, list_contains
 from jointcheck.core.uow import UnitOfWork
 
@@ -45,6 +45,15 @@ class Frozen:
 
 def population_conditions(round_: Round, today: dt.date) -> list[ColumnElement[bool]]:
     """Eligible targets of a round as SQL: in scope, active, out of cooling-off, no open case."""
+    return [*_scope_conditions(round_, today), Target.code.not_in(_open_cases())]
+
+
+def _open_cases():
+    return select(Case.target_code).where(Case.status == "open")
+
+
+def _scope_conditions(round_: Round, today: dt.date) -> list[ColumnElement[bool]]:
+    """Everything that makes a target eligible but the absence of an open case."""
     scope = json.loads(round_.scope)
     cooling = json.loads(round_.cooling_off)
     conditions: list[ColumnElement[bool]] = [Target.status == "active", in_region(Target.region, round_.region)]
@@ -58,8 +67,16 @@ def population_conditions(round_: Round, today: dt.date) -> list[ColumnElement[b
         conditions.append(or_(*(list_contains(Target.tags, t) for t in scope["tags"])))
     if scope.get("departments"):
         conditions.append(or_(*(list_contains(Target.departments, d) for d in scope["departments"])))
-    # Results are mutually recognised: a completed inspection by any department, in any round,
-    # starts the cooling-off of its target's class. Derived from the tasks, so nothing to keep in step.
+    if scope.get("case_sources"):
+        # A special round on the targets of recent cases of these kinds (complaints, referrals,
+        # monitoring), opened within case_days days before the freeze, whatever their status.
+        since = dt.datetime.combine(today - dt.timedelta(days=int(scope.get("case_days") or 0)), dt.time(), DOMAIN_TZ).astimezone(dt.UTC)
+        recent = select(Case.id).where(Case.target_code == Target.code, Case.source.in_(scope["case_sources"]), Case.opened_at >= since)
+        conditions.append(exists(recent))
+    # Results are mutually recognised: an inspection by any department, in any round, starts the
+    # cooling-off of its target's class, from the moment it was completed or, as soon as one
+    # department's results of it are published, from their submission. Derived from the tasks and
+    # results, so nothing to keep in step.
     cutoffs = {
         risk: dt.datetime.combine(today - dt.timedelta(days=int(days)), dt.time(), DOMAIN_TZ).astimezone(dt.UTC)
         for risk, days in cooling.items()
@@ -67,11 +84,22 @@ def population_conditions(round_: Round, today: dt.date) -> list[ColumnElement[b
     }
     if cutoffs:
         cutoff = case(*((Target.risk == risk, literal(moment, Task.completed_at.type)) for risk, moment in cutoffs.items()), else_=None)
-        recent = select(Task.id).where(Task.target_id == Target.id, Task.completed_at.is_not(None), Task.completed_at >= cutoff)
+        published = select(Result.id).where(Result.task_id == Task.id, Result.published_at.is_not(None), Result.submitted_at >= cutoff)
+        recent = select(Task.id).where(
+            Task.target_id == Target.id,
+            or_(and_(Task.completed_at.is_not(None), Task.completed_at >= cutoff), exists(published)),
+        )
         conditions.append(~exists(recent))
-    open_cases = select(Case.target_code).where(Case.status == "open")
-    conditions.append(Target.code.not_in(open_cases))
     return conditions
+
+
+async def _excluded_by_cases(uow: UnitOfWork, round_: Round, today: dt.date) -> bytes:
+    """excluded.tsv: `target_id TAB open_case` for each target the round would hold but for an open
+    case, sorted by bytes. Its count and hash go into params.json (so into the commitment); the
+    file itself is kept with the draw files but left out of the bundle, since it names the targets
+    of open cases before their inspection."""
+    codes = await uow.rounds.codes_with_open_cases([*_scope_conditions(round_, today), Target.code.in_(_open_cases())])
+    return proof.population_tsv((code, "open_case") for code in codes) if codes else b""
 
 
 async def freeze_round(
@@ -82,6 +110,10 @@ async def freeze_round(
     today: dt.date,
 ) -> Frozen:
     conditions = population_conditions(round_, today)
+    excluded = await _excluded_by_cases(uow, round_, today)
+    # Only a round that leaves targets out for open cases says so: every other round's params.json
+    # stays byte for byte what draw-v1 always wrote.
+    exclusions = {"excluded": {"open_case": {"n": excluded.count(b"\n"), "sha256": proof.sha256_hex(excluded)}}} if excluded else {}
     scope = json.loads(round_.scope)
     by_region = bool(scope.get("stratify_by_region"))
     population = await _population(uow, conditions, by_region)
@@ -112,6 +144,7 @@ async def freeze_round(
             items=[{"code": i.code, "version": i.version, "category": i.category, "department_id": i.department_id} for i in items],
             batch_size=round_.batch_size,
             frozen_on=today.isoformat(),
+            **exclusions,
         )
 
     try:
@@ -125,7 +158,13 @@ async def freeze_round(
         params = params_for(population)
     parsed = json.loads(params)
     frozen = Frozen(
-        files={"params.json": params, "population.tsv": population, "pools.tsv": pools, "conflicts.tsv": conflicts},
+        files={
+            "params.json": params,
+            "population.tsv": population,
+            "pools.tsv": pools,
+            "conflicts.tsv": conflicts,
+            **({"excluded.tsv": excluded} if excluded else {}),
+        },
         params=parsed,
         commitment=proof.sha256_hex(params),
         secret=secret,

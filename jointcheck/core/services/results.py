@@ -20,6 +20,8 @@ from jointcheck.core.errors import Conflict, InvalidInput, NotFound, PermissionD
 from jointcheck.core.models import CheckItem, Department, Inspector, Result, ResultAttachment, Round, Target, Task, TeamMember
 from jointcheck.core.repositories.tasks import TaskContext
 from jointcheck.core.result_categories import CATEGORIES, FOLLOW_UPS
+from jointcheck.core.services.cases import close_cases_of_round
+from jointcheck.core.services.credit import apply_after_publication
 from jointcheck.core.services.departments import department_by_code
 from jointcheck.core.services.notify import notify_departments, notify_inspectors
 from jointcheck.core.uow import UnitOfWork
@@ -378,4 +380,7 @@ async def publish_results(uow: UnitOfWork, actor: Actor, round_id: int, departme
         raise Conflict(f"round {round_id} has no accepted result of {department_code} left to publish")
     uow.tasks.add_publication(round_id, department.id, now)
     await uow.audit.record(actor, "results.published", "round", round_id, {"department": department.code, "results": count})
+    await apply_after_publication(uow, actor, round_id, department.id, now)
+    if round_.kind == "case":
+        await close_cases_of_round(uow, actor, round_id, now)
     return count

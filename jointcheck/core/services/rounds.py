@@ -17,6 +17,7 @@ from jointcheck.core.clock import DOMAIN_TZ, local_date
 from jointcheck.core.errors import Conflict, InvalidInput, NotFound
 from jointcheck.core.models import CheckItem, Department, Draw, Round, RoundItem, RoundParticipant
 from jointcheck.core.regions import is_region_code, region_covers
+from jointcheck.core.services.cases import SOURCES as CASE_SOURCES
 from jointcheck.core.services.departments import department_by_code
 from jointcheck.core.services.freeze import RISK_CLASSES, Frozen, StaffingWarning, freeze_round
 from jointcheck.core.services.notify import notify_departments
@@ -37,9 +38,13 @@ class RoundScope:
     tags: tuple[str, ...] = ()
     departments: tuple[str, ...] = ()
     stratify_by_region: bool = False
+    # A special round (专项检查) on the targets of recent cases: their kinds (complaint, referral,
+    # monitoring) and how many days back a case counts.
+    case_sources: tuple[str, ...] = ()
+    case_days: int = 365
 
     def as_json(self) -> dict:
-        return {
+        scope = {
             "regions": list(self.regions),
             "kinds": list(self.kinds),
             "industries": list(self.industries),
@@ -47,6 +52,9 @@ class RoundScope:
             "departments": list(self.departments),
             "stratify_by_region": self.stratify_by_region,
         }
+        if self.case_sources:  # only then: every other round's frozen params.json stays as it was
+            scope.update(case_sources=list(self.case_sources), case_days=self.case_days)
+        return scope
 
 
 @dataclass(frozen=True)
@@ -156,6 +164,11 @@ async def _check_scope(uow: UnitOfWork, region: str, scope: RoundScope) -> None:
             raise InvalidInput(f"industry {industry!r} is not a GB/T 4754 code such as F or F51")
     for code in scope.departments:
         await department_by_code(uow, code)
+    for source in scope.case_sources:
+        if source not in CASE_SOURCES:
+            raise InvalidInput(f"case kind {source!r} is not one of {', '.join(CASE_SOURCES)}")
+    if scope.case_sources and not (isinstance(scope.case_days, int) and 1 <= scope.case_days <= 3650):
+        raise InvalidInput("recent cases go back 1 to 3650 days")
 
 
 # ---- the steps -------------------------------------------------------------------------------
@@ -170,6 +183,8 @@ async def propose_round(uow: UnitOfWork, actor: Actor, p: Proposal) -> Round:
         raise InvalidInput(f"region {p.region!r} is not a 6-digit GB/T 2260 code")
     if p.kind not in ("regular", "special"):
         raise InvalidInput(f"round kind {p.kind!r} is not regular or special")
+    if p.scope.case_sources and p.kind != "special":
+        raise InvalidInput("a round on the targets of recent cases is a special round")
     if p.lead in p.invited:
         raise InvalidInput("a lead department cannot invite itself")
     if not p.invited:

@@ -1,0 +1,95 @@
+"""The credit loop's reads and writes: who was just published, their published history, their changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from jointcheck.core.models import CheckItem, CreditChange, Result, Round, Target, Task
+
+_CHUNK = 500  # ids per IN (…): under every backend's limit on bound parameters
+
+
+class CreditRepository:
+    def __init__(self, session: AsyncSession):
+        self._session = session
+
+    async def published_targets(self, round_id: int, department_id: int, at: dt.datetime) -> list[int]:
+        """Targets whose results of this department in this round were published at `at`."""
+        query = (
+            select(Task.target_id)
+            .join(Result, Result.task_id == Task.id)
+            .join(CheckItem, CheckItem.id == Result.item_id)
+            .where(Task.round_id == round_id, CheckItem.department_id == department_id, Result.published_at == at)
+            .distinct()
+            .order_by(Task.target_id)
+        )
+        return list((await self._session.execute(query)).scalars())
+
+    async def targets(self, target_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+        """{id: (code, risk class)}."""
+        found = {}
+        for start in range(0, len(target_ids), _CHUNK):
+            chunk = list(target_ids[start : start + _CHUNK])
+            for target_id, code, risk in await self._session.execute(
+                select(Target.id, Target.code, Target.risk).where(Target.id.in_(chunk))
+            ):
+                found[target_id] = (code, risk)
+        return found
+
+    async def last_changes(self, target_ids: Sequence[int]) -> dict[int, dt.datetime]:
+        """When each target's class last changed, for those that ever changed."""
+        found = {}
+        for start in range(0, len(target_ids), _CHUNK):
+            chunk = list(target_ids[start : start + _CHUNK])
+            query = select(CreditChange.target_id, func.max(CreditChange.changed_at)).where(CreditChange.target_id.in_(chunk))
+            for target_id, at in await self._session.execute(query.group_by(CreditChange.target_id)):
+                found[target_id] = at
+        return found
+
+    async def published_results(self, target_ids: Sequence[int]) -> list[tuple[int, int, str, dt.datetime]]:
+        """(target id, task id, category, published at) of every published result of these targets."""
+        rows = []
+        for start in range(0, len(target_ids), _CHUNK):
+            chunk = list(target_ids[start : start + _CHUNK])
+            query = (
+                select(Task.target_id, Task.id, Result.category, Result.published_at)
+                .join(Result, Result.task_id == Task.id)
+                .where(Task.target_id.in_(chunk), Result.published_at.is_not(None))
+            )
+            rows.extend(tuple(row) for row in await self._session.execute(query))
+        return rows
+
+    async def set_class(self, target_id: int, risk: str) -> None:
+        await self._session.execute(
+            update(Target).where(Target.id == target_id).values(risk=risk), execution_options={"synchronize_session": False}
+        )
+
+    def add_change(self, change: CreditChange) -> None:
+        self._session.add(change)
+
+    async def history(self, target_id: int, limit: int) -> list[tuple[CreditChange, str | None]]:
+        """The target's changes of class, newest first, with the title of the round that caused each."""
+        query = (
+            select(CreditChange, Round.title)
+            .outerjoin(Round, Round.id == CreditChange.round_id)
+            .where(CreditChange.target_id == target_id)
+            .order_by(CreditChange.id.desc())
+            .limit(limit)
+        )
+        return [(c, t) for c, t in await self._session.execute(query)]
+
+    async def inspections(self, target_id: int, limit: int) -> list[tuple[int, int, str, str, dt.datetime | None]]:
+        """(round id, task id, item code, category, published at) of the target's published results, newest first."""
+        query = (
+            select(Task.round_id, Task.id, CheckItem.code, Result.category, Result.published_at)
+            .join(Result, Result.task_id == Task.id)
+            .join(CheckItem, CheckItem.id == Result.item_id)
+            .where(Task.target_id == target_id, Result.published_at.is_not(None))
+            .order_by(Result.published_at.desc(), Task.id.desc(), CheckItem.code)
+            .limit(limit)
+        )
+        return [tuple(row) for row in await self._session.execute(query)]
