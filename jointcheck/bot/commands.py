@@ -41,6 +41,10 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("tasks", N_("your inspection tasks"), frozenset({Role.INSPECTOR})),
     CommandSpec("review", N_("results awaiting your review"), frozenset({Role.OFFICER})),
     CommandSpec("publish", N_("publish your department's accepted results"), frozenset({Role.OFFICER})),
+    CommandSpec("case", N_("record a case lead: an immediate task for your inspectors"), frozenset({Role.OFFICER})),
+    CommandSpec("cases", N_("open case leads"), frozenset({Role.OFFICER, Role.CONVENER})),
+    CommandSpec("credit", N_("a target's credit class and its history: /credit CODE"), frozenset({Role.OFFICER, Role.CONVENER})),
+    CommandSpec("stats", N_("statistics of the year, with a chart"), frozenset({Role.OFFICER, Role.CONVENER})),
 )
 
 

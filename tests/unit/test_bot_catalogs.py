@@ -396,6 +396,91 @@ SAMPLES: dict[str, list[dict]] = {
 
 SAMPLES |= PROPOSE_SAMPLES
 
+# Cases, the credit history and the statistics (routers/cases.py, credit.py, stats.py).
+SAMPLES |= {
+    "cases/usage.html": [{"sources": ["投诉举报", "转办移送", "数据监测"]}],
+    "cases/opened.html": [
+        {"case_id": 3, "task_id": 42, "target": "对象<甲>", "code": "T0005", "source": "投诉举报", "inspectors": ["SAMR-00", "SAMR-01"]}
+    ],
+    "cases/list.html": [
+        {
+            "cases": [
+                {
+                    "id": 3,
+                    "target": "对象<甲>",
+                    "code": "T0005",
+                    "source": "投诉举报",
+                    "summary": "销售过期食品 & Co",
+                    "task_id": 42,
+                    "department": "SAMR",
+                    "opened": "2026-03-02",
+                },
+                {
+                    "id": 4,
+                    "target": "乙",
+                    "code": "T0006",
+                    "source": "数据监测",
+                    "summary": "",
+                    "task_id": 43,
+                    "department": "SAMR",
+                    "opened": "2026-03-03",
+                },
+            ]
+        },
+        {"cases": []},
+    ],
+    "credit/usage.html": [{}],
+    "credit/history.html": [
+        {
+            "name": "对象<甲>",
+            "code": "T0005",
+            "risk": "C",
+            "changes": [{"day": "2026-03-02", "reason": "上调", "from": "B", "to": "C", "categories": ["A"], "round_id": 9}],
+            "results": [{"day": "2026-03-02", "item": "SAMR-001", "category": "A", "round_id": 9}],
+        },
+        {"name": "乙", "code": "T0006", "risk": "B", "changes": [], "results": []},
+    ],
+    "stats/usage.html": [{}],
+    "stats/summary.html": [
+        {
+            "year": 2026,
+            "coverage": [{"department": "市场监管局", "checked": 2, "planned": 5, "rate": "40%"}],
+            "results": 4,
+            "problems": 2,
+            "problem_rate": "50%",
+            "on_time": 1,
+            "settled": 3,
+            "completion_rate": "33%",
+            "published_on_time": 2,
+            "published_settled": 4,
+            "publication_rate": "50%",
+            "rounds": 2,
+            "caps_respected": 1,
+            "loads": [{"department": "市场监管局", "least": 0, "most": 2, "mean": "0.8"}],
+            "raised": 1,
+            "lowered": 1,
+        },
+        {
+            "year": 2027,
+            "coverage": [],
+            "results": 0,
+            "problems": 0,
+            "problem_rate": "—",
+            "on_time": 0,
+            "settled": 0,
+            "completion_rate": "—",
+            "published_on_time": 0,
+            "published_settled": 0,
+            "publication_rate": "—",
+            "rounds": 0,
+            "caps_respected": 0,
+            "loads": [],
+            "raised": 0,
+            "lowered": 0,
+        },
+    ],
+}
+
 CJK = re.compile(r"[\u4e00-\u9fff]")
 PLACEHOLDER = re.compile(r"%\([a-z_]+\)s")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from jointcheck.bot.routers import convener, fallback, invitations, onboarding, propose, review, rounds, tasks
+from jointcheck.bot.routers import cases, convener, credit, fallback, invitations, onboarding, propose, review, rounds, stats, tasks
 
 
 def feature_routers() -> list[Router]:
@@ -17,7 +17,23 @@ def feature_routers() -> list[Router]:
         tasks.create_router(),
         review.create_router(),
         propose.create_router(),
+        cases.create_router(),
+        credit.create_router(),
+        stats.create_router(),
     ]
 
 
-__all__ = ["convener", "fallback", "feature_routers", "invitations", "onboarding", "propose", "review", "rounds", "tasks"]
+__all__ = [
+    "cases",
+    "convener",
+    "credit",
+    "fallback",
+    "feature_routers",
+    "invitations",
+    "onboarding",
+    "propose",
+    "review",
+    "rounds",
+    "stats",
+    "tasks",
+]
