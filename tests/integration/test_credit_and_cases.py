@@ -245,3 +245,30 @@ async def test_a_published_result_of_any_department_starts_every_department_s_co
         draw = await uow.rounds.draw_of(round_.id)
         population = dict(proof.parse_population_tsv(await uow.rounds.file(draw.id, "population.tsv")))
     assert "T0005" not in population and "T0001" in population
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_a_round_with_exclusions_is_drawn_and_its_bundle_verifies_standalone(uow_factory, world, tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from jointcheck.core.services.archive import archive_round
+    from jointcheck.core.services.draw import run_draw
+    from jointcheck.core.services.rounds import enter_seed
+    from tests.integration.test_round_lifecycle import SEED
+
+    await step(uow_factory, open_case, world.actors["samr"], "SAMR", "T0005", "complaint", ("SAMR-00",))
+    round_id = await proposed_and_confirmed(uow_factory, world, cooling_off_days={})
+    await step(uow_factory, approve_round, world.actors["convener"], round_id, TODAY)
+    await step(uow_factory, enter_seed, world.actors["convener"], round_id, SEED)
+    await step(uow_factory, run_draw, world.actors["convener"], round_id)
+    zipped = tmp_path / "bundle.zip"
+    await step(uow_factory, archive_round, world.actors["convener"], round_id, zipped)
+    lone = tmp_path / "lone" / "public_proof.py"
+    lone.parent.mkdir()
+    lone.write_bytes(Path(proof.__file__).read_bytes())
+    run = subprocess.run([sys.executable, "-I", "-S", str(lone), str(zipped)], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0 and "bundle OK" in run.stdout, run.stdout + run.stderr
+    files = proof.read_bundle(zipped)
+    assert "excluded.tsv" not in files and json.loads(files["params.json"])["excluded"]["open_case"]["n"] == 1

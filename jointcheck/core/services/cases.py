@@ -21,6 +21,7 @@ from jointcheck.core.uow import UnitOfWork
 SOURCES = ("complaint", "referral", "monitoring")
 SUMMARY_LIMIT = 1000
 MAX_INSPECTORS = 20
+CASE_TITLE = "个案"  # data, as any round's title: "个案 12" names the round of case 12
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,9 @@ async def open_case(
     round_ = await uow.rounds.add(
         Round(
             lead_department_id=department.id,
-            title=(summary or target.name)[:300],
+            # Round titles are shown in lists, which the complaint's words have no place in: the
+            # summary stays on the case, seen by the department and the convener only.
+            title=CASE_TITLE,
             region=target.region,
             kind="case",
             status="drawn",
@@ -129,6 +132,7 @@ async def open_case(
     )
     uow.session.add(case)
     await uow.session.flush()
+    round_.title = f"{CASE_TITLE} {case.id}"
     for position, inspector in enumerate(team):
         uow.rounds.add_team_member(
             TeamMember(
