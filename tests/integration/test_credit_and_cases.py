@@ -223,6 +223,8 @@ async def test_a_published_result_of_any_department_starts_every_department_s_co
     # SAMR inspects T0005 (B → stays B: a clean result); a TAX-led round with 180 days for B leaves it out.
     when = dt.datetime.combine(TODAY - dt.timedelta(days=30), dt.time(10), tzinfo=dt.UTC)
     await inspected(uow_factory, world, "T0005", {"SAMR-001": "1", "SAMR-K01": "1"}, when)
+    # T0002 is class C, which this round gives no cooling-off: inspected as recently, it stays in.
+    await inspected(uow_factory, world, "T0002", {"SAMR-001": "1", "SAMR-K01": "1"}, when)
     from jointcheck.core.services.rounds import propose_round, respond_to_round
     from tests.round_world import proposal
 
@@ -244,7 +246,7 @@ async def test_a_published_result_of_any_department_starts_every_department_s_co
     async with uow_factory() as uow:
         draw = await uow.rounds.draw_of(round_.id)
         population = dict(proof.parse_population_tsv(await uow.rounds.file(draw.id, "population.tsv")))
-    assert "T0005" not in population and "T0001" in population
+    assert "T0005" not in population and "T0001" in population and "T0002" in population
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

@@ -84,7 +84,13 @@ def _scope_conditions(round_: Round, today: dt.date) -> list[ColumnElement[bool]
     }
     if cutoffs:
         cutoff = case(*((Target.risk == risk, literal(moment, Task.completed_at.type)) for risk, moment in cutoffs.items()), else_=None)
-        published = select(Result.id).where(Result.task_id == Task.id, Result.published_at.is_not(None), Result.submitted_at >= cutoff)
+        # Correlated to both enclosing queries: left to itself, this innermost one would take
+        # `targets` (of the cutoff) into its own FROM.
+        published = (
+            select(Result.id)
+            .where(Result.task_id == Task.id, Result.published_at.is_not(None), Result.submitted_at >= cutoff)
+            .correlate(Task, Target)
+        )
         recent = select(Task.id).where(
             Task.target_id == Target.id,
             or_(and_(Task.completed_at.is_not(None), Task.completed_at >= cutoff), exists(published)),
