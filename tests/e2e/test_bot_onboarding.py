@@ -70,7 +70,20 @@ async def test_start_with_an_officer_invite_binds_and_answers_in_chinese(emulato
     assert "department officer" not in reply.text
     assert await stored_user(sessionmaker, alice.id) == ("zh_CN", [("officer", province.id, None)])
     # the private chat's menu now follows the role, in the user's language
-    assert chat_menu(emulator, alice.id) == ["start", "help", "lang", "propose", "rounds", "round", "review", "publish"]
+    assert chat_menu(emulator, alice.id) == [
+        "start",
+        "help",
+        "lang",
+        "propose",
+        "rounds",
+        "round",
+        "review",
+        "publish",
+        "case",
+        "cases",
+        "credit",
+        "stats",
+    ]
     described = {c["command"]: c["description"] for c in emulator.commands({"type": "chat", "chat_id": alice.id})}
     assert described["propose"] == "发起联合抽查（牵头部门）"
 
@@ -206,7 +219,20 @@ async def test_help_and_menus_follow_the_roles(emulator, sessionmaker, province,
     assert "/tasks" in inspector_help.text and "/propose" not in inspector_help.text
     assert "执法检查人员" in inspector_help.text
     assert "/propose" not in stranger_help.text and "/tasks" not in stranger_help.text and "/lang" in stranger_help.text
-    assert chat_menu(emulator, officer.id) == ["start", "help", "lang", "propose", "rounds", "round", "review", "publish"]
+    assert chat_menu(emulator, officer.id) == [
+        "start",
+        "help",
+        "lang",
+        "propose",
+        "rounds",
+        "round",
+        "review",
+        "publish",
+        "case",
+        "cases",
+        "credit",
+        "stats",
+    ]
     assert chat_menu(emulator, inspector.id) == ["start", "help", "lang", "rounds", "round", "tasks"]
     assert chat_menu(emulator, stranger.id) == []  # strangers keep the default menu
 
