@@ -274,3 +274,38 @@ async def test_a_round_with_exclusions_is_drawn_and_its_bundle_verifies_standalo
     assert run.returncode == 0 and "bundle OK" in run.stdout, run.stdout + run.stderr
     files = proof.read_bundle(zipped)
     assert "excluded.tsv" not in files and json.loads(files["params.json"])["excluded"]["open_case"]["n"] == 1
+
+
+async def test_one_inspection_raises_by_its_largest_step_however_many_departments_publish(sessionmaker, uow_factory, world):
+    from jointcheck.core.services.results import list_my_tasks
+    from tests.integration.test_results import bind_inspectors, item_id, team_of
+    from tests.integration.test_round_lifecycle import drawn_round
+
+    round_id = await drawn_round(uow_factory, world)
+    actors = await bind_inspectors(uow_factory, world)
+    tasks, _ = await step(uow_factory, list_my_tasks, actors["SAMR-00"], limit=50)
+    chosen = None
+    for summary in tasks:
+        team = await team_of(sessionmaker, summary.task_id)
+        if team.get("TAX") and await risk_of(uow_factory, summary.target_code) in ("A", "B"):
+            chosen, code = summary.task_id, summary.target_code
+            break
+    assert chosen is not None, "no task of SAMR-00 with a TAX teammate on a class A or B target"
+    before = await risk_of(uow_factory, code)
+    ladder = "ABCD"
+
+    async def publish(department: str, who: str, categories: dict[str, str]) -> None:
+        detail = await step(uow_factory, task_detail, actors[who], chosen)
+        for item, category in categories.items():
+            await step(uow_factory, record_result, actors[who], chosen, item_id(detail, item), category)
+        await step(uow_factory, submit_results, actors[who], chosen)
+        await step(uow_factory, review_results, world.actors[department.lower()], chosen, department, accept=True)
+        await step(uow_factory, publish_results, world.actors[department.lower()], round_id, department)
+
+    await publish("SAMR", "SAMR-00", {"SAMR-001": "A", "SAMR-K01": "1"})
+    assert await risk_of(uow_factory, code) == ladder[ladder.index(before) + 1]
+    tax_inspector = (await team_of(sessionmaker, chosen))["TAX"][0]
+    await publish("TAX", tax_inspector, {"TAX-001": "E"})  # a step of 1 again: the same inspection, no second raise
+    assert await risk_of(uow_factory, code) == ladder[ladder.index(before) + 1]
+    history = await step(uow_factory, target_history, world.actors["convener"], code)
+    assert [(c.reason, c.from_class) for c in history.changes] == [("raise", before)]

@@ -40,14 +40,14 @@ class CreditRepository:
                 found[target_id] = (code, risk)
         return found
 
-    async def last_changes(self, target_ids: Sequence[int]) -> dict[int, dt.datetime]:
-        """When each target's class last changed, for those that ever changed."""
+    async def last_changes(self, target_ids: Sequence[int]) -> dict[int, CreditChange]:
+        """Each target's latest change of class, for those that ever changed."""
         found = {}
         for start in range(0, len(target_ids), _CHUNK):
             chunk = list(target_ids[start : start + _CHUNK])
-            query = select(CreditChange.target_id, func.max(CreditChange.changed_at)).where(CreditChange.target_id.in_(chunk))
-            for target_id, at in await self._session.execute(query.group_by(CreditChange.target_id)):
-                found[target_id] = at
+            latest = select(func.max(CreditChange.id)).where(CreditChange.target_id.in_(chunk)).group_by(CreditChange.target_id)
+            for change in (await self._session.execute(select(CreditChange).where(CreditChange.id.in_(latest)))).scalars():
+                found[change.target_id] = change
         return found
 
     async def published_results(self, target_ids: Sequence[int]) -> list[tuple[int, int, str, dt.datetime]]:

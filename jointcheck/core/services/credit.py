@@ -59,11 +59,17 @@ async def apply_after_publication(
     if not target_ids:
         return []
     targets = await uow.credit.targets(target_ids)
-    since = await uow.credit.last_changes(target_ids)
-    # Only results published after the last change count: the ones that made it must not count twice.
+    last = await uow.credit.last_changes(target_ids)
+    # Results published before the last change made it and must not count again; those of the
+    # task that made it do, together with the new ones, so that one inspection raises a class by
+    # its largest step however many departments publish its problems, one after another.
     tasks: dict[int, dict[int, list]] = defaultdict(dict)
+    same_task: dict[int, set[str]] = defaultdict(set)
     for target_id, task_id, category, published_at in await uow.credit.published_results(target_ids):
-        if target_id in since and published_at <= since[target_id]:
+        change = last.get(target_id)
+        if change is not None and published_at <= change.changed_at:
+            if change.reason == "raise" and task_id == change.task_id:
+                same_task[target_id].add(category)
             continue
         entry = tasks[target_id].setdefault(task_id, [published_at, set()])
         entry[0] = max(entry[0], published_at)
@@ -75,7 +81,11 @@ async def apply_after_publication(
             (Inspection(task_id, when, frozenset(categories)) for task_id, (when, categories) in tasks[target_id].items()),
             key=lambda i: (i.published_at, i.task_id),
         )
-        decision = decide(policy, risk, history)
+        change = last.get(target_id)
+        if history and change is not None and history[-1].task_id == change.task_id and change.reason == "raise":
+            decision = _raise_further(policy, change.from_class, risk, history[-1], same_task[target_id])
+        else:
+            decision = decide(policy, risk, history)
         if decision is None:
             continue
         task_id = history[-1].task_id
@@ -110,6 +120,19 @@ async def apply_after_publication(
         )
         changes.append((code, decision))
     return changes
+
+
+def _raise_further(policy: CreditPolicy, before: str, current: str, inspection: Inspection, earlier: set[str]) -> Decision | None:
+    """More results of the inspection that last raised the class: judged with the earlier ones from
+    the class before that raise, a change only if that takes the class higher than it is now."""
+    whole = Inspection(inspection.task_id, inspection.published_at, inspection.categories | frozenset(earlier))
+    decision = decide(policy, before, [whole])
+    ladder = policy.classes
+    if decision is None or decision.reason != "raise" or current not in ladder:
+        return None
+    if ladder.index(decision.to_class) <= ladder.index(current):
+        return None
+    return Decision("raise", current, decision.to_class, decision.categories)
 
 
 async def target_history(uow: UnitOfWork, actor: Actor, code: str, *, limit: int = 20) -> TargetHistory:
