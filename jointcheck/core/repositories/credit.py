@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jointcheck.core.models import CheckItem, CreditChange, Result, Round, Target, Task
@@ -63,13 +63,15 @@ class CreditRepository:
             rows.extend(tuple(row) for row in await self._session.execute(query))
         return rows
 
-    async def set_class(self, target_id: int, risk: str) -> None:
-        await self._session.execute(
-            update(Target).where(Target.id == target_id).values(risk=risk), execution_options={"synchronize_session": False}
-        )
+    async def set_classes(self, classes: Sequence[tuple[int, str]]) -> None:
+        """(target id, new class) for many targets: one bulk UPDATE by primary key."""
+        if classes:
+            await self._session.execute(update(Target), [{"id": target_id, "risk": risk} for target_id, risk in classes])
 
-    def add_change(self, change: CreditChange) -> None:
-        self._session.add(change)
+    async def add_changes(self, changes: Sequence[dict]) -> None:
+        """History rows (CreditChange columns as dicts) in one bulk INSERT: nothing needs their ids."""
+        if changes:
+            await self._session.execute(insert(CreditChange), list(changes))
 
     async def history(self, target_id: int, limit: int) -> list[tuple[CreditChange, str | None]]:
         """The target's changes of class, newest first, with the title of the round that caused each."""

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from jointcheck.core.authz import Action, Actor, Scope, can
 from jointcheck.core.credit_policy import CreditPolicy, Decision, Inspection, active_policy, decide
 from jointcheck.core.errors import NotFound
-from jointcheck.core.models import CreditChange
 from jointcheck.core.uow import UnitOfWork
 
 
@@ -74,7 +73,9 @@ async def apply_after_publication(
         entry = tasks[target_id].setdefault(task_id, [published_at, set()])
         entry[0] = max(entry[0], published_at)
         entry[1].add(category)
-    changes = []
+    changes, moved, rows = [], [], []
+    # Nothing in this loop waits on the database: the classes change in one statement after it,
+    # and the history rows and audit events go in with the transaction's next flush.
     for target_id in target_ids:
         code, risk = targets[target_id]
         history = sorted(
@@ -89,19 +90,19 @@ async def apply_after_publication(
         if decision is None:
             continue
         task_id = history[-1].task_id
-        await uow.credit.set_class(target_id, decision.to_class)
-        uow.credit.add_change(
-            CreditChange(
-                target_id=target_id,
-                from_class=decision.from_class,
-                to_class=decision.to_class,
-                reason=decision.reason,
-                categories=";".join(decision.categories),
-                round_id=round_id,
-                task_id=task_id,
-                policy_sha256=policy.sha256,
-                changed_at=at,
-            )
+        moved.append((target_id, decision.to_class))
+        rows.append(
+            {
+                "target_id": target_id,
+                "from_class": decision.from_class,
+                "to_class": decision.to_class,
+                "reason": decision.reason,
+                "categories": ";".join(decision.categories),
+                "round_id": round_id,
+                "task_id": task_id,
+                "policy_sha256": policy.sha256,
+                "changed_at": at,
+            }
         )
         await uow.audit.record(
             actor,
@@ -119,6 +120,8 @@ async def apply_after_publication(
             },
         )
         changes.append((code, decision))
+    await uow.credit.set_classes(moved)
+    await uow.credit.add_changes(rows)
     return changes
 
 
