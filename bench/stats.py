@@ -68,8 +68,12 @@ async def main(targets: int) -> None:
     rng = random.Random(7)
     now = dt.datetime.now(dt.UTC)
     async with uow_factory() as uow:
-        task_ids = list((await uow.session.execute(select(Task.id).where(Task.round_id == round_.id))).scalars())
-        items = list((await uow.session.execute(select(RoundItem.item_id).where(RoundItem.round_id == round_.id))).scalars())
+        task_ids = list((await uow.session.execute(select(Task.id).where(Task.round_id == round_.id).order_by(Task.id))).scalars())
+        items = list(
+            (
+                await uow.session.execute(select(RoundItem.item_id).where(RoundItem.round_id == round_.id).order_by(RoundItem.item_id))
+            ).scalars()
+        )
         rows = [
             {"task": t, "item": i, "category": rng.choices(["1", "A", "E", "C"], [80, 10, 5, 5])[0], "at": now}
             for t in task_ids

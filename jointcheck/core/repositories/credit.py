@@ -5,63 +5,46 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Select, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jointcheck.core.models import CheckItem, CreditChange, Result, Round, Target, Task
-
-_CHUNK = 500  # ids per IN (…): under every backend's limit on bound parameters
 
 
 class CreditRepository:
     def __init__(self, session: AsyncSession):
         self._session = session
 
-    async def published_targets(self, round_id: int, department_id: int, at: dt.datetime) -> list[int]:
-        """Targets whose results of this department in this round were published at `at`."""
-        query = (
+    @staticmethod
+    def published_now(round_id: int, department_id: int, at: dt.datetime) -> Select:
+        """Ids of the targets whose results of this department in this round were published at
+        `at`: the subquery every read below is limited by, so each is one statement however
+        many targets a publication concerns."""
+        return (
             select(Task.target_id)
             .join(Result, Result.task_id == Task.id)
             .join(CheckItem, CheckItem.id == Result.item_id)
             .where(Task.round_id == round_id, CheckItem.department_id == department_id, Result.published_at == at)
-            .distinct()
-            .order_by(Task.target_id)
         )
-        return list((await self._session.execute(query)).scalars())
 
-    async def targets(self, target_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
-        """{id: (code, risk class)}."""
-        found = {}
-        for start in range(0, len(target_ids), _CHUNK):
-            chunk = list(target_ids[start : start + _CHUNK])
-            for target_id, code, risk in await self._session.execute(
-                select(Target.id, Target.code, Target.risk).where(Target.id.in_(chunk))
-            ):
-                found[target_id] = (code, risk)
-        return found
+    async def targets(self, targets: Select) -> dict[int, tuple[str, str]]:
+        """{id: (code, risk class)}, in id order."""
+        query = select(Target.id, Target.code, Target.risk).where(Target.id.in_(targets)).order_by(Target.id)
+        return {target_id: (code, risk) for target_id, code, risk in await self._session.execute(query)}
 
-    async def last_changes(self, target_ids: Sequence[int]) -> dict[int, CreditChange]:
+    async def last_changes(self, targets: Select) -> dict[int, CreditChange]:
         """Each target's latest change of class, for those that ever changed."""
-        found = {}
-        for start in range(0, len(target_ids), _CHUNK):
-            chunk = list(target_ids[start : start + _CHUNK])
-            latest = select(func.max(CreditChange.id)).where(CreditChange.target_id.in_(chunk)).group_by(CreditChange.target_id)
-            for change in (await self._session.execute(select(CreditChange).where(CreditChange.id.in_(latest)))).scalars():
-                found[change.target_id] = change
-        return found
+        latest = select(func.max(CreditChange.id)).where(CreditChange.target_id.in_(targets)).group_by(CreditChange.target_id)
+        return {c.target_id: c for c in (await self._session.execute(select(CreditChange).where(CreditChange.id.in_(latest)))).scalars()}
 
-    async def published_results(self, target_ids: Sequence[int]) -> list[tuple[int, int, str, dt.datetime]]:
+    async def published_results(self, targets: Select) -> list[tuple[int, int, str, dt.datetime]]:
         """(target id, task id, category, published at) of every published result of these targets."""
-        rows = []
-        for start in range(0, len(target_ids), _CHUNK):
-            chunk = list(target_ids[start : start + _CHUNK])
-            query = (
-                select(Task.target_id, Task.id, Result.category, Result.published_at)
-                .join(Result, Result.task_id == Task.id)
-                .where(Task.target_id.in_(chunk), Result.published_at.is_not(None))
-            )
-            rows.extend(tuple(row) for row in await self._session.execute(query))
-        return rows
+        query = (
+            select(Task.target_id, Task.id, Result.category, Result.published_at)
+            .join(Result, Result.task_id == Task.id)
+            .where(Task.target_id.in_(targets), Result.published_at.is_not(None))
+        )
+        return [tuple(row) for row in await self._session.execute(query)]
 
     async def set_classes(self, classes: Sequence[tuple[int, str]]) -> None:
         """(target id, new class) for many targets: one bulk UPDATE by primary key."""

@@ -54,17 +54,18 @@ async def apply_after_publication(
     """Judge every target whose results were just published (at `at`); returns (target code, decision)
     for each change made. Called by publish_results inside its transaction."""
     policy = policy or active_policy()
-    target_ids = await uow.credit.published_targets(round_id, department_id, at)
-    if not target_ids:
+    published = uow.credit.published_now(round_id, department_id, at)
+    targets = await uow.credit.targets(published)
+    if not targets:
         return []
-    targets = await uow.credit.targets(target_ids)
-    last = await uow.credit.last_changes(target_ids)
+    target_ids = list(targets)
+    last = await uow.credit.last_changes(published)
     # Results published before the last change made it and must not count again; those of the
     # task that made it do, together with the new ones, so that one inspection raises a class by
     # its largest step however many departments publish its problems, one after another.
     tasks: dict[int, dict[int, list]] = defaultdict(dict)
     same_task: dict[int, set[str]] = defaultdict(set)
-    for target_id, task_id, category, published_at in await uow.credit.published_results(target_ids):
+    for target_id, task_id, category, published_at in await uow.credit.published_results(published):
         change = last.get(target_id)
         if change is not None and published_at <= change.changed_at:
             if change.reason == "raise" and task_id == change.task_id:
