@@ -21,6 +21,7 @@ from jointcheck.core.models import (
     Department,
     Draw,
     Inspector,
+    Plan,
     Result,
     Round,
     RoundItem,
@@ -51,8 +52,19 @@ async def build_fixture(uow_factory) -> dict:
         target = {t.code: t.id for t in (await s.execute(select(Target))).scalars()}
         inspector = {i.cert_no: i.id for i in (await s.execute(select(Inspector))).scalars()}
 
-        def round_(title, region, created, items, departments, strata=None):
-            r = Round(lead_department_id=dept["SAMR"], title=title, region=region, status="drawn", created_at=created)
+        plans = [Plan(region="440100", year=year, title=f"{year}年度计划") for year in (2026, 2027)]
+        s.add_all(plans)
+        await s.flush()
+
+        def round_(title, region, created, items, departments, strata=None, plan=None):
+            r = Round(
+                lead_department_id=dept["SAMR"],
+                title=title,
+                region=region,
+                status="drawn",
+                created_at=created,
+                plan_id=plan.id if plan else None,
+            )
             s.add(r)
             return r, items, departments, strata
 
@@ -61,6 +73,9 @@ async def build_fixture(uow_factory) -> dict:
             round_("R1", "440106", china(2026, 3, 1), ["SAMR-001", "TAX-001"], ["SAMR", "TAX"], {"A": (10, 100, 1), "B": (20, 200, 4)}),
             round_("R2", "440100", china(2026, 6, 1), ["SAMR-001", "SAMR-K01"], ["SAMR"], {"A": (5, 500, 3)}),
             round_("R3", "350100", china(2026, 3, 1), ["SAMR-001"], ["SAMR"]),
+            # of the 2026 plan though proposed in 2025: counts; of the 2027 plan though proposed in 2026: does not
+            round_("R4", "440100", china(2025, 12, 15), ["EPB-001"], ["EPB"], plan=plans[0]),
+            round_("R5", "440100", china(2026, 6, 1), ["EPB-001"], ["EPB"], plan=plans[1]),
         ]
         await s.flush()
         rounds = {}
@@ -70,7 +85,8 @@ async def build_fixture(uow_factory) -> dict:
                 s.add(RoundItem(round_id=r.id, item_id=item[code], department_id=dept[code.split("-")[0]]))
             for code in departments:
                 s.add(RoundParticipant(round_id=r.id, department_id=dept[code], is_lead=code == "SAMR", status="confirmed"))
-            s.add(RoundParticipant(round_id=r.id, department_id=dept["EPB"], status="declined"))
+            if "EPB" not in departments:
+                s.add(RoundParticipant(round_id=r.id, department_id=dept["EPB"], status="declined"))
             if strata:
                 params = {"strata": {k: {"n": n, "permille": p, "k": kk} for k, (n, p, kk) in strata.items()}}
                 s.add(Draw(round_id=r.id, params_json=json.dumps(params).encode(), commitment="0" * 64, server_secret=b"x", frozen_at=NOW))
@@ -98,6 +114,8 @@ async def build_fixture(uow_factory) -> dict:
             task("R1", "T0003", 2, dt.date(2026, 3, 31), None, ["SAMR-01"]),
             task("R2", "T0004", 0, dt.date(2026, 12, 31), None, ["SAMR-02"]),
             task("R3", "T0005", 0, dt.date(2026, 3, 31), china(2026, 3, 10), ["SAMR-04"]),
+            task("R4", "T0006", 0, None, None, ["EPB-00"]),
+            task("R5", "T0007", 0, None, None, ["EPB-00"]),
         ]
         await s.flush()
         t = {}
@@ -154,9 +172,10 @@ async def test_every_statistic_of_the_convener(uow_factory, actors):
     assert [(c.department, c.item_code, c.planned, c.checked) for c in stats.coverage] == [
         ("市场监管局", "SAMR-001", 4, 2),  # R1's three tasks and R2's one; t1 published, t2 accepted
         ("市场监管局", "SAMR-K01", 1, 0),
+        ("生态环境局", "EPB-001", 1, 0),  # R4 only, not R5
         ("税务局", "TAX-001", 3, 2),
     ]
-    assert stats.coverage_by_department() == {"市场监管局": (5, 2), "税务局": (3, 2)}
+    assert stats.coverage_by_department() == {"市场监管局": (5, 2), "生态环境局": (1, 0), "税务局": (3, 2)}
     assert stats.categories == {"1": 2, "A": 1, "E": 1}
     assert (stats.problems, stats.results, stats.problem_rate) == (2, 4, 0.5)
     assert stats.completion == Timeliness(on_time=1, late=1, overdue=1, pending=1)
@@ -170,6 +189,7 @@ async def test_every_statistic_of_the_convener(uow_factory, actors):
     assert stats.caps_respected == 1
     assert [(w.department, w.inspectors, w.tasks, w.least, w.most) for w in stats.load] == [
         ("市场监管局", 6, 5, 0, 2),  # SAMR-00: t1 t2, SAMR-01: t2 t3, SAMR-02: t4; three with none (the expert not counted)
+        ("生态环境局", 1, 1, 1, 1),  # EPB-00 on R4's task (R5's is another year's)
         ("税务局", 4, 2, 0, 1),
     ]
     assert [(m.reason, m.from_class, m.to_class, m.targets) for m in stats.credit] == [("lower", "C", "B", 1), ("raise", "B", "C", 1)]

@@ -19,6 +19,7 @@ from jointcheck.core.models import (
     Department,
     Draw,
     Inspector,
+    Plan,
     Result,
     Round,
     RoundItem,
@@ -41,15 +42,20 @@ class StatsRepository:
         return func.date(column, "+8 hours")
 
     @staticmethod
-    def rounds(reach: Reach, start: dt.datetime, end: dt.datetime, region: str | None = None) -> Select:
-        """Ids of the rounds proposed in [start, end) that this reach sees (and inside `region`)."""
+    def rounds(reach: Reach, year: int, start: dt.datetime, end: dt.datetime, region: str | None = None) -> Select:
+        """Ids of the rounds of the year that this reach sees (and inside `region`): those of the
+        year's plans, and those outside any plan proposed in [start, end)."""
         clauses = []
         if reach.everything:
             clauses.append(Round.id.is_not(None))
         if reach.departments:
             clauses.append(Round.id.in_(select(RoundParticipant.round_id).where(RoundParticipant.department_id.in_(reach.departments))))
         clauses += [in_region(Round.region, r) for r in reach.regions]
-        query = select(Round.id).where(Round.created_at >= start, Round.created_at < end, or_(*clauses) if clauses else false())
+        of_year = or_(
+            Round.plan_id.in_(select(Plan.id).where(Plan.year == year)),
+            and_(Round.plan_id.is_(None), Round.created_at >= start, Round.created_at < end),
+        )
+        query = select(Round.id).where(of_year, or_(*clauses) if clauses else false())
         if region:
             query = query.where(in_region(Round.region, region))
         return query

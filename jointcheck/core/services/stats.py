@@ -5,7 +5,8 @@ here the few rows become figures: coverage of each department's items against th
 results by category and the problem rate, tasks completed by their due date, results published
 within 20 working days of completion (the Chinese working-day calendar), ratio caps kept by each
 frozen round, inspectors' load and the credit loop's moves. A year is a year in China; a round
-belongs to the year it was proposed in.
+belongs to the year of its plan, or
+when it has none to the year it was proposed in.
 """
 
 from __future__ import annotations
@@ -159,7 +160,7 @@ async def _compute(uow: UnitOfWork, allowed: Reach, year: int | None, region: st
     if region is not None and not is_region_code(region):
         raise InvalidInput(f"region {region!r} is not a 6-digit GB/T 2260 code")
     start, end = year_bounds(year)
-    rounds = uow.stats.rounds(allowed, start, end, region)
+    rounds = uow.stats.rounds(allowed, year, start, end, region)
     policy = policy or active_policy()
     stats = Statistics(year, region, problem_categories=frozenset(policy.raise_steps))
     stats.coverage = [Coverage(*row) for row in await uow.stats.coverage(rounds)]
