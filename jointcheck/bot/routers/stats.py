@@ -26,6 +26,14 @@ def create_router() -> Router:
     return router
 
 
+def _chart(stats, gettext) -> bytes:
+    # Imported here, in the worker thread: matplotlib loads (and on a fresh machine builds its
+    # font cache) on the first /stats, neither at start nor on the event loop.
+    from jointcheck.core.charts import stats_png
+
+    return stats_png(stats, gettext)
+
+
 def _percent(part: int, whole: int) -> str:
     return f"{part / whole:.0%}" if whole else "—"
 
@@ -60,7 +68,5 @@ async def show_stats(message: Message, command: CommandObject, uow: UnitOfWork, 
         lowered=sum(m.targets for m in stats.credit if m.reason == "lower"),
     )
     await message.answer(text)
-    from jointcheck.core.charts import stats_png  # matplotlib loads on the first /stats, not at start
-
-    png = await asyncio.to_thread(stats_png, stats, texts.gettext)
+    png = await asyncio.to_thread(_chart, stats, texts.gettext)
     await message.answer_photo(BufferedInputFile(png, filename=f"stats-{stats.year}.png"))
