@@ -13,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from jointcheck.core.authz import Action, Actor, Scope, authorize, can, reach
+from jointcheck.core.clock import local_date
 from jointcheck.core.errors import Conflict, InvalidInput, NotFound
 from jointcheck.core.models import Case, Round, RoundItem, RoundParticipant, Task, TeamMember
 from jointcheck.core.services.notify import notify_inspectors
@@ -91,7 +92,7 @@ async def open_case(
         chosen = [by_code[c] for c in dict.fromkeys(items)]
     if not chosen:
         raise InvalidInput(f"{department.code} has no current check item to inspect the case with")
-    if due_date is not None and due_date < uow.clock().date():
+    if due_date is not None and due_date < local_date(uow.clock()):
         raise InvalidInput("the due date has passed")
 
     now = uow.clock()
