@@ -53,13 +53,9 @@ async def record_case(message: Message, command: CommandObject, uow: UnitOfWork,
         return
     code, _, certs, *rest = words
     certificates = tuple(c for c in certs.replace("，", ",").split(",") if c)
-    # The case belongs to the named inspectors' department; core checks the officer may act for it.
-    first = await uow.inspectors.by_cert_no(certificates[0]) if certificates else None
-    own = sorted(actor.department_ids())
-    department_id = first.department_id if first else (own[0] if own else None)
-    department = await uow.departments.by_id(department_id) if department_id is not None else None
-    department_code = department.code if department else ""
-    view = await open_case(uow, actor, department_code, code, source, certificates, summary=rest[0] if rest else "")
+    # The case belongs to the named inspectors' department (core finds it, and decides whether
+    # this officer may open a case for it).
+    view = await open_case(uow, actor, None, code, source, certificates, summary=rest[0] if rest else "")
     await uow.commit()
     await message.answer(
         texts.render(

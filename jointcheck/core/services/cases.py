@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from jointcheck.core.authz import Action, Actor, Scope, authorize, can, reach
 from jointcheck.core.clock import local_date
 from jointcheck.core.errors import Conflict, InvalidInput, NotFound
-from jointcheck.core.models import Case, Round, RoundItem, RoundParticipant, Task, TeamMember
+from jointcheck.core.models import Case, Department, Round, RoundItem, RoundParticipant, Task, TeamMember
+from jointcheck.core.services.departments import department_by_code
 from jointcheck.core.services.notify import notify_inspectors
 from jointcheck.core.uow import UnitOfWork
 
@@ -43,7 +44,7 @@ class CaseView:
 async def open_case(
     uow: UnitOfWork,
     actor: Actor,
-    department_code: str,
+    department_code: str | None,
     target_code: str,
     source: str,
     inspectors: tuple[str, ...],
@@ -52,9 +53,11 @@ async def open_case(
     items: tuple[str, ...] = (),
     due_date: dt.date | None = None,
 ) -> CaseView:
-    department = await uow.departments.by_code(department_code)
-    if department is None:
-        raise NotFound(f"no department with code {department_code}", code="department.unknown", params={"department": department_code})
+    certs = tuple(dict.fromkeys(c.strip() for c in inspectors if c.strip()))
+    if department_code is None:
+        department = await _department_of_team(uow, actor, certs)
+    else:
+        department = await department_by_code(uow, department_code)
     authorize(actor, Action.CASE_MANAGE, Scope.of(departments=[department.id]))
     if source not in SOURCES:
         raise InvalidInput(f"a case comes from a complaint, a referral or monitoring, not {source!r}")
@@ -68,7 +71,6 @@ async def open_case(
         raise InvalidInput(f"target {target.code} is {target.status}: there is nothing to inspect")
     if await uow.cases.open_of(target.code, department.id) is not None:
         raise Conflict(f"{department.code} has an open case on {target.code} already")
-    certs = tuple(dict.fromkeys(c.strip() for c in inspectors if c.strip()))
     if not certs:
         raise InvalidInput("name at least one inspector of your department for the case")
     if len(certs) > MAX_INSPECTORS:
@@ -164,6 +166,18 @@ async def open_case(
     )
     await notify_inspectors(uow, [i.id for i in team], "task_staffed", lambda _: {"task_id": task.id}, f"case:{case.id}:assigned")
     return _view(case, target.name, department.code, round_.id)
+
+
+async def _department_of_team(uow: UnitOfWork, actor: Actor, certs: tuple[str, ...]) -> Department:
+    """The department of a case whose officer named only its inspectors (in chat): the first named
+    inspector's, or else the officer's own (then the inspectors are checked against it)."""
+    first = await uow.inspectors.by_cert_no(certs[0]) if certs else None
+    if first is not None:
+        return await uow.departments.by_id(first.department_id)
+    own = sorted(actor.department_ids())
+    if not own:
+        authorize(actor, Action.CASE_MANAGE, Scope())  # logs and refuses: only officers open cases
+    return await uow.departments.by_id(own[0])
 
 
 async def close_case(uow: UnitOfWork, actor: Actor, case_id: int, reason: str) -> CaseView:
