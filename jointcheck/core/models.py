@@ -350,6 +350,8 @@ class Result(Base):
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     review_reason: Mapped[str] = mapped_column(Text, default="")
     published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The reviewing officer decides whether the note is shown to the public; by default it is internal.
+    note_public: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
 class ResultAttachment(Base):
@@ -375,6 +377,45 @@ class Publication(Base):
     due_by: Mapped[dt.date | None] = mapped_column(Date)
     published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     content_sha256: Mapped[str] = mapped_column(String(64), default="")
+
+
+def _byte_ordered(length: int):
+    # Byte order on PostgreSQL too: a prefix search is then a range scan of the index.
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
+
+
+class PublicResult(Base):
+    """The public record of one published result (一公开): what the site and the feeds show, already
+    masked, never removed. A correction is a new record that supersedes the old; both stay."""
+
+    __tablename__ = "public_results"
+    __table_args__ = (
+        Index("ix_public_results_code", "target_code", "id"),
+        Index("ix_public_results_name", "target_name", "id"),
+        Index("ix_public_results_round", "round_id", "id"),
+        Index("ix_public_results_result", "result_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    result_id: Mapped[int] = mapped_column(ForeignKey("results.id"))
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"))
+    task_id: Mapped[int] = mapped_column(Integer)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("check_items.id"))
+    item_code: Mapped[str] = mapped_column(String(64))
+    target_code: Mapped[str] = mapped_column(_byte_ordered(64))
+    target_name: Mapped[str] = mapped_column(_byte_ordered(500))
+    target_kind: Mapped[str] = mapped_column(String(16))
+    region: Mapped[str] = mapped_column(String(6))
+    category: Mapped[str] = mapped_column(String(2))
+    follow_up: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(Text)  # masked; empty unless the reviewer made it public
+    inspected_on: Mapped[dt.date | None] = mapped_column(Date)
+    due_by: Mapped[dt.date | None] = mapped_column(Date)  # 20 working days after inspected_on
+    published_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    on_time: Mapped[bool | None] = mapped_column(Boolean)
+    supersedes_id: Mapped[int | None] = mapped_column(Integer)
+    superseded_by_id: Mapped[int | None] = mapped_column(Integer)
+    correction_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class Case(Base):

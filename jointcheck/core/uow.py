@@ -15,6 +15,7 @@ from jointcheck.core.repositories.directory import InspectorRepository, TargetRe
 from jointcheck.core.repositories.fsm_states import FsmStateRepository
 from jointcheck.core.repositories.outbox import OutboxRepository
 from jointcheck.core.repositories.plans import PlanRepository
+from jointcheck.core.repositories.public import PublicRepository
 from jointcheck.core.repositories.rounds import RoundRepository
 from jointcheck.core.repositories.tasks import TaskRepository
 from jointcheck.core.repositories.users import InviteRepository, UserRepository
@@ -55,6 +56,7 @@ class UnitOfWork:
     fsm_states: FsmStateRepository = _repository(FsmStateRepository)
     tasks: TaskRepository = _repository(TaskRepository)
     deadlines: DeadlineRepository = _repository(DeadlineRepository)
+    public: PublicRepository = _repository(PublicRepository)
 
     async def __aexit__(self, exc_type, exc, tb) -> None:
         try:

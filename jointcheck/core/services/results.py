@@ -22,6 +22,7 @@ from jointcheck.core.repositories.tasks import TaskContext
 from jointcheck.core.result_categories import CATEGORIES, FOLLOW_UPS
 from jointcheck.core.services.departments import department_by_code
 from jointcheck.core.services.notify import notify_departments, notify_inspectors
+from jointcheck.core.services.publication import write_public_records
 from jointcheck.core.uow import UnitOfWork
 
 NOTE_LIMIT = 2000
@@ -305,9 +306,10 @@ async def submission_to_review(uow: UnitOfWork, actor: Actor, task_id: int, depa
 
 
 async def review_results(
-    uow: UnitOfWork, actor: Actor, task_id: int, department_code: str, *, accept: bool, reason: str = ""
+    uow: UnitOfWork, actor: Actor, task_id: int, department_code: str, *, accept: bool, reason: str = "", note_public: bool = False
 ) -> list[Result]:
-    """Accept or return (with a reason) a department's submitted results on a task."""
+    """Accept or return (with a reason) a department's submitted results on a task. Accepting with
+    `note_public` makes the results' notes part of what is published (masked); by default they stay internal."""
     seen = await _visible_task(uow, actor, task_id, for_update=True)
     task, round_, team = seen.task, seen.round, seen.team
     department = await department_by_code(uow, department_code)
@@ -326,14 +328,12 @@ async def review_results(
     for result in pending:
         result.status = "accepted" if accept else "returned"
         result.reviewed_by_user_id, result.reviewed_at, result.review_reason = actor.user_id, now, reason
+        result.note_public = accept and note_public
     codes = sorted(items[r.item_id].code for r in pending)
-    event = await uow.audit.record(
-        actor,
-        "result.accepted" if accept else "result.returned",
-        "task",
-        task.id,
-        {"department": department.code, "items": codes, "reason": reason},
-    )
+    payload = {"department": department.code, "items": codes, "reason": reason}
+    if accept and note_public:
+        payload["notes_public"] = True
+    event = await uow.audit.record(actor, "result.accepted" if accept else "result.returned", "task", task.id, payload)
     await uow.tasks.flush()
     if accept:
         if await uow.tasks.complete_if_done(task, now):
@@ -373,6 +373,7 @@ async def publish_results(uow: UnitOfWork, actor: Actor, round_id: int, departme
         raise NotFound(f"round {round_id} not found")
     authorize(actor, Action.RESULT_PUBLISH, Scope.of(departments=[department.id]))
     now = uow.clock()
+    await write_public_records(uow, round_id, department.id, now)
     count = await uow.tasks.publish(round_id, department.id, now)
     if count == 0:
         raise Conflict(f"round {round_id} has no accepted result of {department_code} left to publish")
