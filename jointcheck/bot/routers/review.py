@@ -7,6 +7,8 @@ is the next message, kept in the FSM meanwhile.
 
 from __future__ import annotations
 
+from functools import cache
+
 from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
@@ -22,6 +24,7 @@ from jointcheck.bot.keyboards import button_label
 from jointcheck.bot.long_text import chat_id_of, send_long, show
 from jointcheck.bot.routers.tasks import task_text
 from jointcheck.bot.texts import N_, Texts
+from jointcheck.config import Settings
 from jointcheck.core.authz import Actor
 from jointcheck.core.errors import Conflict, NotFound
 from jointcheck.core.models import Role
@@ -43,6 +46,17 @@ PUBLISH = N_("Publish")
 
 class ReturnReason(StatesGroup):
     reason = State()  # data: review_task_id, review_department_id
+
+
+@cache
+def _site_url() -> str:
+    return Settings().site_url.rstrip("/")
+
+
+def public_round_url(round_id: int) -> str:
+    """The round's page on the public site (JOINTCHECK_SITE_URL), or "" when no public URL is set."""
+    base = _site_url()
+    return f"{base}/rounds/{round_id}" if base else ""
 
 
 def create_router() -> Router:
@@ -204,7 +218,16 @@ async def publish(
         return
     count = await publish_results(uow, actor, callback_data.round_id, department.code)
     await uow.commit()
-    await show(query, texts.render("review/published.html", count=count, department=department.name, round_id=callback_data.round_id))
+    await show(
+        query,
+        texts.render(
+            "review/published.html",
+            count=count,
+            department=department.name,
+            round_id=callback_data.round_id,
+            url=public_round_url(callback_data.round_id),
+        ),
+    )
     callback_answer.text = texts.gettext(PUBLISH)
 
 
