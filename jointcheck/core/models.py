@@ -352,6 +352,9 @@ class Result(Base):
     published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # The reviewing officer decides whether the note is shown to the public; by default it is internal.
     note_public: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # The day of the visit when the result was entered from paper (import); chat results have none
+    # and count from the task's completion.
+    inspected_on: Mapped[dt.date | None] = mapped_column(Date)
 
 
 class ResultAttachment(Base):

@@ -58,7 +58,7 @@ async def _pages(sessionmaker, paths):
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-def test_console_review_publish_and_correct(db_url, cli):
+def test_console_review_publish_and_correct(db_url, cli, tmp_path):
     data = run_in_thread(_with_db(db_url, _world))
     samr, tax = str(data.world.actors["samr"].user_id), str(data.world.actors["tax"].user_id)
 
@@ -87,3 +87,23 @@ def test_console_review_publish_and_correct(db_url, cli):
     )
     assert status == 200 and "复核后更正" in page and f"已由第 {records[1].id} 号记录更正" in page  # both shown
     assert unpublished_before == 200  # published from the console
+
+    # the department's own report: Chinese headers and names, one row per target and item
+    import csv
+
+    from openpyxl import load_workbook
+
+    xlsx, plain = tmp_path / "结果.xlsx", tmp_path / "results.csv"
+    done = cli(db_url, "export", "results", str(xlsx), "--round", str(data.round_id), "--department", "SAMR", "--as", samr)
+    assert done.code == 0 and done.out.startswith("exported 6 results"), done
+    sheet = load_workbook(xlsx, read_only=True).worksheets[0]
+    rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert {"检查实施机关", "检查类型", "检查日期", "检查结果"} <= set(rows[0]) and len(rows) == 7
+    by_header = [dict(zip(rows[0], r)) for r in rows[1:]]
+    assert {r["检查实施机关"] for r in by_header} == {"市场监管局"} and {r["检查类型"] for r in by_header} == {"双随机抽查"}
+    assert {"未发现问题", "发现问题已责令改正"} <= {r["检查结果"] for r in by_header}
+    assert all(len(r["检查日期"]) == 10 for r in by_header)
+    assert cli(db_url, "export", "results", str(plain), "--from", "2000-01-01", "--to", "2000-01-02", "--as", samr).out.startswith("exported 0")
+    assert cli(db_url, "export", "results", str(plain), "--department", "SAMR", "--as", tax).code == 1
+    cli(db_url, "export", "results", str(plain), "--round", str(data.round_id), "--as", samr)
+    assert plain.read_bytes().startswith("\ufeff".encode()) and next(csv.reader(plain.open(encoding="utf-8-sig")))[2] == "检查实施机关"

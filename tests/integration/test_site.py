@@ -178,4 +178,6 @@ async def test_bundle_and_verifier_download_and_verify(site, tmp_path):
     assert json.dumps  # the bundle is the public one: no conflicts.tsv
     import zipfile
 
-    assert "conflicts.tsv" not in zipfile.ZipFile(io.BytesIO(bundle)).namelist()
+    archive = zipfile.ZipFile(io.BytesIO(bundle))
+    assert "conflicts.tsv" not in archive.namelist()
+    assert archive.read("results.csv").decode().startswith("target,item,item_version,category,follow_up,status,published_at\n")

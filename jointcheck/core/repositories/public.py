@@ -60,7 +60,8 @@ class ToPublish:
     follow_up: str
     note: str
     note_public: bool
-    inspected_at: dt.datetime | None  # the task's completion, or the department's submission before it
+    inspected_on: dt.date | None  # entered from paper
+    finished_at: dt.datetime | None  # the task's completion, or the department's submission before it
 
 
 RECORD_COLUMNS = (
@@ -123,6 +124,7 @@ class PublicRepository:
                 Result.follow_up,
                 Result.note,
                 Result.note_public,
+                Result.inspected_on,
                 func.coalesce(Task.completed_at, Result.submitted_at),
             )
             .join(Task, Task.id == Result.task_id)

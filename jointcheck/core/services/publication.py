@@ -25,13 +25,13 @@ PUBLICATION_WORKING_DAYS = 20  # 国办发〔2019〕5号: results public within 
 REASON_LIMIT = 2000
 
 
-def publication_due(inspected_at: dt.datetime | None) -> tuple[dt.date | None, dt.date | None]:
-    """(inspection date, publication deadline) of an inspection finished at `inspected_at`: the
-    task's completion, or, while another department's items are still open, this department's
-    submission of its results."""
-    if inspected_at is None:
+def publication_due(inspected_on: dt.date | None, finished_at: dt.datetime | None) -> tuple[dt.date | None, dt.date | None]:
+    """(inspection date, publication deadline): the date entered from paper, else the day the
+    task was completed or, while another department's items are still open, the day this
+    department submitted its results."""
+    if inspected_on is None and finished_at is None:
         return None, None
-    inspected = local_date(inspected_at)
+    inspected = inspected_on or local_date(finished_at)
     return inspected, add_working_days(inspected, PUBLICATION_WORKING_DAYS)
 
 
@@ -42,7 +42,7 @@ async def write_public_records(uow: UnitOfWork, round_id: int, department_id: in
     today = local_date(now)
     records = []
     for r in rows:
-        inspected, due = publication_due(r.inspected_at)
+        inspected, due = publication_due(r.inspected_on, r.finished_at)
         records.append(
             {
                 "result_id": r.result_id,

@@ -1,4 +1,5 @@
-"""the public record of published results (一公开), notes marked public at review
+"""the public record of published results (一公开), notes marked public at review, inspection dates of
+results entered from paper
 
 Revision ID: 0006
 Revises: 0004
@@ -22,6 +23,7 @@ def _name_type() -> sa.types.TypeEngine:
 def upgrade() -> None:
     with op.batch_alter_table("results", schema=None) as batch_op:
         batch_op.add_column(sa.Column("note_public", sa.Boolean(), server_default=sa.false(), nullable=False))
+        batch_op.add_column(sa.Column("inspected_on", sa.Date(), nullable=True))
     op.create_table(
         "public_results",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -61,4 +63,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("public_results")
     with op.batch_alter_table("results", schema=None) as batch_op:
+        batch_op.drop_column("inspected_on")
         batch_op.drop_column("note_public")
