@@ -12,15 +12,17 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from jointcheck.cli.context import actor_for, add_actor_option, new_uow, open_database
 from jointcheck.core.directory_io.report import render_errors
+from jointcheck.core.errors import InvalidInput
 from jointcheck.core.services.directory_import import KINDS, export_directory, import_directory
 from jointcheck.core.services.results_export import export_results
+from jointcheck.core.services.results_import import import_results
 
 SHOWN_ERRORS = 50
 
 
 def register(commands) -> None:
     imp = commands.add_parser("import", help="import the item list or a directory from CSV or XLSX")
-    imp.add_argument("kind", choices=KINDS)
+    imp.add_argument("kind", choices=(*KINDS, "results"), help="results: entered from paper by an officer of the department (--as)")
     imp.add_argument("file")
     imp.add_argument("--skip-bad-rows", metavar="BAD_ROWS_CSV", help="import the good rows; write the bad ones with their reasons here")
     imp.add_argument("--dry-run", action="store_true", help="validate only; change nothing")
@@ -64,7 +66,27 @@ def _progress(console: Console):
     return progress, update
 
 
+async def import_results_command(args, settings) -> int:
+    if args.skip_bad_rows:
+        raise InvalidInput("results are imported all or nothing: --skip-bad-rows is for the directories")
+    async with open_database(settings) as sessionmaker, new_uow(sessionmaker) as uow:
+        actor = await actor_for(uow, args.as_user)
+        report = await import_results(uow, actor, args.file, dry_run=args.dry_run)
+        if report.imported:
+            await uow.commit()
+    for line in render_errors(report.errors, limit=SHOWN_ERRORS, total=len(report.errors)):
+        print(line, file=sys.stderr)
+    summary = f"{report.rows} rows read, {len(report.errors)} errors"
+    if args.dry_run or report.errors or not report.imported:
+        print(("dry run: " if args.dry_run else "nothing imported: ") + summary, file=sys.stdout if args.dry_run else sys.stderr)
+        return 1 if report.errors or not (args.dry_run and report.rows) else 0
+    print(f"imported results: {summary}; {report.imported} results submitted for review")
+    return 0
+
+
 async def import_command(args, settings) -> int:
+    if args.kind == "results":
+        return await import_results_command(args, settings)
     console = Console(file=sys.stderr)
     progress, update = _progress(console)
     async with open_database(settings) as sessionmaker, new_uow(sessionmaker) as uow:

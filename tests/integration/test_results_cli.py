@@ -103,7 +103,9 @@ def test_console_review_publish_and_correct(db_url, cli, tmp_path):
     assert {r["检查实施机关"] for r in by_header} == {"市场监管局"} and {r["检查类型"] for r in by_header} == {"双随机抽查"}
     assert {"未发现问题", "发现问题已责令改正"} <= {r["检查结果"] for r in by_header}
     assert all(len(r["检查日期"]) == 10 for r in by_header)
-    assert cli(db_url, "export", "results", str(plain), "--from", "2000-01-01", "--to", "2000-01-02", "--as", samr).out.startswith("exported 0")
+    assert cli(db_url, "export", "results", str(plain), "--from", "2000-01-01", "--to", "2000-01-02", "--as", samr).out.startswith(
+        "exported 0"
+    )
     assert cli(db_url, "export", "results", str(plain), "--department", "SAMR", "--as", tax).code == 1
     cli(db_url, "export", "results", str(plain), "--round", str(data.round_id), "--as", samr)
     assert plain.read_bytes().startswith("\ufeff".encode()) and next(csv.reader(plain.open(encoding="utf-8-sig")))[2] == "检查实施机关"
