@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
 
+from jointcheck.core.filestore import FileStore
 from jointcheck.core.models import Target, Task
 from jointcheck.core.services.results import (
+    attach,
     list_my_tasks,
     publish_results,
     record_result,
@@ -28,6 +31,7 @@ BANK = "6222020200112233445"
 OWNER = "王大锤"
 NOTE = f"经营者{OWNER}在场，电话{PHONE}，身份证{ID_CARD}，收款账户{BANK}，检查员{{inspector}}陪同。"
 INTERNAL_NOTE = "内部备注：不得公开"
+EVIDENCE = b"\xff\xd8 a photo of the premises"
 
 
 @dataclass
@@ -67,6 +71,20 @@ async def build_site_world(uow_factory, sessionmaker) -> SiteWorld:
             if item.mine:
                 await step(uow_factory, record_result, me, summary.task_id, item.item_id, "A" if item.item_code == "SAMR-K01" else "1")
                 await step(uow_factory, set_note, me, summary.task_id, item.item_id, note.replace("{inspector}", inspector_names[0]))
+                if summary is first and item.item_code == "SAMR-K01":
+                    digest = FileStore(os.environ["JOINTCHECK_FILES_DIR"]).put(EVIDENCE)
+                    await step(
+                        uow_factory,
+                        attach,
+                        me,
+                        summary.task_id,
+                        item.item_id,
+                        "photo",
+                        "tg-photo-1",
+                        f"{PERSON}身份证.jpg",
+                        sha256=digest,
+                        size=len(EVIDENCE),
+                    )
         await step(uow_factory, submit_results, me, summary.task_id)
         if summary is not third:  # the third stays submitted, never published
             await step(uow_factory, review_results, world.actors["samr"], summary.task_id, "SAMR", accept=True, note_public=public)

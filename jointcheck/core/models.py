@@ -358,7 +358,8 @@ class Result(Base):
 
 
 class ResultAttachment(Base):
-    """A photo or document, kept as its Telegram file id."""
+    """A photo or document: its Telegram file id, and the SHA-256 of its content in the service's
+    file store (JOINTCHECK_FILES_DIR), downloaded when the inspector sent it."""
 
     __tablename__ = "result_attachments"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -366,6 +367,8 @@ class ResultAttachment(Base):
     kind: Mapped[str] = mapped_column(String(16))  # photo | document
     telegram_file_id: Mapped[str] = mapped_column(String(255))
     file_name: Mapped[str] = mapped_column(String(255), default="")
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    size: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = _now_column()
 
 

@@ -109,3 +109,28 @@ def test_console_review_publish_and_correct(db_url, cli, tmp_path):
     assert cli(db_url, "export", "results", str(plain), "--department", "SAMR", "--as", tax).code == 1
     cli(db_url, "export", "results", str(plain), "--round", str(data.round_id), "--as", samr)
     assert plain.read_bytes().startswith("\ufeff".encode()) and next(csv.reader(plain.open(encoding="utf-8-sig")))[2] == "检查实施机关"
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_private_bundle_carries_the_evidence_and_verifies(db_url, cli, tmp_path):
+    import hashlib
+    import zipfile
+
+    from jointcheck.core import public_proof
+    from tests.site_world import EVIDENCE
+
+    data = run_in_thread(_with_db(db_url, _world))
+    samr = str(data.world.actors["samr"].user_id)
+    bundle = tmp_path / "round.zip"
+    done = cli(db_url, "round", "archive", str(data.round_id), str(bundle), "--as", samr)
+    assert done.code == 0, done.err
+    digest = hashlib.sha256(EVIDENCE).hexdigest()
+    archive = zipfile.ZipFile(bundle)
+    assert archive.read(f"evidence-{digest}") == EVIDENCE and digest in archive.read("evidence.tsv").decode()
+    assert public_proof.main([str(bundle)]) == 0
+    # an evidence file whose content is not what its name says is caught
+    forged = tmp_path / "forged"
+    files = {n: archive.read(n) for n in archive.namelist() if n != "manifest.json"}
+    files[f"evidence-{digest}"] = b"another photo"
+    public_proof.write_bundle(forged, files)
+    assert public_proof.main([str(forged)]) == 1

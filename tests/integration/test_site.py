@@ -4,6 +4,7 @@ security headers, and planted personal data that no page or feed may show unmask
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import re
@@ -12,7 +13,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from jointcheck.web.app import create_app
-from tests.site_world import BANK, ID_CARD, INTERNAL_NOTE, OWNER, PERSON, PHONE, build_site_world
+from tests.site_world import BANK, EVIDENCE, ID_CARD, INTERNAL_NOTE, OWNER, PERSON, PHONE, build_site_world
 
 
 @pytest.fixture
@@ -180,4 +181,8 @@ async def test_bundle_and_verifier_download_and_verify(site, tmp_path):
 
     archive = zipfile.ZipFile(io.BytesIO(bundle))
     assert "conflicts.tsv" not in archive.namelist()
+    # evidence: the public bundle lists the hash, never the file or its name
+    digest = hashlib.sha256(EVIDENCE).hexdigest()
+    assert f"\tSAMR-K01\tphoto\t{digest}\t{len(EVIDENCE)}" in archive.read("evidence.tsv").decode()
+    assert not [n for n in archive.namelist() if n.startswith("evidence-")]
     assert archive.read("results.csv").decode().startswith("target,item,item_version,category,follow_up,status,published_at\n")

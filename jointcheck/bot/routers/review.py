@@ -19,6 +19,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from jointcheck.bot.callbacks import PublishRound, ReviewDecide, ReviewOpen
 from jointcheck.bot.dialogue import retry_on_typo
+from jointcheck.bot.evidence import send_evidence
 from jointcheck.bot.filters import HasRole
 from jointcheck.bot.keyboards import button_label
 from jointcheck.bot.long_text import chat_id_of, send_long, show
@@ -29,6 +30,7 @@ from jointcheck.core.authz import Actor
 from jointcheck.core.errors import Conflict, NotFound
 from jointcheck.core.models import Role
 from jointcheck.core.services.departments import get_department
+from jointcheck.core.services.evidence import evidence_to_review
 from jointcheck.core.services.results import (
     awaiting_review,
     publish_results,
@@ -109,7 +111,9 @@ async def open_submission(query: CallbackQuery, callback_data: ReviewOpen, uow: 
             text=texts.gettext(label), callback_data=ReviewDecide(task_id=callback_data.task_id, department_id=department.id, accept=accept)
         )
     builder.adjust(2)
+    evidence = await evidence_to_review(uow, actor, callback_data.task_id, department)
     await show(query, task_text(texts, detail), builder.as_markup())
+    await send_evidence(query.bot, chat_id_of(query), evidence)
 
 
 async def decide(

@@ -219,6 +219,32 @@ class TaskRepository:
         )
         return (await self._session.execute(statement, execution_options={"synchronize_session": False})).rowcount
 
+    async def attachments(self, task_id: int, department_id: int, status: str) -> list[tuple[str, ResultAttachment]]:
+        """(item code, attachment) of a department's results in this status on a task."""
+        query = (
+            select(CheckItem.code, ResultAttachment)
+            .join(Result, Result.id == ResultAttachment.result_id)
+            .join(CheckItem, CheckItem.id == Result.item_id)
+            .where(Result.task_id == task_id, CheckItem.department_id == department_id, Result.status == status)
+            .order_by(CheckItem.code, ResultAttachment.id)
+        )
+        return [(c, a) for c, a in await self._session.execute(query)]
+
+    async def round_attachments(self, round_id: int, published_only: bool) -> list[tuple[str, str, str, str | None, int | None]]:
+        """(target code, item code, kind, sha256, size) of every attachment of a round, in visit order."""
+        query = (
+            select(Target.code, CheckItem.code, ResultAttachment.kind, ResultAttachment.sha256, ResultAttachment.size)
+            .join(Result, Result.id == ResultAttachment.result_id)
+            .join(Task, Task.id == Result.task_id)
+            .join(Target, Target.id == Task.target_id)
+            .join(CheckItem, CheckItem.id == Result.item_id)
+            .where(Task.round_id == round_id)
+            .order_by(Task.visit_order, CheckItem.code, ResultAttachment.id)
+        )
+        if published_only:
+            query = query.where(Result.status == "published")
+        return [tuple(row) for row in await self._session.execute(query)]
+
     def report_rows(self, department_ids: Sequence[int] | None, round_id: int | None, batch: int = 5000):
         return report_rows(self._session, department_ids, round_id, batch)
 

@@ -230,18 +230,33 @@ async def set_note(uow: UnitOfWork, actor: Actor, task_id: int, item_id: int, no
 
 
 async def attach(
-    uow: UnitOfWork, actor: Actor, task_id: int, item_id: int, kind: str, telegram_file_id: str, file_name: str = ""
+    uow: UnitOfWork,
+    actor: Actor,
+    task_id: int,
+    item_id: int,
+    kind: str,
+    telegram_file_id: str,
+    file_name: str = "",
+    *,
+    sha256: str | None = None,
+    size: int | None = None,
 ) -> ResultAttachment:
-    """A photo or document for an item's result, kept by its Telegram file id."""
+    """A photo or document for an item's result: its Telegram file id and, once the adapter has
+    kept its content in the file store, that content's SHA-256 and size."""
     if kind not in ATTACHMENT_KINDS:
         raise InvalidInput(f"an attachment is a photo or a document, not {kind!r}")
     if not telegram_file_id or len(telegram_file_id) > 255:
         raise InvalidInput("an attachment needs its file id")
     task, item, result = await _draft(uow, actor, task_id, item_id)
-    attachment = ResultAttachment(result_id=result.id, kind=kind, telegram_file_id=telegram_file_id, file_name=file_name[:255])
+    attachment = ResultAttachment(
+        result_id=result.id, kind=kind, telegram_file_id=telegram_file_id, file_name=file_name[:255], sha256=sha256, size=size
+    )
     uow.tasks.add_attachment(attachment)
     result.status = "draft"
-    await uow.audit.record(actor, "result.attached", "task", task.id, {"item": item.code, "kind": kind, "file_id": telegram_file_id})
+    payload = {"item": item.code, "kind": kind, "file_id": telegram_file_id}
+    if sha256:
+        payload |= {"sha256": sha256, "bytes": size}
+    await uow.audit.record(actor, "result.attached", "task", task.id, payload)
     return attachment
 
 

@@ -1,5 +1,5 @@
 """the public record of published results (一公开), notes marked public at review, inspection dates of
-results entered from paper
+results entered from paper, attachments kept in the file store by SHA-256
 
 Revision ID: 0006
 Revises: 0004
@@ -24,6 +24,9 @@ def upgrade() -> None:
     with op.batch_alter_table("results", schema=None) as batch_op:
         batch_op.add_column(sa.Column("note_public", sa.Boolean(), server_default=sa.false(), nullable=False))
         batch_op.add_column(sa.Column("inspected_on", sa.Date(), nullable=True))
+    with op.batch_alter_table("result_attachments", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("sha256", sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column("size", sa.Integer(), nullable=True))
     op.create_table(
         "public_results",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -62,6 +65,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("public_results")
+    with op.batch_alter_table("result_attachments", schema=None) as batch_op:
+        batch_op.drop_column("size")
+        batch_op.drop_column("sha256")
     with op.batch_alter_table("results", schema=None) as batch_op:
         batch_op.drop_column("inspected_on")
         batch_op.drop_column("note_public")
