@@ -1,5 +1,6 @@
 """`jointcheck site`: the public site alone, read-only, for a host of its own (several can run
-behind a proxy against the same database; none of them writes)."""
+behind a proxy against the same database; none of them writes); `jointcheck site export DIR`: a
+static copy of it."""
 
 from __future__ import annotations
 
@@ -23,6 +24,19 @@ def register(commands) -> None:
         "The process only reads the database; run as many as needed behind a proxy.",
     )
     parser.set_defaults(handler=site_command)
+    sub = parser.add_subparsers(dest="site_command", required=False, metavar="ACTION")
+    export = sub.add_parser("export", help="write the whole public site as static files with relative links (opens offline)")
+    export.add_argument("folder", help="a new or empty folder")
+    export.set_defaults(handler=export_command)
+
+
+async def export_command(args, settings) -> int:
+    from jointcheck.web.static_export import export_site
+
+    async with open_database(settings) as sessionmaker:
+        count = await export_site(sessionmaker, args.folder)
+    print(f"wrote {count} files of the public site to {args.folder}; open {args.folder}/index.html")
+    return 0
 
 
 async def site_command(args, settings) -> int:

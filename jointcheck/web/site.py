@@ -24,6 +24,9 @@ from jointcheck.web.texts import N_, render
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 VERIFIER = Path(__file__).resolve().parent.parent / "core" / "public_proof.py"
 SITE_SESSIONMAKER = web.AppKey("site_sessionmaker", async_sessionmaker)
+# Pages for a static copy (`jointcheck site export`): links to .html files, no paging by query.
+STATIC_MODE = web.AppKey("static_mode", bool)
+STATIC_LIMIT = 1_000_000
 # A query string longer than this is refused before it is parsed into anything.
 MAX_QUERY = 1000
 
@@ -96,12 +99,13 @@ class Page:
 
 
 def static_file(path: str, language: str = "zh_CN") -> str:
-    """Where a site path lives in a static copy: /rounds/3 -> /rounds/3.html, / -> /index.html."""
+    """Where a site path lives in a static copy: /rounds/3 -> /rounds/3.html, / -> /index.html,
+    English pages under /en; files (feeds, bundles, the verifier) once, for both languages."""
+    if "." in path.rsplit("/", 1)[-1]:
+        return path
     prefix = "/en" if language == "en" else ""
     if path == "/":
         return prefix + "/index.html"
-    if "." in path.rsplit("/", 1)[-1]:
-        return prefix + path
     return prefix + path + ".html"
 
 
@@ -119,7 +123,7 @@ def _site_path(request: web.Request) -> str:
 
 
 def _page(request: web.Request) -> Page:
-    return Page(_language(request), _site_path(request))
+    return Page(_language(request), _site_path(request), static=request.app.get(STATIC_MODE, False))
 
 
 def _html(text: str, status: int = 200) -> web.Response:
@@ -185,10 +189,11 @@ async def home_page(request: web.Request) -> web.Response:
 async def rounds_page(request: web.Request) -> web.Response:
     page = _page(request)
     after = _int(request.query.get("after", ""))
+    size = STATIC_LIMIT if page.static else disclosure.PAGE_SIZE
     async with _uow(request) as uow:
-        rounds = await disclosure.rounds_list(uow, after, disclosure.PAGE_SIZE + 1)
-        more = len(rounds) > disclosure.PAGE_SIZE
-        rounds = rounds[: disclosure.PAGE_SIZE]
+        rounds = await disclosure.rounds_list(uow, after, size + 1)
+        more = len(rounds) > size
+        rounds = rounds[:size]
         next_link = page.link("/rounds", after=rounds[-1][0].id) if more else None
         return _html(page.render("rounds.html", rounds=rounds, next_link=next_link))
 
@@ -206,7 +211,7 @@ async def round_page(request: web.Request) -> web.Response:
     round_id = _int(request.match_info["round_id"])
     after = _int(request.query.get("after", "")) or 0
     async with _uow(request) as uow:
-        data = await disclosure.round_page(uow, round_id, after)
+        data = await disclosure.round_page(uow, round_id, after, STATIC_LIMIT if page.static else disclosure.DRAWN_PAGE)
         next_link = page.link(f"/rounds/{round_id}", after=data.next_after) if data.next_after else None
         return _html(page.render("round.html", page=data, next_link=next_link))
 
@@ -218,7 +223,7 @@ async def results_page(request: web.Request) -> web.Response:
         found = await disclosure.search_results(uow, query, request.query.get("after", ""))
         departments = await uow.public.departments()
         params = _query_values(request)
-        next_link = page.link("/results", **params, after=found.next_cursor) if found.next_cursor else None
+        next_link = page.link("/results", **params, after=found.next_cursor) if found.next_cursor and not page.static else None
         return _html(
             page.render(
                 "results.html",
@@ -230,6 +235,7 @@ async def results_page(request: web.Request) -> web.Response:
                 lang_field=request.query.get("lang") == "en",
                 feed_csv=page.link("/results.csv", **params),
                 feed_json=page.link("/results.json", **params),
+                static=page.static,
             )
         )
 

@@ -134,3 +134,37 @@ def test_private_bundle_carries_the_evidence_and_verifies(db_url, cli, tmp_path)
     files[f"evidence-{digest}"] = b"another photo"
     public_proof.write_bundle(forged, files)
     assert public_proof.main([str(forged)]) == 1
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_static_copy_links_all_resolve_offline(db_url, cli, tmp_path):
+    import re
+    from urllib.parse import unquote
+
+    data = run_in_thread(_with_db(db_url, _world))
+    folder = tmp_path / "site"
+    done = cli(db_url, "site", "export", str(folder))
+    assert done.code == 0, done.err
+    pages = sorted(folder.rglob("*.html"))
+    names = {p.relative_to(folder).as_posix() for p in pages}
+    assert {
+        "index.html",
+        "en/index.html",
+        f"rounds/{data.round_id}.html",
+        f"en/targets/{data.individual_code}.html",
+        "results.html",
+    } <= names
+    assert f"rounds/{data.unapproved_round_id}.html" not in names and f"targets/{data.unpublished_code}.html" not in names
+    assert (folder / f"rounds/{data.round_id}/bundle.zip").is_file() and (folder / "verifier/public_proof.py").is_file()
+    checked = 0
+    for page in pages:
+        for link in re.findall(r'(?:href|src|action)="([^"]*)"', page.read_text(encoding="utf-8")):
+            assert not link.startswith(("/", "http:", "https:")), (page, link)
+            path = unquote(link.split("#", 1)[0].split("?", 1)[0])
+            if not path:  # a fragment of the page itself (the skip link)
+                continue
+            resolved = (page.parent / path).resolve()
+            assert resolved.is_file(), (page.relative_to(folder), link)
+            checked += 1
+    assert checked > 100
+    assert cli(db_url, "site", "export", str(folder)).code == 1  # never over an existing copy

@@ -342,3 +342,13 @@ async def items_version(uow: UnitOfWork) -> str:
 
 async def current_items(uow: UnitOfWork) -> list[tuple[CheckItem, Department]]:
     return await uow.public.current_items()
+
+
+async def published_codes(uow: UnitOfWork, after: str = "", limit: int = 1000) -> list[str]:
+    """Targets with a public page, a keyset page at a time (for a static copy of the site)."""
+    return await uow.public.published_codes(after, limit)
+
+
+async def public_round_ids(uow: UnitOfWork) -> tuple[list[int], list[int]]:
+    """(every public round, the drawn ones, which have a bundle)."""
+    return await uow.public.public_round_ids(), await uow.public.drawn_round_ids()
