@@ -36,6 +36,14 @@ ROUND_STATUSES = {
     "drawn": N_("drawn"),
 }
 ITEM_CATEGORIES = {"general": N_("general"), "key": N_("key")}
+SCOPE_LABELS = {
+    "regions": N_("Regions"),
+    "kinds": N_("Target kinds"),
+    "industries": N_("Industries"),
+    "tags": N_("Tags"),
+    "departments": N_("Responsible departments"),
+    "stratify_by_region": N_("Drawn separately in each region"),
+}
 
 
 def _local(value) -> str:
@@ -65,6 +73,7 @@ def environment(language: str) -> Environment:
     env.filters["status_label"] = lambda code: catalog.gettext(ROUND_STATUSES[str(code)]) if str(code) in ROUND_STATUSES else str(code)
     env.filters["item_category_label"] = lambda code: catalog.gettext(ITEM_CATEGORIES.get(str(code), str(code)))
     env.filters["local_time"] = _local
+    env.filters["scope_label"] = lambda key: catalog.gettext(SCOPE_LABELS[key]) if key in SCOPE_LABELS else key
     env.globals["html_lang"] = HTML_LANG[language]
     env.globals["language"] = language
     env.globals["prefix"] = PREFIX[language]
