@@ -42,7 +42,8 @@ async def export_command(args, settings) -> int:
 async def site_command(args, settings) -> int:
     from jointcheck.web.app import create_app
 
-    async with open_database(settings) as sessionmaker:
+    # a reader scanning a feed needs no bulk loader's page cache: the site stays small
+    async with open_database(settings, sqlite_cache_mib=16) as sessionmaker:
         runner = web.AppRunner(create_app(sessionmaker), handle_signals=False)
         await runner.setup()
         try:

@@ -422,6 +422,9 @@ class PublicResult(Base):
     supersedes_id: Mapped[int | None] = mapped_column(Integer)
     superseded_by_id: Mapped[int | None] = mapped_column(Integer)
     correction_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The record as the feeds give it, serialized when written (core/public_record.py).
+    csv_cells: Mapped[str] = mapped_column(Text)
+    json_members: Mapped[str] = mapped_column(Text)
 
 
 class Case(Base):

@@ -79,7 +79,7 @@ async def _results(request: web.Request, kind: str) -> web.StreamResponse:
     query = disclosure.check_query({k: v for k, v in request.query.items() if k != "lang"})
     uow = UnitOfWork(_sessionmaker(request), read_only=True)
     async with uow:
-        etag, last_modified = await disclosure.results_version(uow, query)
+        etag, last_modified = await disclosure.results_version(uow)
         etag = etag[:-1] + f"-{kind}" + '"'
         if _not_modified(request, etag):
             return web.Response(status=304, headers={"ETag": etag})
@@ -93,18 +93,11 @@ async def _results(request: web.Request, kind: str) -> web.StreamResponse:
         else:
             await response.write(b"[")
         first = True
-        async for rows in disclosure.results_stream(uow, query):
+        async for text in disclosure.results_stream(uow, query, kind):
             if kind == "csv":
-                out = io.StringIO()
-                csv.writer(out).writerows(disclosure.record_values(row) for row in rows)
-                await response.write(out.getvalue().encode())
+                await response.write(text.encode())
             else:
-                body = json.dumps(
-                    [dict(zip(disclosure.RESULT_FIELDS, disclosure.record_values(row))) for row in rows],
-                    ensure_ascii=False,
-                    separators=(",", ":"),
-                )[1:-1]
-                await response.write((("" if first else ",") + "\n" + body).encode())
+                await response.write((("\n" if first else ",\n") + text).encode())
             first = False
         if kind != "csv":
             await response.write(b"\n]\n")

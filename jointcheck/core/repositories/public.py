@@ -52,6 +52,7 @@ class ToPublish:
     task_id: int
     item_id: int
     item_code: str
+    item_name: str
     target_code: str
     target_name: str
     target_kind: str
@@ -116,6 +117,7 @@ class PublicRepository:
                 Task.id,
                 CheckItem.id,
                 CheckItem.code,
+                CheckItem.name,
                 Target.code,
                 Target.name,
                 Target.kind,
@@ -204,15 +206,18 @@ class PublicRepository:
             if after is not None:
                 query = query.where(PublicResult.id < after[0])
             query = query.order_by(PublicResult.id.desc())
-        return list((await self._session.execute(query.limit(limit))).all())
+        return list((await (await self._session.connection()).execute(query.limit(limit))).all())
 
-    async def stream(self, f: ResultFilter, batch: int = 5000) -> AsyncIterator[list[tuple]]:
-        """Every public record matching `f`, oldest first, a keyset batch at a time: a feed of
-        millions of rows never holds more than one batch."""
+    async def stream(self, f: ResultFilter, column, batch: int = 10_000) -> AsyncIterator[list[tuple[int, str, int | None]]]:
+        """(id, stored serialization in `column`, superseded by) of every public record matching
+        `f`, oldest first, a keyset batch at a time: a feed of millions of rows never holds more
+        than one batch, and reads them on the connection, without the ORM's per-row loading."""
         last = 0
+        connection = await self._session.connection()
         while True:
-            query = self._filtered(_records(), f).where(PublicResult.id > last).order_by(PublicResult.id).limit(batch)
-            rows = (await self._session.execute(query)).all()
+            query = select(PublicResult.id, column, PublicResult.superseded_by_id)
+            query = self._filtered(query, f).where(PublicResult.id > last).order_by(PublicResult.id).limit(batch)
+            rows = (await connection.execute(query)).all()
             if not rows:
                 return
             yield rows
@@ -220,33 +225,11 @@ class PublicRepository:
             if len(rows) < batch:
                 return
 
-    async def version(self, f: ResultFilter) -> tuple[int, int, dt.datetime | None]:
-        """(records, highest id, latest publication) of the public record: what a feed's ETag and
-        Last-Modified say. Records are never changed except to point at their correction, which
-        is itself a new record, so the highest id and the count change whenever the feed does."""
-        query = self._filtered(select(func.count(), func.max(PublicResult.id), func.max(PublicResult.published_at)), f)
-        count, top, latest = (await self._session.execute(query)).one()
-        return count, top or 0, latest
-
-    async def published_codes(self, after: str, limit: int) -> list[str]:
-        """Codes of targets with a public record, in order after `after` (from the code index)."""
-        query = (
-            select(PublicResult.target_code)
-            .distinct()
-            .where(PublicResult.target_code > after)
-            .order_by(PublicResult.target_code)
-            .limit(limit)
-        )
-        return list((await self._session.execute(query)).scalars())
-
-    async def public_round_ids(self) -> list[int]:
-        query = select(Round.id).where(Round.approved_at.is_not(None)).order_by(Round.id)
-        return list((await self._session.execute(query)).scalars())
-
-    async def drawn_round_ids(self) -> list[int]:
-        query = select(Draw.round_id).join(Round, Round.id == Draw.round_id)
-        query = query.where(Round.approved_at.is_not(None), Draw.drawn_at.is_not(None)).order_by(Draw.round_id)
-        return list((await self._session.execute(query)).scalars())
+    async def version(self) -> tuple[int, dt.datetime | None]:
+        """(id, publication time) of the newest public record; (0, None) before any."""
+        query = select(PublicResult.id, PublicResult.published_at).order_by(PublicResult.id.desc()).limit(1)
+        row = (await self._session.execute(query)).first()
+        return (row[0], row[1]) if row else (0, None)
 
     async def history(self, target_code: str, limit: int) -> list[tuple]:
         """A target's whole public record across departments and rounds, newest first."""

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from jointcheck.core.clock import DOMAIN_TZ
 from jointcheck.core.errors import InvalidInput, NotFound
 from jointcheck.core.masking import mask_target_name
-from jointcheck.core.models import CheckItem, Department, Draw, Plan, Round
+from jointcheck.core.models import CheckItem, Department, Draw, Plan, PublicResult, Round
+from jointcheck.core.public_record import RESULT_FIELDS, csv_lines, json_objects
 from jointcheck.core.repositories.public import ResultFilter
 from jointcheck.core.uow import UnitOfWork
 
@@ -24,30 +25,6 @@ DRAWN_PAGE = 200
 # Bounds on what a query string may ask: a longer value is refused before any SQL runs.
 MAX_TEXT = 100
 MAX_CODE = 64
-
-# The feeds' field names, in order: documented on the site's data page, never renamed.
-RESULT_FIELDS = (
-    "record_id",
-    "round_id",
-    "department_code",
-    "department_name",
-    "item_code",
-    "item_name",
-    "target_code",
-    "target_name",
-    "target_kind",
-    "region",
-    "category",
-    "follow_up",
-    "note",
-    "inspected_on",
-    "due_by",
-    "published_at",
-    "on_time",
-    "supersedes",
-    "superseded_by",
-    "correction_reason",
-)
 
 
 @dataclass(frozen=True)
@@ -79,17 +56,15 @@ class PublicRecord:
         return cls(rid, round_id, dep_code, dep_name, item_code, item_name, *rest)
 
 
+__all__ = ["RESULT_FIELDS", "PublicRecord"]
+
+
 def plain(value):
     if isinstance(value, dt.datetime):
         return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
     if isinstance(value, dt.date):
         return value.isoformat()
     return value
-
-
-def record_values(row: tuple) -> list:
-    """A record as the feeds give it, in RESULT_FIELDS order (straight from a repository row)."""
-    return [plain(v) for i, v in enumerate(row) if i != 2]
 
 
 @dataclass(frozen=True)
@@ -217,21 +192,23 @@ async def target_history(uow: UnitOfWork, code: str, limit: int = 500) -> list[P
     return records
 
 
-async def results_stream(uow: UnitOfWork, query: ResultQuery) -> AsyncIterator[list[tuple]]:
+async def results_stream(uow: UnitOfWork, query: ResultQuery, kind: str) -> AsyncIterator[str]:
+    """The results feed for this query, a batch at a time: CSV lines (`kind` "csv") or JSON objects
+    separated by commas ("json"), from each record's stored serialization."""
     f = await _filter(uow, query)
     if f is None:
         return
-    async for rows in uow.public.stream(f):
-        yield rows
+    column, make = (PublicResult.csv_cells, csv_lines) if kind == "csv" else (PublicResult.json_members, json_objects)
+    async for rows in uow.public.stream(f, column):
+        yield make(rows)
 
 
-async def results_version(uow: UnitOfWork, query: ResultQuery) -> tuple[str, dt.datetime | None]:
-    """(ETag, Last-Modified) of the results feed for this query."""
-    f = await _filter(uow, query)
-    if f is None:
-        return '"r-0-0"', None
-    count, top, latest = await uow.public.version(f)
-    return f'"r-{count}-{top}"', latest
+async def results_version(uow: UnitOfWork) -> tuple[str, dt.datetime | None]:
+    """(ETag, Last-Modified) of the results feeds, whatever their filter: the public record only
+    grows (a correction is a new record, and marks the old one in the same transaction), so its
+    newest record names its version, read from the primary key's end instead of a count."""
+    top, latest = await uow.public.version()
+    return f'"r-{top}"', latest
 
 
 # ---- rounds ----------------------------------------------------------------------------------

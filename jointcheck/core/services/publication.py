@@ -16,7 +16,8 @@ from jointcheck.core.authz import Action, Actor, Scope, authorize
 from jointcheck.core.clock import local_date
 from jointcheck.core.errors import Conflict, InvalidInput, NotFound
 from jointcheck.core.masking import mask_target_name, mask_text
-from jointcheck.core.models import PublicResult, Result
+from jointcheck.core.models import CheckItem, Department, PublicResult, Result
+from jointcheck.core.public_record import STORED_FIELDS, serialize
 from jointcheck.core.result_categories import CATEGORIES, FOLLOW_UPS
 from jointcheck.core.uow import UnitOfWork
 from jointcheck.core.workdays import add_working_days
@@ -38,6 +39,7 @@ def publication_due(inspected_on: dt.date | None, finished_at: dt.datetime | Non
 async def write_public_records(uow: UnitOfWork, round_id: int, department_id: int, now: dt.datetime) -> int:
     """The public records of a department's accepted results of a round, about to be published."""
     rows = await uow.public.to_publish(round_id, department_id)
+    department = await uow.departments.by_id(department_id)
     names = await uow.public.inspector_names(sorted({r.task_id for r in rows if r.note and r.note_public}))
     today = local_date(now)
     records = []
@@ -62,11 +64,21 @@ async def write_public_records(uow: UnitOfWork, round_id: int, department_id: in
                 "due_by": due,
                 "published_at": now,
                 "on_time": None if due is None else today <= due,
+                "supersedes_id": None,
                 "correction_reason": "",
             }
         )
+        _serialize(records[-1], department, r.item_name)
     await uow.public.add_records(records)
     return len(records)
+
+
+def _serialize(record: dict, department: Department, item_name: str) -> None:
+    """The record's feed form, stored beside it (core/public_record.py)."""
+    values = {name: record.get(name) for name in STORED_FIELDS}
+    values |= {"department_code": department.code, "department_name": department.name, "item_name": item_name}
+    values["supersedes"] = record.get("supersedes_id")
+    record["csv_cells"], record["json_members"] = serialize(values)
 
 
 async def correct_result(
@@ -105,29 +117,30 @@ async def correct_result(
     result.category, result.follow_up = category, follow_up
     now = uow.clock()
     names = await uow.public.inspector_names([old.task_id]) if result.note_public and result.note else []
-    new = await uow.public.add_record(
-        PublicResult(
-            result_id=old.result_id,
-            round_id=old.round_id,
-            task_id=old.task_id,
-            department_id=old.department_id,
-            item_id=old.item_id,
-            item_code=old.item_code,
-            target_code=old.target_code,
-            target_name=old.target_name,
-            target_kind=old.target_kind,
-            region=old.region,
-            category=category,
-            follow_up=follow_up,
-            note=mask_text(result.note, names) if result.note_public else "",
-            inspected_on=old.inspected_on,
-            due_by=old.due_by,
-            published_at=now,
-            on_time=old.on_time,  # the deadline concerned the first publication
-            supersedes_id=old.id,
-            correction_reason=mask_text(reason, names),
-        )
-    )
+    record = {
+        "result_id": old.result_id,
+        "round_id": old.round_id,
+        "task_id": old.task_id,
+        "department_id": old.department_id,
+        "item_id": old.item_id,
+        "item_code": old.item_code,
+        "target_code": old.target_code,
+        "target_name": old.target_name,
+        "target_kind": old.target_kind,
+        "region": old.region,
+        "category": category,
+        "follow_up": follow_up,
+        "note": mask_text(result.note, names) if result.note_public else "",
+        "inspected_on": old.inspected_on,
+        "due_by": old.due_by,
+        "published_at": now,
+        "on_time": old.on_time,  # the deadline concerned the first publication
+        "supersedes_id": old.id,
+        "correction_reason": mask_text(reason, names),
+    }
+    item = await uow.session.get(CheckItem, old.item_id)
+    _serialize(record, await uow.departments.by_id(old.department_id), item.name)
+    new = await uow.public.add_record(PublicResult(**record))
     await uow.public.mark_superseded(old.id, new.id)
     await uow.audit.record(
         actor,

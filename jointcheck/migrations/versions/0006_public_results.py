@@ -50,6 +50,8 @@ def upgrade() -> None:
         sa.Column("supersedes_id", sa.Integer(), nullable=True),
         sa.Column("superseded_by_id", sa.Integer(), nullable=True),
         sa.Column("correction_reason", sa.Text(), server_default="", nullable=False),
+        sa.Column("csv_cells", sa.Text(), nullable=False),
+        sa.Column("json_members", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(["result_id"], ["results.id"], name=op.f("fk_public_results_result_id_results")),
         sa.ForeignKeyConstraint(["round_id"], ["rounds.id"], name=op.f("fk_public_results_round_id_rounds")),
         sa.ForeignKeyConstraint(["department_id"], ["departments.id"], name=op.f("fk_public_results_department_id_departments")),
