@@ -8,6 +8,7 @@ zh-CN is the default; English is the same path under /en, or any page with ?lang
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -27,6 +28,8 @@ SITE_SESSIONMAKER = web.AppKey("site_sessionmaker", async_sessionmaker)
 # Pages for a static copy (`jointcheck site export`): links to .html files, no paging by query.
 STATIC_MODE = web.AppKey("static_mode", bool)
 STATIC_LIMIT = 1_000_000
+DEPARTMENTS_CACHE = web.AppKey("departments_cache", dict)
+DEPARTMENTS_TTL = 60.0
 # A query string longer than this is refused before it is parsed into anything.
 MAX_QUERY = 1000
 
@@ -221,7 +224,7 @@ async def results_page(request: web.Request) -> web.Response:
     query = disclosure.check_query(_query_values(request))
     async with _uow(request) as uow:
         found = await disclosure.search_results(uow, query, request.query.get("after", ""))
-        departments = await uow.public.departments()
+        departments = await _departments(request, uow)
         params = _query_values(request)
         next_link = page.link("/results", **params, after=found.next_cursor) if found.next_cursor and not page.static else None
         return _html(
@@ -238,6 +241,17 @@ async def results_page(request: web.Request) -> web.Response:
                 static=page.static,
             )
         )
+
+
+async def _departments(request: web.Request, uow: UnitOfWork) -> list[tuple[str, str]]:
+    """(code, name) of the departments for the search form, read at most once a minute: they
+    change a few times a year, and the search page is the site's most frequent."""
+    cache = request.app[DEPARTMENTS_CACHE]
+    now = time.monotonic()
+    if now - cache.get("at", -DEPARTMENTS_TTL - 1) > DEPARTMENTS_TTL:
+        cache["list"] = [(d.code, d.name) for d in await uow.public.departments()]
+        cache["at"] = now
+    return cache["list"]
 
 
 async def target_page(request: web.Request) -> web.Response:
@@ -274,6 +288,7 @@ async def to_english_home(request: web.Request) -> web.Response:
 def mount_site(app: web.Application, sessionmaker: async_sessionmaker) -> None:
     """The public pages and feeds on `app`, under / (zh-CN) and /en (English)."""
     app[SITE_SESSIONMAKER] = sessionmaker
+    app[DEPARTMENTS_CACHE] = {}
     app.middlewares.append(site_middleware)
     app.on_response_prepare.append(security_headers)
     routes = [
