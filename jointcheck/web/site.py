@@ -94,11 +94,24 @@ class Page:
         query = {k: v for k, v in query.items() if v not in (None, "")}
         return relative + ("?" + urlencode(query) if query else "")
 
+    def root(self) -> str:
+        """The relative way from this page to its language's root (a prefix for page paths)."""
+        depth = self._where(self.path, self.language).count("/") - 1
+        return "../" * depth + ("en/" if self.language == "en" else "")
+
     def other_language_link(self) -> str:
         return self.link_in("en" if self.language == "zh_CN" else "zh_CN", self.path)
 
     def render(self, template: str, **params) -> str:
-        return render(self.language, template, link=self.link, other_language_link=self.other_language_link(), **params)
+        return render(
+            self.language,
+            template,
+            link=self.link,
+            other_language_link=self.other_language_link(),
+            site_root=self.root(),
+            page_suffix=".html" if self.static else "",
+            **params,
+        )
 
 
 def static_file(path: str, language: str = "zh_CN") -> str:

@@ -74,6 +74,8 @@ def environment(language: str) -> Environment:
     env.filters["item_category_label"] = lambda code: catalog.gettext(ITEM_CATEGORIES.get(str(code), str(code)))
     env.filters["local_time"] = _local
     env.filters["scope_label"] = lambda key: catalog.gettext(SCOPE_LABELS[key]) if key in SCOPE_LABELS else key
+    env.globals["category_labels"] = {code: catalog.gettext(label) for code, label in CATEGORIES.items()}
+    env.globals["follow_up_labels"] = {code: catalog.gettext(label) for code, label in FOLLOW_UPS.items()}
     env.globals["html_lang"] = HTML_LANG[language]
     env.globals["language"] = language
     env.globals["prefix"] = PREFIX[language]

@@ -231,6 +231,26 @@ class PublicRepository:
         row = (await self._session.execute(query)).first()
         return (row[0], row[1]) if row else (0, None)
 
+    async def published_codes(self, after: str, limit: int) -> list[str]:
+        """Codes of targets with a public record, in order after `after` (from the code index)."""
+        query = (
+            select(PublicResult.target_code)
+            .distinct()
+            .where(PublicResult.target_code > after)
+            .order_by(PublicResult.target_code)
+            .limit(limit)
+        )
+        return list((await self._session.execute(query)).scalars())
+
+    async def public_round_ids(self) -> list[int]:
+        query = select(Round.id).where(Round.approved_at.is_not(None)).order_by(Round.id)
+        return list((await self._session.execute(query)).scalars())
+
+    async def drawn_round_ids(self) -> list[int]:
+        query = select(Draw.round_id).join(Round, Round.id == Draw.round_id)
+        query = query.where(Round.approved_at.is_not(None), Draw.drawn_at.is_not(None)).order_by(Draw.round_id)
+        return list((await self._session.execute(query)).scalars())
+
     async def history(self, target_code: str, limit: int) -> list[tuple]:
         """A target's whole public record across departments and rounds, newest first."""
         query = _records().where(PublicResult.target_code == target_code).order_by(PublicResult.id.desc()).limit(limit)
