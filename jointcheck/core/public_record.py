@@ -3,7 +3,9 @@ once, when it is written, as a CSV line and a JSON object. A feed of a million r
 joins stored text, instead of converting twenty values a record on every download.
 
 Two fields are not in the stored text: `record_id` (the database gives it on insert) and
-`superseded_by` (set when a correction comes); the feeds put them around it as they stream.
+`superseded_by` (set when a correction comes); the database puts them around it as a feed
+streams (PublicRepository.stream): `record_id,<cells>,superseded_by` and
+`{"record_id":…,<members>,"superseded_by":…}`.
 """
 
 from __future__ import annotations
@@ -55,13 +57,3 @@ def serialize(values: dict) -> tuple[str, str]:
     csv.writer(out, lineterminator="").writerow(["" if v is None else ("true" if v is True else "false" if v is False else v) for v in row])
     members = json.dumps(dict(zip(STORED_FIELDS, row)), ensure_ascii=False, separators=(",", ":"))[1:-1]
     return out.getvalue(), members
-
-
-def csv_lines(rows) -> str:
-    """CSV lines of (record id, stored cells, superseded by) rows."""
-    return "".join([f"{rid},{cells},{'' if by is None else by}\r\n" for rid, cells, by in rows])
-
-
-def json_objects(rows) -> str:
-    """JSON objects of (record id, stored members, superseded by) rows, comma-separated."""
-    return ",\n".join([f'{{"record_id":{rid},{members},"superseded_by":{"null" if by is None else by}}}' for rid, members, by in rows])

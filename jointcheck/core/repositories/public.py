@@ -8,7 +8,7 @@ import datetime as dt
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, insert, select, tuple_, update
+from sqlalchemy import String, cast, func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jointcheck.core.models import (
@@ -208,15 +208,30 @@ class PublicRepository:
             query = query.order_by(PublicResult.id.desc())
         return list((await (await self._session.connection()).execute(query.limit(limit))).all())
 
-    async def stream(self, f: ResultFilter, column, batch: int = 10_000) -> AsyncIterator[list[tuple[int, str, int | None]]]:
-        """(id, stored serialization in `column`, superseded by) of every public record matching
-        `f`, oldest first, a keyset batch at a time: a feed of millions of rows never holds more
-        than one batch, and reads them on the connection, without the ORM's per-row loading."""
+    async def stream(self, f: ResultFilter, kind: str, batch: int = 10_000) -> AsyncIterator[list[tuple[int, str]]]:
+        """(id, the record as a line of the feed) of every public record matching `f`, oldest
+        first, a keyset batch at a time: a feed of millions of rows never holds more than one
+        batch. The database puts each line together from the stored serialization and the two
+        fields it lacks (core/public_record.py), and rows are read on the connection, without
+        the ORM's per-row loading."""
+        record_id = cast(PublicResult.id, String)
+        superseded_by = cast(PublicResult.superseded_by_id, String)
+        if kind == "csv":
+            line = record_id + "," + PublicResult.csv_cells + "," + func.coalesce(superseded_by, "") + "\r\n"
+        else:
+            line = (
+                '{"record_id":'
+                + record_id
+                + ","
+                + PublicResult.json_members
+                + ',"superseded_by":'
+                + func.coalesce(superseded_by, "null")
+                + "}"
+            )
         last = 0
         connection = await self._session.connection()
         while True:
-            query = select(PublicResult.id, column, PublicResult.superseded_by_id)
-            query = self._filtered(query, f).where(PublicResult.id > last).order_by(PublicResult.id).limit(batch)
+            query = self._filtered(select(PublicResult.id, line), f).where(PublicResult.id > last).order_by(PublicResult.id).limit(batch)
             rows = (await connection.execute(query)).all()
             if not rows:
                 return

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from jointcheck.core.clock import DOMAIN_TZ
 from jointcheck.core.errors import InvalidInput, NotFound
 from jointcheck.core.masking import mask_target_name
-from jointcheck.core.models import CheckItem, Department, Draw, Plan, PublicResult, Round
-from jointcheck.core.public_record import RESULT_FIELDS, csv_lines, json_objects
+from jointcheck.core.models import CheckItem, Department, Draw, Plan, Round
+from jointcheck.core.public_record import RESULT_FIELDS
 from jointcheck.core.repositories.public import ResultFilter
 from jointcheck.core.uow import UnitOfWork
 
@@ -198,9 +198,9 @@ async def results_stream(uow: UnitOfWork, query: ResultQuery, kind: str) -> Asyn
     f = await _filter(uow, query)
     if f is None:
         return
-    column, make = (PublicResult.csv_cells, csv_lines) if kind == "csv" else (PublicResult.json_members, json_objects)
-    async for rows in uow.public.stream(f, column):
-        yield make(rows)
+    separator = "" if kind == "csv" else ",\n"
+    async for rows in uow.public.stream(f, kind):
+        yield separator.join([line for _, line in rows])
 
 
 async def results_version(uow: UnitOfWork) -> tuple[str, dt.datetime | None]:
