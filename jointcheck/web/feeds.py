@@ -21,6 +21,7 @@ from jointcheck.core import public_proof as proof
 from jointcheck.core.services import disclosure
 from jointcheck.core.services.archive import bundle_files
 from jointcheck.core.uow import UnitOfWork
+from jointcheck.web.keys import SITE_SESSIONMAKER
 
 BOM = "\ufeff"
 ITEM_FIELDS = (
@@ -70,8 +71,6 @@ def _headers(etag: str, last_modified, content_type: str, filename: str) -> dict
 
 
 def _sessionmaker(request: web.Request):
-    from jointcheck.web.site import SITE_SESSIONMAKER
-
     return request.app[SITE_SESSIONMAKER]
 
 

@@ -20,15 +20,12 @@ from jointcheck.core.result_categories import CATEGORIES
 from jointcheck.core.services import disclosure
 from jointcheck.core.uow import UnitOfWork
 from jointcheck.web import feeds
+from jointcheck.web.keys import DEPARTMENTS_CACHE, SITE_SESSIONMAKER, STATIC_MODE
 from jointcheck.web.texts import N_, render
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 VERIFIER = Path(__file__).resolve().parent.parent / "core" / "public_proof.py"
-SITE_SESSIONMAKER = web.AppKey("site_sessionmaker", async_sessionmaker)
-# Pages for a static copy (`jointcheck site export`): links to .html files, no paging by query.
-STATIC_MODE = web.AppKey("static_mode", bool)
 STATIC_LIMIT = 1_000_000
-DEPARTMENTS_CACHE = web.AppKey("departments_cache", dict)
 DEPARTMENTS_TTL = 60.0
 # A query string longer than this is refused before it is parsed into anything.
 MAX_QUERY = 1000
@@ -262,7 +259,7 @@ async def _departments(request: web.Request, uow: UnitOfWork) -> list[tuple[str,
     cache = request.app[DEPARTMENTS_CACHE]
     now = time.monotonic()
     if now - cache.get("at", -DEPARTMENTS_TTL - 1) > DEPARTMENTS_TTL:
-        cache["list"] = [(d.code, d.name) for d in await uow.public.departments()]
+        cache["list"] = await disclosure.department_names(uow)
         cache["at"] = now
     return cache["list"]
 

@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from jointcheck.core.errors import InvalidInput
 from jointcheck.core.services import disclosure
 from jointcheck.core.uow import UnitOfWork
-from jointcheck.web.site import STATIC_DIR, STATIC_MODE, mount_site, static_file
+from jointcheck.web.keys import STATIC_MODE
+from jointcheck.web.site import STATIC_DIR, mount_site, static_file
 
 FILES = ("/results.csv", "/results.json", "/items.csv", "/items.json", "/rounds.csv", "/rounds.json", "/verifier/public_proof.py")
 

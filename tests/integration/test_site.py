@@ -122,7 +122,7 @@ async def test_search_by_code_and_name_prefix_with_keyset_pages(site):
 
 def _uow(client):
     from jointcheck.core.uow import UnitOfWork
-    from jointcheck.web.site import SITE_SESSIONMAKER
+    from jointcheck.web.keys import SITE_SESSIONMAKER
 
     return UnitOfWork(client.server.app[SITE_SESSIONMAKER], read_only=True)
 

@@ -329,3 +329,8 @@ async def published_codes(uow: UnitOfWork, after: str = "", limit: int = 1000) -
 async def public_round_ids(uow: UnitOfWork) -> tuple[list[int], list[int]]:
     """(every public round, the drawn ones, which have a bundle)."""
     return await uow.public.public_round_ids(), await uow.public.drawn_round_ids()
+
+
+async def department_names(uow: UnitOfWork) -> list[tuple[str, str]]:
+    """(code, name) of every department, for the search form."""
+    return [(d.code, d.name) for d in await uow.public.departments()]
