@@ -22,6 +22,11 @@ class Settings(BaseSettings):
     # Several worker processes bind the same port (SO_REUSEPORT) and the kernel spreads the
     # connections among them: scale-out on one host without a proxy.
     site_reuse_port: bool = False
+    # The public site's base URL as readers reach it (e.g. https://gongshi.example.gov.cn), for links
+    # the bot sends; empty: the bot names the round without a link.
+    site_url: str = ""
+    # Where photos and documents inspectors send are kept, each file named by its SHA-256.
+    files_dir: str = "./jointcheck-files"
     # `jointcheck run --webhook`: the public HTTPS URL Telegram posts updates to, the secret it sends
     # back in X-Telegram-Bot-Api-Secret-Token (1-256 of A-Z a-z 0-9 _ -), the path on the site.
     webhook_url: str | None = None

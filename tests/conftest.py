@@ -71,6 +71,14 @@ class PostgresDatabases:
                 pass
 
 
+@pytest.fixture(autouse=True)
+def files_dir(tmp_path, monkeypatch):
+    """Each test keeps the evidence it makes in its own file store, never in the working tree."""
+    path = tmp_path / "files"
+    monkeypatch.setenv("JOINTCHECK_FILES_DIR", str(path))
+    return path
+
+
 @pytest.fixture(scope="session")
 def postgres_databases():
     databases = PostgresDatabases()

@@ -30,12 +30,12 @@ def operator_actor() -> Actor:
 
 
 @asynccontextmanager
-async def open_database(settings: Settings):
+async def open_database(settings: Settings, **engine_options):
     """Yield a sessionmaker, refusing to work on a database whose schema is not at head."""
     url = make_url(settings.database_url)
     if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).parent.is_dir():
         raise JointcheckError(f"database {safe_url(settings.database_url)}: the folder {Path(url.database).parent} does not exist")
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, **engine_options)
     try:
         current = await current_revision(engine)
         head = head_revision(settings.database_url)

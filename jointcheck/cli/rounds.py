@@ -8,6 +8,7 @@ import json
 from jointcheck.cli.context import actor_for, add_actor_option, new_uow, open_database
 from jointcheck.core.clock import DOMAIN_TZ
 from jointcheck.core.errors import InvalidInput
+from jointcheck.core.filestore import FileStore
 from jointcheck.core.services.archive import archive_round
 from jointcheck.core.services.draw import run_draw, short_teams, staff_by_hand
 from jointcheck.core.services.rounds import (
@@ -244,6 +245,6 @@ async def unstaffed_command(args, settings) -> int:
 
 
 async def archive_command(args, settings) -> int:
-    path = await _run(settings, args.as_user, archive_round, args.round, args.destination)
+    path = await _run(settings, args.as_user, archive_round, args.round, args.destination, store=FileStore(settings.files_dir))
     print(f"round {args.round} archived to {path}")
     return 0

@@ -13,15 +13,17 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def make_engine(url: str, **kwargs) -> AsyncEngine:
+def make_engine(url: str, *, sqlite_cache_mib: int = 128, **kwargs) -> AsyncEngine:
+    """`sqlite_cache_mib`: SQLite's page cache per connection; a process that only reads (the
+    public site) keeps its memory small with less, a bulk import wants much more."""
     if is_sqlite(url):
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
-        _serialize_sqlite_writers(engine)
+        _serialize_sqlite_writers(engine, sqlite_cache_mib)
         return engine
     return create_async_engine(url, pool_pre_ping=True, **kwargs)
 
 
-def _serialize_sqlite_writers(engine: AsyncEngine) -> None:
+def _serialize_sqlite_writers(engine: AsyncEngine, cache_mib: int = 128) -> None:
     # pysqlite's implicit, deferred BEGIN lets two transactions read the same audit chain head and
     # then fail on write; BEGIN IMMEDIATE makes every unit of work wait its turn for the write lock
     # instead (the recipe from SQLAlchemy's "Serializable isolation / Savepoints" notes).
@@ -39,7 +41,7 @@ def _serialize_sqlite_writers(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         # SQLite's default page cache is 2 MiB; a directory's indexes need far more to take
         # bulk upserts without re-reading pages from the OS for every row.
-        cursor.execute("PRAGMA cache_size=-131072")
+        cursor.execute(f"PRAGMA cache_size=-{int(cache_mib) * 1024}")
         cursor.close()
 
     @event.listens_for(sync_engine, "begin")

@@ -350,10 +350,16 @@ class Result(Base):
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     review_reason: Mapped[str] = mapped_column(Text, default="")
     published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The reviewing officer decides whether the note is shown to the public; by default it is internal.
+    note_public: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # The day of the visit when the result was entered from paper (import); chat results have none
+    # and count from the task's completion.
+    inspected_on: Mapped[dt.date | None] = mapped_column(Date)
 
 
 class ResultAttachment(Base):
-    """A photo or document, kept as its Telegram file id."""
+    """A photo or document: its Telegram file id, and the SHA-256 of its content in the service's
+    file store (JOINTCHECK_FILES_DIR), downloaded when the inspector sent it."""
 
     __tablename__ = "result_attachments"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -361,6 +367,8 @@ class ResultAttachment(Base):
     kind: Mapped[str] = mapped_column(String(16))  # photo | document
     telegram_file_id: Mapped[str] = mapped_column(String(255))
     file_name: Mapped[str] = mapped_column(String(255), default="")
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    size: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = _now_column()
 
 
@@ -375,6 +383,48 @@ class Publication(Base):
     due_by: Mapped[dt.date | None] = mapped_column(Date)
     published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     content_sha256: Mapped[str] = mapped_column(String(64), default="")
+
+
+def _byte_ordered(length: int):
+    # Byte order on PostgreSQL too: a prefix search is then a range scan of the index.
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
+
+
+class PublicResult(Base):
+    """The public record of one published result (一公开): what the site and the feeds show, already
+    masked, never removed. A correction is a new record that supersedes the old; both stay."""
+
+    __tablename__ = "public_results"
+    __table_args__ = (
+        Index("ix_public_results_code", "target_code", "id"),
+        Index("ix_public_results_name", "target_name", "id"),
+        Index("ix_public_results_round", "round_id", "id"),
+        Index("ix_public_results_result", "result_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    result_id: Mapped[int] = mapped_column(ForeignKey("results.id"))
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"))
+    task_id: Mapped[int] = mapped_column(Integer)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("check_items.id"))
+    item_code: Mapped[str] = mapped_column(String(64))
+    target_code: Mapped[str] = mapped_column(_byte_ordered(64))
+    target_name: Mapped[str] = mapped_column(_byte_ordered(500))
+    target_kind: Mapped[str] = mapped_column(String(16))
+    region: Mapped[str] = mapped_column(String(6))
+    category: Mapped[str] = mapped_column(String(2))
+    follow_up: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(Text)  # masked; empty unless the reviewer made it public
+    inspected_on: Mapped[dt.date | None] = mapped_column(Date)
+    due_by: Mapped[dt.date | None] = mapped_column(Date)  # 20 working days after inspected_on
+    published_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    on_time: Mapped[bool | None] = mapped_column(Boolean)
+    supersedes_id: Mapped[int | None] = mapped_column(Integer)
+    superseded_by_id: Mapped[int | None] = mapped_column(Integer)
+    correction_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The record as the feeds give it, serialized when written (core/public_record.py).
+    csv_cells: Mapped[str] = mapped_column(Text)
+    json_members: Mapped[str] = mapped_column(Text)
 
 
 class Case(Base):

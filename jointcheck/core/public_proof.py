@@ -63,6 +63,10 @@ BUNDLE_FILES = (
 # Only conflicts.tsv names people in a way the public site must not show; every other file is
 # needed to re-derive the draw, so it cannot be left out of a bundle that still claims to verify.
 REDACTABLE = frozenset({"conflicts.tsv"})
+# Evidence, in bundles of rounds whose results have photos or documents: evidence.tsv lists each
+# file's SHA-256; a private bundle also carries every file, named evidence-<its sha256>.
+EVIDENCE_LIST = "evidence.tsv"
+EVIDENCE_PREFIX = "evidence-"
 SEED_MIN_DIGITS = 20
 SEED_MAX_DIGITS = 200
 AUDIT_KEYS = ("seq", "at", "actor", "action", "entity", "entity_id", "payload")
@@ -854,6 +858,11 @@ def k_by_stratum(params: Mapping[str, object]) -> dict[str, int]:
 # Bundles: writing, reading, verifying
 
 
+def is_optional_file(name: str) -> bool:
+    """evidence.tsv, or an evidence file named by a SHA-256."""
+    return name == EVIDENCE_LIST or (name.startswith(EVIDENCE_PREFIX) and bool(_HEX64.fullmatch(name[len(EVIDENCE_PREFIX) :])))
+
+
 def write_bundle(path: str | os.PathLike[str], files: Mapping[str, bytes], redacted: tuple[str, ...] = ()) -> Path:
     """Write a round bundle plus its manifest.json. A `.zip` path gives a deterministic ZIP
     (sorted names, timestamps 1980-01-01), anything else a folder that must not hold other files."""
@@ -861,8 +870,9 @@ def write_bundle(path: str | os.PathLike[str], files: Mapping[str, bytes], redac
     if not set(redacted) <= REDACTABLE:
         raise ValueError(f"only {', '.join(sorted(REDACTABLE))} may be redacted")
     expected = set(BUNDLE_FILES) - set(redacted)
-    if set(files) != expected:
-        missing, extra = sorted(expected - set(files)), sorted(set(files) - expected)
+    optional = {name for name in files if is_optional_file(name)}
+    if set(files) - optional != expected:
+        missing, extra = sorted(expected - set(files)), sorted(set(files) - expected - optional)
         raise ValueError(f"bundle files: missing {missing or 'none'}, unexpected {extra or 'none'}")
     if not all(isinstance(data, bytes) for data in files.values()):
         raise ValueError("bundle files must be bytes")
@@ -1022,14 +1032,19 @@ def _check_manifest(b: _Bundle) -> str:
     b.found["redacted"] = frozenset(redacted)
     present = set(b.files) - {MANIFEST_NAME}
     expected = set(BUNDLE_FILES) - set(redacted)
+    optional = {name for name in listed if is_optional_file(name)}
     problems = []
-    if expected - present:
-        problems.append(f"missing {', '.join(sorted(expected - present))}")
+    if (expected | optional) - present:
+        problems.append(f"missing {', '.join(sorted((expected | optional) - present))}")
     if present - set(listed):
         problems.append(f"not listed in the manifest: {', '.join(sorted(present - set(listed)))}")
-    if set(listed) - expected:
-        problems.append(f"manifest lists unexpected {', '.join(sorted(set(listed) - expected))}")
+    if set(listed) - expected - optional:
+        problems.append(f"manifest lists unexpected {', '.join(sorted(set(listed) - expected - optional))}")
     mismatched = [name for name in sorted(set(listed) & present) if sha256_hex(b.files[name]) != listed[name]]
+    # an evidence file's name is its content's hash
+    mismatched += [
+        name for name in sorted(optional & present) if name != EVIDENCE_LIST and sha256_hex(b.files[name]) != name[len(EVIDENCE_PREFIX) :]
+    ]
     if mismatched:
         problems.append(f"sha256 differs for {', '.join(mismatched)}")
     if problems:

@@ -22,7 +22,7 @@ def N_(message: str) -> str:
 
 SHEETS = {
     "coverage": (N_("Coverage"), (N_("Department"), N_("Item code"), N_("Item"), N_("Tasks planned"), N_("Tasks checked"), N_("Coverage"))),
-    "categories": (N_("Results by category"), (N_("Category"), N_("Meaning"), N_("Results"), N_("Problem"))),
+    "categories": (N_("Results by category"), (N_("Category"), N_("Meaning"), N_("Number of results"), N_("Problem"))),
     "timeliness": (
         N_("Timeliness"),
         (N_("What"), N_("Department"), N_("On time"), N_("Late"), N_("Overdue"), N_("Not yet due"), N_("On-time rate")),

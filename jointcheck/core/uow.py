@@ -17,6 +17,7 @@ from jointcheck.core.repositories.directory import InspectorRepository, TargetRe
 from jointcheck.core.repositories.fsm_states import FsmStateRepository
 from jointcheck.core.repositories.outbox import OutboxRepository
 from jointcheck.core.repositories.plans import PlanRepository
+from jointcheck.core.repositories.public import PublicRepository
 from jointcheck.core.repositories.rounds import RoundRepository
 from jointcheck.core.repositories.stats import StatsRepository
 from jointcheck.core.repositories.tasks import TaskRepository
@@ -61,6 +62,7 @@ class UnitOfWork:
     credit: CreditRepository = _repository(CreditRepository)
     cases: CaseRepository = _repository(CaseRepository)
     stats: StatsRepository = _repository(StatsRepository)
+    public: PublicRepository = _repository(PublicRepository)
 
     async def __aexit__(self, exc_type, exc, tb) -> None:
         try:

@@ -1,6 +1,6 @@
-"""The site's aiohttp application. For now it serves the health check an operator's load balancer
-polls; the public pages (SPEC capability 7) and the Bot API webhook (web/webhook.py) are mounted on
-this same app."""
+"""The site's aiohttp application: the health check an operator's load balancer polls, the public
+pages and feeds (web/site.py, SPEC capability 7), and with `run --webhook` the Bot API webhook
+(web/webhook.py)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,19 @@ from aiohttp import web
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from jointcheck.web.site import mount_site
+
 SESSIONMAKER = web.AppKey("sessionmaker", async_sessionmaker)
 
 
 def create_app(sessionmaker: async_sessionmaker) -> web.Application:
-    app = web.Application()
+    # A request line up to 128 KiB reaches the site, which refuses a long search with a page in the
+    # reader's language (a 10,000-character Chinese search is 90 KB percent-encoded) instead of
+    # aiohttp's bare "Got more than 8190 bytes".
+    app = web.Application(handler_args={"max_line_size": 131072})
     app[SESSIONMAKER] = sessionmaker
     app.router.add_get("/healthz", healthz)
+    mount_site(app, sessionmaker)
     return app
 
 

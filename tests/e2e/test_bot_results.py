@@ -9,6 +9,9 @@ inspectors from 2000 on.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import os
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
@@ -115,6 +118,13 @@ async def test_an_inspector_records_and_submits_and_the_officer_reviews_and_publ
     assert queue.buttons == [f"{task_id} · SAMR · {detail.summary.target_name}"]
     await samr.press(queue.buttons[0])
     await samr.wait_for(lambda m: m.buttons == ["通过", "退回"])
+    # the evidence was kept at submission and comes back to the reviewer from the file store
+    photo = await samr.wait_for(lambda m: m.kind == "photo")
+    document = await samr.wait_for(lambda m: m.kind == "document")
+    for message, content in ((photo, b"\xff\xd8jpeg"), (document, b"%PDF")):
+        digest = hashlib.sha256(content).hexdigest()
+        assert message.text == f"SAMR-K01 · {digest[:12]}"
+        assert (Path(os.environ["JOINTCHECK_FILES_DIR"]) / digest[:2] / digest).read_bytes() == content
     accept_data = samr.find_button("通过")[1]["callback_data"]
     await samr.press("退回")
     await samr.wait_for("退回第")

@@ -353,7 +353,9 @@ SAMPLES: dict[str, list[dict]] = {
         {"entries": []},
     ],
     "review/publish_confirm.html": [{"count": 3, "department": "市场监管局", "title": "T", "round_id": 7}],
-    "review/published.html": [{"count": 3, "department": "市场监管局", "round_id": 7}],
+    "review/published.html": [
+        {"count": 3, "department": "市场监管局", "round_id": 7, "url": u} for u in ("", "https://gongshi.example.gov.cn/rounds/7")
+    ],
     "convener/draw_time_prompt.html": [{"round_id": 7, "title": "T<&>"}],
     "convener/draw_time_set.html": [{"round_id": 7, "title": "T", "draw_at": "2026-12-01 10:00", "seeded": s} for s in (True, False)],
     "outbox/round_draw_scheduled.html": [{"round_id": 7, "title": "T", "draw_at": "2026-12-01 10:00"}],

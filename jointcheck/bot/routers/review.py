@@ -7,6 +7,8 @@ is the next message, kept in the FSM meanwhile.
 
 from __future__ import annotations
 
+from functools import cache
+
 from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
@@ -17,15 +19,18 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from jointcheck.bot.callbacks import PublishRound, ReviewDecide, ReviewOpen
 from jointcheck.bot.dialogue import retry_on_typo
+from jointcheck.bot.evidence import send_evidence
 from jointcheck.bot.filters import HasRole
 from jointcheck.bot.keyboards import button_label
 from jointcheck.bot.long_text import chat_id_of, send_long, show
 from jointcheck.bot.routers.tasks import task_text
 from jointcheck.bot.texts import N_, Texts
+from jointcheck.config import Settings
 from jointcheck.core.authz import Actor
 from jointcheck.core.errors import Conflict, NotFound
 from jointcheck.core.models import Role
 from jointcheck.core.services.departments import get_department
+from jointcheck.core.services.evidence import evidence_to_review
 from jointcheck.core.services.results import (
     awaiting_review,
     publish_results,
@@ -43,6 +48,17 @@ PUBLISH = N_("Publish")
 
 class ReturnReason(StatesGroup):
     reason = State()  # data: review_task_id, review_department_id
+
+
+@cache
+def _site_url() -> str:
+    return Settings().site_url.rstrip("/")
+
+
+def public_round_url(round_id: int) -> str:
+    """The round's page on the public site (JOINTCHECK_SITE_URL), or "" when no public URL is set."""
+    base = _site_url()
+    return f"{base}/rounds/{round_id}" if base else ""
 
 
 def create_router() -> Router:
@@ -95,7 +111,9 @@ async def open_submission(query: CallbackQuery, callback_data: ReviewOpen, uow: 
             text=texts.gettext(label), callback_data=ReviewDecide(task_id=callback_data.task_id, department_id=department.id, accept=accept)
         )
     builder.adjust(2)
+    evidence = await evidence_to_review(uow, actor, callback_data.task_id, department)
     await show(query, task_text(texts, detail), builder.as_markup())
+    await send_evidence(query.bot, chat_id_of(query), evidence)
 
 
 async def decide(
@@ -204,7 +222,16 @@ async def publish(
         return
     count = await publish_results(uow, actor, callback_data.round_id, department.code)
     await uow.commit()
-    await show(query, texts.render("review/published.html", count=count, department=department.name, round_id=callback_data.round_id))
+    await show(
+        query,
+        texts.render(
+            "review/published.html",
+            count=count,
+            department=department.name,
+            round_id=callback_data.round_id,
+            url=public_round_url(callback_data.round_id),
+        ),
+    )
     callback_answer.text = texts.gettext(PUBLISH)
 
 

@@ -19,6 +19,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from jointcheck.bot.callbacks import ItemOpen, NoteAsk, ResultPick, TaskOpen, TasksPage, TaskSubmit
 from jointcheck.bot.dialogue import retry_on_typo
+from jointcheck.bot.evidence import keep
 from jointcheck.bot.filters import HasRole
 from jointcheck.bot.keyboards import button_label
 from jointcheck.bot.long_text import chat_id_of, send_long, show
@@ -273,8 +274,9 @@ async def file_sent(message: Message, uow: UnitOfWork, actor: Actor, texts: Text
         kind, file_id, name = "photo", message.photo[-1].file_id, ""
     else:
         kind, file_id, name = "document", message.document.file_id, message.document.file_name or ""
+    sha256, size = await keep(message.bot, file_id)
     async with retry_on_typo(state):
-        await attach(uow, actor, task_id, item_id, kind, file_id, name)
+        await attach(uow, actor, task_id, item_id, kind, file_id, name, sha256=sha256, size=size)
         if message.caption:
             await set_note(uow, actor, task_id, item_id, message.caption)
     await uow.commit()

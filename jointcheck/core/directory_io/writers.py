@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import csv
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import PurePath
 from typing import BinaryIO, TextIO
 
 from jointcheck.core.directory_io.readers import file_format
 from jointcheck.core.directory_io.schemas import get_schema
 
-__all__ = ["record_cells", "write_csv", "write_table", "write_xlsx"]
+__all__ = ["record_cells", "write_csv", "write_plain_table", "write_table", "write_xlsx"]
 
 
 def record_cells(kind: str, record: Mapping) -> list[str]:
@@ -94,3 +94,34 @@ def write_table(path: str | os.PathLike, kind: str, records: Iterable[Mapping], 
     if fmt == "csv":
         return write_csv(path, kind, records, language=language)
     return write_xlsx(path, kind, records, language=language)
+
+
+def write_plain_table(path: str | os.PathLike, sheet: str, header: Sequence[str], rows: Iterable[Sequence[object]]) -> int:
+    """A report (not an import format): the header and the rows, to CSV (UTF-8 with BOM) or XLSX
+    by the extension of `path`, every cell text as above. Returns the number of rows."""
+    count = 0
+    if file_format(PurePath(os.fspath(path)).name) == "csv":
+        with open(path, "w", encoding="utf-8-sig", newline="") as stream:
+            writer = csv.writer(stream)
+            writer.writerow(header)
+            for row in rows:
+                writer.writerow([_text(v) for v in row])
+                count += 1
+        return count
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    workbook = Workbook(write_only=True)
+    out = workbook.create_sheet(sheet)
+
+    def cell(value: object) -> WriteOnlyCell:
+        result = WriteOnlyCell(out, value=_text(value))
+        result.data_type = "s"
+        return result
+
+    out.append([cell(name) for name in header])
+    for row in rows:
+        out.append([cell(v) for v in row])
+        count += 1
+    workbook.save(path)
+    return count

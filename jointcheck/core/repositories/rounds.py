@@ -35,7 +35,17 @@ from jointcheck.core.models import (
 from jointcheck.core.public_proof import canonical_json, sha256_hex
 from jointcheck.core.repositories.directory import in_region
 
-_TARGET_ID = operator.itemgetter(2)  # of a task row as _insert_drawn_sqlite inserts it
+_TARGET_ID = operator.itemgetter(2)
+# The bundle's results.csv: its first line names the columns.
+RESULTS_CSV_HEADER = (
+    "target",
+    "item",
+    "item_version",
+    "category",
+    "follow_up",
+    "status",
+    "published_at",
+)  # of a task row as _insert_drawn_sqlite inserts it
 
 
 class RoundRepository:
@@ -137,6 +147,7 @@ class RoundRepository:
             query = query.where(Result.status == "published")
         out = io.StringIO(newline="")
         writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(RESULTS_CSV_HEADER)
         for code, item, version, category, follow_up, status, published_at in await self._session.execute(query):
             writer.writerow([code, item, version, category, follow_up, status, published_at.isoformat() if published_at else ""])
         return out.getvalue().encode("utf-8")

@@ -219,6 +219,35 @@ class TaskRepository:
         )
         return (await self._session.execute(statement, execution_options={"synchronize_session": False})).rowcount
 
+    async def attachments(self, task_id: int, department_id: int, status: str) -> list[tuple[str, ResultAttachment]]:
+        """(item code, attachment) of a department's results in this status on a task."""
+        query = (
+            select(CheckItem.code, ResultAttachment)
+            .join(Result, Result.id == ResultAttachment.result_id)
+            .join(CheckItem, CheckItem.id == Result.item_id)
+            .where(Result.task_id == task_id, CheckItem.department_id == department_id, Result.status == status)
+            .order_by(CheckItem.code, ResultAttachment.id)
+        )
+        return [(c, a) for c, a in await self._session.execute(query)]
+
+    async def round_attachments(self, round_id: int, published_only: bool) -> list[tuple[str, str, str, str | None, int | None]]:
+        """(target code, item code, kind, sha256, size) of every attachment of a round, in visit order."""
+        query = (
+            select(Target.code, CheckItem.code, ResultAttachment.kind, ResultAttachment.sha256, ResultAttachment.size)
+            .join(Result, Result.id == ResultAttachment.result_id)
+            .join(Task, Task.id == Result.task_id)
+            .join(Target, Target.id == Task.target_id)
+            .join(CheckItem, CheckItem.id == Result.item_id)
+            .where(Task.round_id == round_id)
+            .order_by(Task.visit_order, CheckItem.code, ResultAttachment.id)
+        )
+        if published_only:
+            query = query.where(Result.status == "published")
+        return [tuple(row) for row in await self._session.execute(query)]
+
+    def report_rows(self, department_ids: Sequence[int] | None, round_id: int | None, batch: int = 5000):
+        return report_rows(self._session, department_ids, round_id, batch)
+
     def add_publication(self, round_id: int, department_id: int, now: dt.datetime) -> None:
         self._session.add(Publication(round_id=round_id, department_id=department_id, kind="results", published_at=now, content_sha256=""))
 
@@ -235,3 +264,50 @@ class TaskRepository:
         if changed:
             await self._session.refresh(task)
         return changed
+
+
+def _report_query(department_ids: Sequence[int] | None, round_id: int | None):
+    query = (
+        select(
+            Result.id,
+            Target.code,
+            Target.name,
+            Target.kind,
+            Department.name,
+            Round.id,
+            Round.title,
+            Round.kind,
+            Task.source,
+            Result.inspected_on,
+            func.coalesce(Task.completed_at, Result.submitted_at),
+            CheckItem.code,
+            CheckItem.name,
+            Result.category,
+            Result.follow_up,
+            Result.status,
+            Result.published_at,
+        )
+        .join(Task, Task.id == Result.task_id)
+        .join(Round, Round.id == Task.round_id)
+        .join(Target, Target.id == Task.target_id)
+        .join(CheckItem, CheckItem.id == Result.item_id)
+        .join(Department, Department.id == CheckItem.department_id)
+        .where(Result.status.in_(DONE_STATUSES))
+    )
+    if department_ids is not None:
+        query = query.where(CheckItem.department_id.in_(list(department_ids)))
+    if round_id is not None:
+        query = query.where(Task.round_id == round_id)
+    return query
+
+
+async def report_rows(session: AsyncSession, department_ids: Sequence[int] | None, round_id: int | None, batch: int = 5000):
+    """Accepted and published results for a department's own report, in keyset batches by result id."""
+    last = 0
+    while True:
+        query = _report_query(department_ids, round_id).where(Result.id > last).order_by(Result.id).limit(batch)
+        rows = (await session.execute(query)).all()
+        if not rows:
+            return
+        yield rows
+        last = rows[-1][0]

@@ -7,13 +7,19 @@ from pathlib import Path
 from jointcheck.core import public_proof as proof
 from jointcheck.core.authz import Action, Actor, Scope, authorize
 from jointcheck.core.errors import Conflict, NotFound
+from jointcheck.core.filestore import FileStore
+from jointcheck.core.services.evidence import bundle_evidence
 from jointcheck.core.uow import UnitOfWork
 
 DRAW_FILES = ("params.json", "population.tsv", "pools.tsv", "conflicts.tsv", "seed.txt", "selected.tsv", "assignments.tsv")
 
 
-async def bundle_files(uow: UnitOfWork, actor: Actor, round_id: int, *, public: bool = False) -> tuple[dict[str, bytes], tuple[str, ...]]:
-    """The bundle's files and which of them are redacted (public bundles hide who recuses from whom)."""
+async def bundle_files(
+    uow: UnitOfWork, actor: Actor, round_id: int, *, public: bool = False, store: FileStore | None = None
+) -> tuple[dict[str, bytes], tuple[str, ...]]:
+    """The bundle's files and which of them are redacted (public bundles hide who recuses from whom).
+    Evidence: a public bundle lists the hashes of its published results' files; a private one
+    also carries the files themselves, from `store`."""
     round_ = await uow.rounds.get(round_id)
     if round_ is None:
         raise NotFound(f"round {round_id} not found")
@@ -30,12 +36,13 @@ async def bundle_files(uow: UnitOfWork, actor: Actor, round_id: int, *, public: 
         redacted = ("conflicts.tsv",)
     files["results.csv"] = await uow.rounds.results_csv(round_id, published_only=public)
     files["audit.jsonl"] = await uow.rounds.audit_jsonl(round_id)
+    files.update(await bundle_evidence(uow, round_id, store, public=public))
     return files, redacted
 
 
-async def archive_round(uow: UnitOfWork, actor: Actor, round_id: int, destination: str | Path) -> Path:
+async def archive_round(uow: UnitOfWork, actor: Actor, round_id: int, destination: str | Path, *, store: FileStore | None = None) -> Path:
     """Write the bundle to a folder, or a ZIP when the name ends in .zip."""
-    files, redacted = await bundle_files(uow, actor, round_id)
+    files, redacted = await bundle_files(uow, actor, round_id, store=store)
     path = proof.write_bundle(destination, files, redacted)
     await uow.audit.record(
         actor,

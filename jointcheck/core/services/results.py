@@ -24,6 +24,7 @@ from jointcheck.core.services.cases import close_cases_of_round
 from jointcheck.core.services.credit import apply_after_publication
 from jointcheck.core.services.departments import department_by_code
 from jointcheck.core.services.notify import notify_departments, notify_inspectors
+from jointcheck.core.services.publication import write_public_records
 from jointcheck.core.uow import UnitOfWork
 
 NOTE_LIMIT = 2000
@@ -231,18 +232,33 @@ async def set_note(uow: UnitOfWork, actor: Actor, task_id: int, item_id: int, no
 
 
 async def attach(
-    uow: UnitOfWork, actor: Actor, task_id: int, item_id: int, kind: str, telegram_file_id: str, file_name: str = ""
+    uow: UnitOfWork,
+    actor: Actor,
+    task_id: int,
+    item_id: int,
+    kind: str,
+    telegram_file_id: str,
+    file_name: str = "",
+    *,
+    sha256: str | None = None,
+    size: int | None = None,
 ) -> ResultAttachment:
-    """A photo or document for an item's result, kept by its Telegram file id."""
+    """A photo or document for an item's result: its Telegram file id and, once the adapter has
+    kept its content in the file store, that content's SHA-256 and size."""
     if kind not in ATTACHMENT_KINDS:
         raise InvalidInput(f"an attachment is a photo or a document, not {kind!r}")
     if not telegram_file_id or len(telegram_file_id) > 255:
         raise InvalidInput("an attachment needs its file id")
     task, item, result = await _draft(uow, actor, task_id, item_id)
-    attachment = ResultAttachment(result_id=result.id, kind=kind, telegram_file_id=telegram_file_id, file_name=file_name[:255])
+    attachment = ResultAttachment(
+        result_id=result.id, kind=kind, telegram_file_id=telegram_file_id, file_name=file_name[:255], sha256=sha256, size=size
+    )
     uow.tasks.add_attachment(attachment)
     result.status = "draft"
-    await uow.audit.record(actor, "result.attached", "task", task.id, {"item": item.code, "kind": kind, "file_id": telegram_file_id})
+    payload = {"item": item.code, "kind": kind, "file_id": telegram_file_id}
+    if sha256:
+        payload |= {"sha256": sha256, "bytes": size}
+    await uow.audit.record(actor, "result.attached", "task", task.id, payload)
     return attachment
 
 
@@ -307,9 +323,10 @@ async def submission_to_review(uow: UnitOfWork, actor: Actor, task_id: int, depa
 
 
 async def review_results(
-    uow: UnitOfWork, actor: Actor, task_id: int, department_code: str, *, accept: bool, reason: str = ""
+    uow: UnitOfWork, actor: Actor, task_id: int, department_code: str, *, accept: bool, reason: str = "", note_public: bool = False
 ) -> list[Result]:
-    """Accept or return (with a reason) a department's submitted results on a task."""
+    """Accept or return (with a reason) a department's submitted results on a task. Accepting with
+    `note_public` makes the results' notes part of what is published (masked); by default they stay internal."""
     seen = await _visible_task(uow, actor, task_id, for_update=True)
     task, round_, team = seen.task, seen.round, seen.team
     department = await department_by_code(uow, department_code)
@@ -328,14 +345,12 @@ async def review_results(
     for result in pending:
         result.status = "accepted" if accept else "returned"
         result.reviewed_by_user_id, result.reviewed_at, result.review_reason = actor.user_id, now, reason
+        result.note_public = accept and note_public
     codes = sorted(items[r.item_id].code for r in pending)
-    event = await uow.audit.record(
-        actor,
-        "result.accepted" if accept else "result.returned",
-        "task",
-        task.id,
-        {"department": department.code, "items": codes, "reason": reason},
-    )
+    payload = {"department": department.code, "items": codes, "reason": reason}
+    if accept and note_public:
+        payload["notes_public"] = True
+    event = await uow.audit.record(actor, "result.accepted" if accept else "result.returned", "task", task.id, payload)
     await uow.tasks.flush()
     if accept:
         if await uow.tasks.complete_if_done(task, now):
@@ -375,6 +390,7 @@ async def publish_results(uow: UnitOfWork, actor: Actor, round_id: int, departme
         raise NotFound(f"round {round_id} not found")
     authorize(actor, Action.RESULT_PUBLISH, Scope.of(departments=[department.id]))
     now = uow.clock()
+    await write_public_records(uow, round_id, department.id, now)
     count = await uow.tasks.publish(round_id, department.id, now)
     if count == 0:
         raise Conflict(f"round {round_id} has no accepted result of {department_code} left to publish")

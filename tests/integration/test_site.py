@@ -1,0 +1,187 @@
+"""The public site over HTTP: every page and feed in both languages, what must stay invisible, the
+security headers, and planted personal data that no page or feed may show unmasked."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from jointcheck.web.app import create_app
+from tests.site_world import BANK, EVIDENCE, ID_CARD, INTERNAL_NOTE, OWNER, PERSON, PHONE, build_site_world
+
+
+@pytest.fixture
+async def site(uow_factory, sessionmaker):
+    data = await build_site_world(uow_factory, sessionmaker)
+    client = TestClient(TestServer(create_app(sessionmaker)))
+    await client.start_server()
+    yield client, data
+    await client.close()
+
+
+def pages(data) -> list[str]:
+    return [
+        "/",
+        "/rounds",
+        f"/rounds/{data.round_id}",
+        "/results",
+        f"/results?q={data.individual_code}",
+        f"/results?q={data.company_code}",
+        "/results?q=对象",
+        "/results?department=SAMR&category=1",
+        f"/targets/{data.individual_code}",
+        f"/targets/{data.company_code}",
+        "/data",
+        "/statistics",
+        "/results.csv",
+        "/results.json",
+        "/items.csv",
+        "/items.json",
+        "/rounds.csv",
+        "/rounds.json",
+    ]
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_every_page_and_feed_in_both_languages_shows_no_personal_data(site):
+    client, data = site
+    planted = [PERSON, PHONE, ID_CARD, BANK, OWNER, INTERNAL_NOTE, *data.inspector_names]
+    for path in pages(data):
+        for prefix in ("", "/en"):
+            response = await client.get(prefix + path)
+            assert response.status == 200, (prefix + path, response.status)
+            body = await response.text()
+            for secret in planted:
+                assert secret not in body, (prefix + path, secret)
+            assert response.headers["Content-Security-Policy"].startswith("default-src 'self'")
+            assert response.headers["X-Content-Type-Options"] == "nosniff"
+            assert response.headers["Referrer-Policy"] == "no-referrer"
+            assert "Set-Cookie" not in response.headers
+            if path.endswith(".html") or "." not in path.rsplit("/", 1)[-1]:
+                assert ('lang="en"' if prefix else 'lang="zh-CN"') in body
+    # the masked forms are there instead
+    body = await (await client.get(f"/targets/{data.individual_code}")).text()
+    assert "张**" in body and "138****5678" in body and "110105********002*" in body and "王**" in body
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_english_is_english_and_chinese_is_chinese(site):
+    client, data = site
+    zh = await (await client.get(f"/rounds/{data.round_id}")).text()
+    en = await (await client.get(f"/en/rounds/{data.round_id}")).text()
+    en_query = await (await client.get(f"/rounds/{data.round_id}?lang=en")).text()
+    assert "抽取" in zh or "承诺" in zh
+    assert "The draw and its proof" in en and "The draw and its proof" in en_query
+    assert "The draw and its proof" not in zh
+
+
+async def test_unapproved_round_and_unpublished_result_are_not_found(site):
+    client, data = site
+    for path in (
+        f"/rounds/{data.unapproved_round_id}",
+        f"/en/rounds/{data.unapproved_round_id}",
+        f"/targets/{data.unpublished_code}",
+        "/rounds/999999",
+        f"/rounds/{data.unapproved_round_id}/bundle.zip",
+    ):
+        assert (await client.get(path)).status == 404, path
+    listed = await (await client.get("/rounds")).text()
+    assert "未批准的轮次" not in listed
+    found = await (await client.get(f"/results?q={data.unpublished_code}")).text()
+    assert "没有符合条件的已公示结果" in found and f"targets/{data.unpublished_code}" not in found
+    feed = await (await client.get("/results.csv")).text()
+    assert data.unpublished_code not in feed and data.individual_code in feed
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_search_by_code_and_name_prefix_with_keyset_pages(site):
+    client, data = site
+    body = await (await client.get(f"/results?q={data.individual_code}")).text()
+    assert f"targets/{data.individual_code}" in body and f"targets/{data.company_code}" not in body
+    body = await (await client.get("/results?q=对象")).text()
+    assert f"targets/{data.company_code}" in body and f"targets/{data.individual_code}" not in body
+    # a page of one: the next link carries a keyset cursor, not an offset, and leads to the rest
+    from jointcheck.core.services import disclosure
+
+    seen, after = [], ""
+    async with _uow(client) as uow:
+        while True:
+            page = await disclosure.search_results(uow, disclosure.ResultQuery(q="对象"), after, limit=1)
+            seen += [r.record_id for r in page.records]
+            if not page.next_cursor:
+                break
+            after = page.next_cursor
+    assert len(seen) == len(set(seen)) == 2  # SAMR-001 and SAMR-K01 of the company
+
+
+def _uow(client):
+    from jointcheck.core.uow import UnitOfWork
+    from jointcheck.web.keys import SITE_SESSIONMAKER
+
+    return UnitOfWork(client.server.app[SITE_SESSIONMAKER], read_only=True)
+
+
+async def test_feeds_are_stable_streamed_and_cacheable(site):  # both backends: the database writes the lines
+    client, data = site
+    response = await client.get("/results.csv")
+    raw = await response.read()
+    assert raw.startswith("\ufeff".encode()) and response.headers["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    from jointcheck.core.services.disclosure import RESULT_FIELDS
+
+    assert tuple(rows[0]) == RESULT_FIELDS and len(rows) == 1 + 4  # two tasks x two SAMR items
+    etag, modified = response.headers["ETag"], response.headers["Last-Modified"]
+    assert (await client.get("/results.csv", headers={"If-None-Match": etag})).status == 304
+    records = await (await client.get("/results.json")).json()
+    assert [sorted(r) for r in records] == [sorted(RESULT_FIELDS)] * 4 and modified
+    assert all(r["on_time"] is True and r["due_by"] for r in records)
+    items = await (await client.get("/items.json")).json()
+    assert {i["code"] for i in items} >= {"SAMR-001", "TAX-001"}
+    rounds = await (await client.get("/rounds.json")).json()
+    assert [r["round_id"] for r in rounds] == [data.round_id] and rounds[0]["commitment"]
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_bounded_queries_are_refused_politely(site):
+    client, _ = site
+    response = await client.get("/results", params={"q": "查" * 10_000})
+    assert response.status == 400
+    assert "太长" in await response.text()
+    response = await client.get("/en/results", params={"region": "abc"})
+    assert response.status == 400 and "too long or not in the expected form" in await response.text()
+    assert (await client.post("/results")).status == 405
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_bundle_and_verifier_download_and_verify(site, tmp_path):
+    import subprocess
+    import sys
+
+    client, data = site
+    page = await (await client.get(f"/rounds/{data.round_id}")).text()
+    links = re.findall(r'href="([^"]+)"', page)
+    assert "bundle.zip" in " ".join(links) and "public_proof.py" in " ".join(links)
+    bundle = await (await client.get(f"/rounds/{data.round_id}/bundle.zip")).read()
+    verifier = await (await client.get("/verifier/public_proof.py")).read()
+    (tmp_path / "round.zip").write_bytes(bundle)
+    (tmp_path / "public_proof.py").write_bytes(verifier)
+    done = subprocess.run(
+        [sys.executable, "-I", "-S", str(tmp_path / "public_proof.py"), str(tmp_path / "round.zip")], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert json.dumps  # the bundle is the public one: no conflicts.tsv
+    import zipfile
+
+    archive = zipfile.ZipFile(io.BytesIO(bundle))
+    assert "conflicts.tsv" not in archive.namelist()
+    # evidence: the public bundle lists the hash, never the file or its name
+    digest = hashlib.sha256(EVIDENCE).hexdigest()
+    assert f"\tSAMR-K01\tphoto\t{digest}\t{len(EVIDENCE)}" in archive.read("evidence.tsv").decode()
+    assert not [n for n in archive.namelist() if n.startswith("evidence-")]
+    assert archive.read("results.csv").decode().startswith("target,item,item_version,category,follow_up,status,published_at\n")
