@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     webhook_path: str = "/telegram/webhook"
+    # On SIGTERM/SIGINT: seconds the updates being handled get to finish before they are cut off
+    # (rolled back; a webhook's POST goes unanswered, so Telegram posts it again). Keep it under the
+    # supervisor's own stop timeout, or the process is killed in the middle instead.
+    shutdown_grace_seconds: float = 20.0
     # Seconds the outbox sender waits when nothing is pending.
     outbox_interval: float = 1.0
     # Telegram's flood limits, which the outbox sender keeps under (scheduler/rate_limits.py):

@@ -44,6 +44,8 @@ class Service:
         self.webhook = webhook
         self.site_port: int | None = None  # the port the site listens on, once started
         self.scheduler: Scheduler | None = None  # while this process leads
+        self._stopping: asyncio.Event | None = None
+        self._dispatcher: Dispatcher | None = None
 
     async def run(self) -> None:
         settings = self.settings
@@ -53,7 +55,10 @@ class Service:
         sessionmaker = make_sessionmaker(engine)
         bot = create_bot(settings)
         storage, isolation = _fsm_backend(settings)
-        dispatcher = create_dispatcher(sessionmaker, storage=storage, events_isolation=isolation)
+        dispatcher = create_dispatcher(
+            sessionmaker, storage=storage, events_isolation=isolation, shutdown_grace=settings.shutdown_grace_seconds
+        )
+        self._stopping, self._dispatcher = asyncio.Event(), dispatcher
         app = create_app(sessionmaker)
         if self.webhook:
             mount_webhook(app, dispatcher, bot, settings.webhook_path, secret)
@@ -81,14 +86,27 @@ class Service:
                 await dispatcher.start_polling(bot, handle_signals=self._handle_signals, close_bot_session=False)
         finally:
             try:
-                if leading is not None:
-                    leading.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await leading
-            finally:  # whatever stopping the leader raised, the site, the bot and the pool still close
+                # The site first: it stops taking updates and gives those in flight the grace
+                # (their dispatcher's shutdown). Stopping the leader first would wait for a job of
+                # its scheduler that may wait, on SQLite, for the write lock of such an update.
                 await runner.cleanup()
-                await bot.session.close()
-                await engine.dispose()
+            finally:  # whatever the site's shutdown raised, the leader stops and the bot and the pool close
+                try:
+                    if leading is not None:
+                        leading.cancel()
+                        with contextlib.suppress(asyncio.CancelledError):
+                            await leading
+                finally:
+                    await bot.session.close()
+                    await engine.dispose()
+
+    async def stop(self) -> None:
+        """What SIGTERM does: take no more updates, give those in flight the grace to finish, and let
+        `run` return."""
+        if self.webhook:
+            self._stopping.set()
+        else:
+            await self._dispatcher.stop_polling()
 
     async def _serve_webhook(self, bot: Bot, dispatcher: Dispatcher, secret: str) -> None:
         """Point Telegram at the webhook; the site serves it until cancelled (or SIGINT/SIGTERM)."""
@@ -101,13 +119,12 @@ class Service:
             drop_pending_updates=False,
             allowed_updates=dispatcher.resolve_used_update_types(),
         )
-        stopped = asyncio.Event()
         loop = asyncio.get_running_loop()
         signals = (signal.SIGINT, signal.SIGTERM) if self._handle_signals else ()
         for number in signals:
-            loop.add_signal_handler(number, stopped.set)
+            loop.add_signal_handler(number, self._stopping.set)
         try:
-            await stopped.wait()
+            await self._stopping.wait()
         finally:
             for number in signals:
                 loop.remove_signal_handler(number)

@@ -13,6 +13,9 @@ CallbackAnswer: set `.text`/`.show_alert`; it is sent once the handler returns o
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -32,6 +35,8 @@ from jointcheck.config import Settings
 from jointcheck.core.clock import Clock
 from jointcheck.core.errors import InvalidInput
 
+log = logging.getLogger("jointcheck.bot")
+
 
 def create_bot(settings: Settings) -> Bot:
     """A Bot on aiogram's HTTP session; `JOINTCHECK_BOT_API_URL` points it at another Bot API server
@@ -49,12 +54,14 @@ def create_dispatcher(
     clock: Clock | None = None,
     storage: BaseStorage | None = None,
     events_isolation: BaseEventIsolation | None = None,
+    shutdown_grace: float | None = None,
 ) -> Dispatcher:
     """A Dispatcher with jointcheck's middlewares and routers.
 
     storage / events_isolation: FSM state and per-chat locking (by default the database's
     fsm_states table and an in-process lock; Redis for several workers). clock: the time the units
-    of work see (tests move it).
+    of work see (tests move it). shutdown_grace: seconds the updates in flight get to finish when
+    the dispatcher shuts down before they are cancelled (None: as long as they take).
     """
     storage = storage or DatabaseStorage(sessionmaker, clock)
     dp = Dispatcher(storage=storage, events_isolation=events_isolation or SimpleEventIsolation())
@@ -72,8 +79,10 @@ def create_dispatcher(
     dp.startup.register(_on_startup)
     # aiogram's first shutdown step closes the FSM storage, while updates handled as tasks may still
     # be running: their state writes would fail and their chat's lock stay in Redis until it timed
-    # out, holding up the chat's next update. So they finish first.
-    dp.shutdown.register(_updates_finished)
+    # out, holding up the chat's next update. So they finish first, within the grace.
+    in_flight = UpdatesInFlight(shutdown_grace)
+    dp[UpdatesInFlight.KEY] = in_flight
+    dp.shutdown.register(in_flight.finish)
     dp.shutdown.handlers.insert(0, dp.shutdown.handlers.pop())
     return dp
 
@@ -82,9 +91,38 @@ async def _on_startup(bot: Bot) -> None:
     await set_default_menus(bot)
 
 
-async def _updates_finished(dispatcher: Dispatcher) -> None:
-    # The dispatcher's own set of the polling's update tasks (aiogram 3 keeps it, done ones removed).
-    await asyncio.gather(*list(getattr(dispatcher, "_handle_update_tasks", ())), return_exceptions=True)
+class UpdatesInFlight:
+    """The updates a dispatcher is handling, and their end at shutdown: each gets `grace` seconds
+    to finish, then is cancelled, which rolls its unit of work back. A polled update is one of
+    aiogram's own tasks; a webhook's is the task of its POST (`track`), and cancelling that one
+    leaves the POST unanswered, so Telegram posts the update again."""
+
+    KEY = "updates_in_flight"  # in the dispatcher's workflow data
+
+    def __init__(self, grace: float | None) -> None:
+        self.grace = grace
+        self._posted: set[asyncio.Task] = set()
+
+    @contextlib.asynccontextmanager
+    async def track(self) -> AsyncIterator[None]:
+        task = asyncio.current_task()
+        self._posted.add(task)
+        try:
+            yield
+        finally:
+            self._posted.discard(task)
+
+    async def finish(self, dispatcher: Dispatcher) -> None:
+        # aiogram 3 keeps the polling's update tasks in this set, removing the done ones.
+        tasks = {*getattr(dispatcher, "_handle_update_tasks", ()), *self._posted}
+        if not tasks:
+            return
+        _, late = await asyncio.wait(tasks, timeout=self.grace)
+        if late:
+            log.warning("%d update(s) still being handled after %ss: cut off, rolled back", len(late), self.grace)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
 
 
 def _fsm_backend(settings: Settings) -> tuple[BaseStorage | None, BaseEventIsolation | None]:

@@ -4,7 +4,10 @@ aiogram's SimpleRequestHandler answers a POST without the right X-Telegram-Bot-A
 with 401 before it reads the body, so only Telegram, which got the secret with setWebhook, feeds
 the dispatcher. An update is handled before its POST is answered: a worker that dies or fails in
 the middle answers nothing or an error, and Telegram posts the update again, to whichever worker
-takes the connection, instead of it being lost with the worker.
+takes the connection, instead of it being lost with the worker. At shutdown the updates in flight
+get JOINTCHECK_SHUTDOWN_GRACE_SECONDS to finish (the dispatcher's first shutdown step, which aiohttp
+runs once the site stops taking connections); one still running then is cut off unanswered, for
+Telegram to post again.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
 
+from jointcheck.bot.app import UpdatesInFlight
 from jointcheck.config import Settings
 from jointcheck.core.errors import InvalidInput
 
@@ -34,5 +38,18 @@ def webhook_secret(settings: Settings) -> str:
 
 def mount_webhook(app: web.Application, dispatcher: Dispatcher, bot: Bot, path: str, secret: str) -> None:
     """Serve updates at `path`; the dispatcher starts (menus) and stops (FSM storage, bot session) with the app."""
-    SimpleRequestHandler(dispatcher, bot, handle_in_background=False, secret_token=secret).register(app, path=path)
+    _TrackedRequestHandler(dispatcher, bot, handle_in_background=False, secret_token=secret).register(app, path=path)
     setup_application(app, dispatcher, bot=bot)
+
+
+class _TrackedRequestHandler(SimpleRequestHandler):
+    """Each POST is an update in flight until it is answered (bot/app.py UpdatesInFlight)."""
+
+    async def handle(self, request: web.Request) -> web.Response:
+        async with self.dispatcher[UpdatesInFlight.KEY].track():
+            return await super().handle(request)
+
+    async def close(self) -> None:
+        # aiogram closes the bot's session here, first thing at shutdown, under the updates still
+        # in flight; the service closes it itself once they are done.
+        pass

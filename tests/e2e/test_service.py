@@ -72,3 +72,51 @@ async def test_jointcheck_run_as_a_process_stops_cleanly_on_sigterm(emulator, db
         process.send_signal(signal.SIGTERM)
         _, err = await asyncio.wait_for(process.communicate(), 20)
     assert process.returncode == 0, err.decode()
+
+
+GRACE = 1.0  # JOINTCHECK_SHUTDOWN_GRACE_SECONDS of the shutdown tests
+CUT_OFF = "cut off"  # logged for the updates still being handled when the grace ends
+
+
+async def held_update(emulator, user) -> None:
+    """The user's /help is in flight: the bot's answer is sent, and the emulator holds its reply."""
+    sent = len(emulator.calls_to("sendMessage"))
+    emulator.hold_answers()
+    await user.send("/help")
+    await _wait(lambda: len(emulator.calls_to("sendMessage")) > sent)
+
+
+async def stop_timed(service: Service, running: asyncio.Task, release_after: float | None, emulator) -> float:
+    """Stop the service (what SIGTERM does); release the held answer after `release_after` seconds
+    (None: never); the seconds until `run` returned."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    stopping = asyncio.create_task(service.stop())
+    if release_after is not None:
+        await asyncio.sleep(release_after)
+        assert not running.done()  # waiting for the update in flight
+        emulator.release_answers()
+    await running
+    await stopping
+    return loop.time() - started
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_polling_shutdown_waits_for_an_update_in_flight_within_the_grace_and_cuts_off_one_beyond(emulator, db_url, caplog):
+    settings = Settings(
+        database_url=db_url, bot_token=SecretStr(emulator.token), bot_api_url=emulator.base_url, site_port=0, shutdown_grace_seconds=GRACE
+    )
+    user = emulator.user(4244, "Ann", language_code="en")
+
+    service = Service(settings, handle_signals=False)
+    running = asyncio.create_task(service.run())
+    await held_update(emulator, user)
+    assert await stop_timed(service, running, GRACE / 4, emulator) < GRACE
+    assert CUT_OFF not in caplog.text and "/start" in user.last.text
+
+    service = Service(settings, handle_signals=False)
+    running = asyncio.create_task(service.run())
+    await held_update(emulator, user)
+    assert GRACE <= await stop_timed(service, running, None, emulator) < GRACE + 2
+    assert f"1 update(s) still being handled after {GRACE}s: {CUT_OFF}" in caplog.text
+    emulator.release_answers()

@@ -27,7 +27,7 @@ from jointcheck.core.services.invites import issue_invite, redeem_invite
 from jointcheck.service import Service
 from jointcheck.testing.emulator.webhook import SECRET_HEADER
 from tests.e2e.test_bot_propose import TO_RATIOS, TO_SUMMARY, confirm, run
-from tests.e2e.test_service import _wait
+from tests.e2e.test_service import CUT_OFF, GRACE, _wait, held_update, stop_timed
 from tests.round_world import OPERATOR, build_province
 
 SECRET = "s3cret_Token-42"
@@ -148,6 +148,51 @@ async def test_webhook_mode_answers_through_the_webhook_and_only_with_the_secret
         with contextlib.suppress(asyncio.CancelledError):
             await running
     assert running.cancelled() or running.exception() is None
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_webhook_shutdown_waits_for_an_update_in_flight_within_the_grace_and_leaves_one_beyond_to_telegram(emulator, db_url, caplog):
+    port = free_port()
+    settings = Settings(
+        database_url=db_url,
+        bot_token=SecretStr(emulator.token),
+        bot_api_url=emulator.base_url,
+        site_port=port,
+        webhook_url=webhook_url(port),
+        webhook_secret=SecretStr(SECRET),
+        shutdown_grace_seconds=GRACE,
+    )
+    user = emulator.user(4245, "Ann", language_code="en")
+
+    async def start() -> tuple[Service, asyncio.Task]:
+        service, webhooks = Service(settings, handle_signals=False, webhook=True), len(emulator.calls_to("setWebhook"))
+        running = asyncio.create_task(service.run())
+        await _wait(lambda: len(emulator.calls_to("setWebhook")) > webhooks or running.done())
+        return service, running
+
+    service, running = await start()
+    await held_update(emulator, user)
+    assert await stop_timed(service, running, GRACE / 4, emulator) < GRACE
+    assert [post.status for post in emulator.webhook_posts] == [200] and emulator.pending_updates == []
+    assert CUT_OFF not in caplog.text and len(user.messages) == 1
+
+    service, running = await start()
+    await held_update(emulator, user)
+    assert GRACE <= await stop_timed(service, running, None, emulator) < GRACE + 2
+    assert CUT_OFF in caplog.text
+    cut = emulator.webhook_posts[1]
+    assert cut.status is None and cut.error.startswith("Connection failed")  # the POST went unanswered
+    assert [update["update_id"] for update in emulator.pending_updates] == [cut.update_id]  # Telegram still has it
+
+    emulator.release_answers()
+    service, running = await start()  # the next worker up gets it again, and handles it
+    try:
+        await _wait(lambda: emulator.pending_updates == [])
+        assert emulator.webhook_posts[-1].update_id == cut.update_id and emulator.webhook_posts[-1].status == 200
+        assert len(user.messages) == 3  # the cut-off handling's answer had been sent, and the redelivery's
+    finally:
+        await service.stop()
+        await running
 
 
 @pytest.mark.parametrize(
