@@ -126,3 +126,42 @@ def test_a_sqlite_upgrade_that_leaves_a_broken_reference_changes_nothing(tmp_pat
     assert raw.execute("SELECT version_num FROM alembic_version").fetchall() == [("0003",)]
     assert raw.execute("SELECT name, sql FROM sqlite_master ORDER BY name").fetchall() == schema
     raw.close()
+
+
+def _directory_at_0003(path) -> None:
+    """A SQLite file at 0003 with a directory big enough that 0004's rebuild of targets frees pages."""
+    import sqlite3
+
+    migrate.upgrade(f"sqlite+aiosqlite:///{path}", "0003")
+    with sqlite3.connect(path) as raw:
+        raw.executemany(
+            "INSERT INTO targets (code, name, kind, region, industry, risk, departments, tags, status, address) "
+            "VALUES (?, ?, 'enterprise', '310104', 'F', 'A', '', '', 'active', ?)",
+            ((f"C{n:06}", f"target {n}", "x" * 200) for n in range(5_000)),
+        )
+    raw.close()
+
+
+def test_a_sqlite_upgrade_that_rebuilds_a_table_gives_the_freed_space_back(tmp_path, cli):
+    import shutil
+
+    path, kept = tmp_path / "vacuumed.db", tmp_path / "kept.db"
+    _directory_at_0003(path)
+    shutil.copy(path, kept)
+
+    upgraded = cli(f"sqlite+aiosqlite:///{kept}", "db", "upgrade", "--no-vacuum")
+    assert upgraded.code == 0 and "free pages, left by a rebuilt table: `jointcheck db vacuum`" in upgraded.out
+    left = migrate.file_space(str(kept))
+    assert left.free_share >= migrate.RECLAIM_SHARE
+
+    upgraded = cli(f"sqlite+aiosqlite:///{path}", "db", "upgrade")
+    assert upgraded.code == 0 and "reclaiming them (VACUUM)" in upgraded.out
+    vacuumed = migrate.file_space(str(path))
+    assert vacuumed.free_pages == 0 and vacuumed.size < left.size - left.free // 2
+    assert path.stat().st_size == vacuumed.size  # the file itself shrank, not only its page count
+
+    reclaimed = cli(f"sqlite+aiosqlite:///{kept}", "db", "vacuum")
+    assert reclaimed.code == 0 and migrate.file_space(str(kept)).free_pages == 0 and kept.stat().st_size < left.size
+
+    again = cli(f"sqlite+aiosqlite:///{path}", "db", "upgrade")  # nothing to do, nothing freed: no VACUUM
+    assert again.code == 0 and "VACUUM" not in again.out
