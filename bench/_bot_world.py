@@ -56,7 +56,7 @@ async def _account(sessionmaker: async_sessionmaker, telegram_id: int, role: str
         return actor
 
 
-async def _directory(sessionmaker: async_sessionmaker, targets: int) -> None:
+async def _directory(sessionmaker: async_sessionmaker, targets: int, pools: dict[str, int]) -> None:
     async with UnitOfWork(sessionmaker) as uow:
         ids = {}
         for code, name in (("SAMR", "市场监管局"), ("TAX", "税务局")):
@@ -92,7 +92,7 @@ async def _directory(sessionmaker: async_sessionmaker, targets: int) -> None:
                 ),
             ]
         )
-        for department, size in POOLS.items():
+        for department, size in pools.items():
             uow.session.add_all(
                 [
                     Inspector(
@@ -148,16 +148,17 @@ async def _submitters(sessionmaker: async_sessionmaker, round_id: int) -> list[t
         return list(first.items())
 
 
-async def build(sessionmaker: async_sessionmaker, tasks: int) -> list[Submission]:
-    """`tasks` tasks, each with its submitter's drafts recorded; one Submission per task."""
-    await _directory(sessionmaker, tasks)
+async def build(sessionmaker: async_sessionmaker, tasks: int, pools: dict[str, int] = POOLS) -> list[Submission]:
+    """`tasks` tasks, each with its submitter's drafts recorded; one Submission per task. `pools`:
+    inspectors per department (more SAMR inspectors, more chats submitting at once)."""
+    await _directory(sessionmaker, tasks, pools)
     actors = {
         "samr": await _account(sessionmaker, SAMR_OFFICER, "officer", department="SAMR"),
         "tax": await _account(sessionmaker, TAX_OFFICER, "officer", department="TAX"),
         "convener": await _account(sessionmaker, CONVENER, "convener", region="440100"),
     }
     telegram_of = {}
-    for department, size in POOLS.items():
+    for department, size in pools.items():
         for k in range(size):
             cert = f"{department}-{k:02d}"
             telegram_of[cert] = FIRST_INSPECTOR + len(telegram_of)
