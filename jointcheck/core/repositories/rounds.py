@@ -10,8 +10,8 @@ import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import contextmanager
 
-from sqlalchemy import ColumnElement, and_, false, func, literal_column, or_, select, text, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import ColumnElement, and_, false, func, literal_column, or_, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jointcheck.core.audit import event_record
@@ -205,6 +205,13 @@ class RoundRepository:
             yield
         except sqlite3.Error as error:
             raise DBAPIError.instance(statement, None, error, sqlite3.Error) from error
+        except Exception as error:
+            if not type(error).__module__.startswith("asyncpg"):
+                raise
+            import asyncpg  # only here: installed for PostgreSQL
+
+            kind = IntegrityError if isinstance(error, asyncpg.IntegrityConstraintViolationError) else DBAPIError
+            raise kind(statement, None, error) from error
 
     async def population_lines(
         self, conditions: Sequence[ColumnElement[bool]], by_region: bool, batch: int = 50_000
@@ -300,27 +307,52 @@ class RoundRepository:
         if not self._postgres:
             await self._insert_drawn_sqlite(round_id, tasks, team, due_date)
             return
-        if tasks:
-            await self._session.execute(
-                text(
-                    "INSERT INTO tasks (round_id, target_id, stratum, ticket, visit_order, batch, source, status, due_date) "
-                    "SELECT :round_id, id, :stratum, :ticket, :visit_order, :batch, 'draw', 'assigned', :due_date "
-                    "FROM targets WHERE code = :code"
-                ),
-                [
-                    {"round_id": round_id, "code": c, "stratum": s, "ticket": t, "visit_order": v, "batch": b, "due_date": due_date}
-                    for c, s, t, v, b in tasks
-                ],
+        await self._insert_drawn_postgres(round_id, tasks, team, due_date)
+
+    async def _insert_drawn_postgres(
+        self,
+        round_id: int,
+        tasks: Sequence[tuple[str, str, str, int, int | None]],
+        team: Sequence[tuple[int, str, str, int]],
+        due_date: dt.date | None,
+    ) -> None:
+        """What insert_drawn says, as COPY into temporary tables and one INSERT … SELECT each for
+        the tasks and the team members: a round can have a million tasks, and an INSERT per row
+        (even pipelined) took most of a draw's time. Ids follow visit order, then the team's order,
+        as inserting row by row would give them; the joins drop rows naming nothing.
+        """
+        driver = await self._driver()
+        statements = (
+            "CREATE TEMPORARY TABLE drawn_tasks (code text, stratum text, ticket text, visit_order integer, batch integer) ON COMMIT DROP",
+            "CREATE TEMPORARY TABLE drawn_team (seq integer, visit_order integer, department text, cert_no text, position integer) "
+            "ON COMMIT DROP",
+        )
+        for statement in statements:
+            with self._as_sqlalchemy_errors(statement):
+                await driver.execute(statement)
+        with self._as_sqlalchemy_errors("COPY drawn_tasks"):
+            await driver.copy_records_to_table("drawn_tasks", records=tasks, columns=("code", "stratum", "ticket", "visit_order", "batch"))
+            await driver.copy_records_to_table(
+                "drawn_team",
+                records=((seq, *row) for seq, row in enumerate(team)),
+                columns=("seq", "visit_order", "department", "cert_no", "position"),
             )
-        if team:
-            await self._session.execute(
-                text(
-                    "INSERT INTO team_members (task_id, inspector_id, department_id, position, source, reason) "
-                    "SELECT t.id, i.id, d.id, :position, 'draw', '' FROM tasks t, inspectors i, departments d "
-                    "WHERE t.round_id = :round_id AND t.visit_order = :visit_order AND i.cert_no = :cert_no AND d.code = :department"
-                ),
-                [{"round_id": round_id, "visit_order": v, "department": d, "cert_no": c, "position": p} for v, d, c, p in team],
-            )
+        statements = (
+            "ANALYZE drawn_tasks",
+            "ANALYZE drawn_team",
+            "INSERT INTO tasks (round_id, target_id, stratum, ticket, visit_order, batch, source, status, due_date) "
+            "SELECT $1, t.id, d.stratum, d.ticket, d.visit_order, d.batch, 'draw', 'assigned', $2 "
+            "FROM drawn_tasks d JOIN targets t ON t.code = d.code ORDER BY d.visit_order",
+            "INSERT INTO team_members (task_id, inspector_id, department_id, position, source, reason) "
+            "SELECT t.id, i.id, p.id, d.position, 'draw', '' FROM drawn_team d "
+            "JOIN tasks t ON t.round_id = $1 AND t.visit_order = d.visit_order "
+            "JOIN inspectors i ON i.cert_no = d.cert_no JOIN departments p ON p.code = d.department ORDER BY d.seq",
+            "DROP TABLE drawn_tasks, drawn_team",
+        )
+        for statement in statements:
+            arguments = (round_id, due_date) if "$2" in statement else (round_id,) if "$1" in statement else ()
+            with self._as_sqlalchemy_errors(statement):
+                await driver.execute(statement, *arguments)
 
     async def _insert_drawn_sqlite(
         self,
