@@ -113,6 +113,33 @@ async def test_population_is_sorted_by_code_bytes_even_where_lines_sort_otherwis
     assert len(rows) == 203
 
 
+async def test_a_code_with_a_backslash_is_frozen_as_it_is(uow_factory, world):
+    # PostgreSQL's COPY escapes a backslash and \b \f \v in its text: the freeze must not
+    # publish the escaped form.
+    async with uow_factory() as uow:
+        template = (await uow.session.execute(select(Target).where(Target.code == "T0001"))).scalar_one()
+        for code in ("T0001\\a", "T0002\x0b"):
+            uow.session.add(
+                Target(
+                    code=code,
+                    name="x",
+                    kind=template.kind,
+                    region=template.region,
+                    industry=template.industry,
+                    risk=template.risk,
+                    departments=template.departments,
+                    tags="",
+                    status="active",
+                    address="",
+                )
+            )
+        await uow.commit()
+    round_id = await approved(uow_factory, world)
+    ids = [tid for tid, _ in proof.parse_population_tsv(await frozen_population(uow_factory, round_id))]
+    assert {"T0001\\a", "T0002\x0b"} <= set(ids) and ids == sorted(ids, key=lambda tid: tid.encode("utf-8"))
+    assert len(ids) == 202
+
+
 async def test_a_code_that_cannot_be_published_stops_the_freeze(uow_factory, world):
     async with uow_factory() as uow:
         template = (await uow.session.execute(select(Target).where(Target.code == "T0001"))).scalar_one()
