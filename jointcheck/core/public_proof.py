@@ -353,74 +353,23 @@ def population_counts(data: bytes, name: str = "population.tsv") -> Counter[str]
 
 
 def select_population(
-    key: bytes, data: bytes, k_by_stratum: Mapping[str, int], name: str = "population.tsv", *, workers: int = 1
+    key: bytes, data: bytes, k_by_stratum: Mapping[str, int], name: str = "population.tsv"
 ) -> list[tuple[str, str, bytes]]:
     """select(key, parse_population_tsv(data), k_by_stratum), with the same result and the same
     refusals, read from the bytes block by block: the population is never a list of tuples, and
-    no text is decoded that is not selected.
-
-    workers > 1: the tickets of a large file are computed in that many processes, each over a
-    run of whole lines, each keeping its k smallest per stratum; the k smallest of their union
-    are the file's, so the result is the same. The parts are judged in file order, so a refusal
-    is the one a single pass would make.
-    """
+    no text is decoded that is not selected."""
     wanted = {stratum: _k_value(k) for stratum, k in k_by_stratum.items()}
-    parts = _parts(data, workers) if workers > 1 and len(data) >= _PARALLEL_MIN else [data]
-    if len(parts) > 1:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        # spawn: the caller may be a service with threads, which fork would copy mid-step.
-        with ProcessPoolExecutor(len(parts), mp_context=multiprocessing.get_context("spawn")) as pool:
-            results = list(pool.map(_part_buckets, repeat(key), parts, repeat(wanted)))
-    else:
-        results = [_part_buckets(key, data, wanted)]
-    del parts
-    buckets: dict[str, list[bytes]] = {stratum: [] for stratum in wanted}
-    last = b""
-    for outcome, first, *rest in results:
-        if outcome == "not plain" or (first is not None and not last < first):
-            return select(key, parse_population_tsv(data, name), k_by_stratum)
-        if outcome == "unknown":
-            population_counts(data, name)  # a malformed file is refused as such first, as select's callers do
-            raise ValueError(f"stratum {rest[0].decode('utf-8')!r} of the population has no k")
-        part_last, part_buckets = rest
-        last = part_last if part_last is not None else last
-        for stratum, entries in part_buckets.items():
-            buckets[stratum] += entries
-    return _visit_order(buckets, wanted)
-
-
-# Below about 8 MiB (400,000 lines) starting processes costs more than it saves.
-_PARALLEL_MIN = 8 << 20
-
-
-def _parts(data: bytes, n: int) -> list[bytes]:
-    """`data` in n runs of whole lines (each cut just after a LF)."""
-    cuts = [0]
-    for i in range(1, n):
-        cut = data.find(b"\n", max(cuts[-1], len(data) * i // n)) + 1
-        if cut:
-            cuts.append(cut)
-    cuts.append(len(data))
-    return [data[a:b] for a, b in zip(cuts, cuts[1:]) if b > a]
-
-
-def _part_buckets(key: bytes, data: bytes, wanted: Mapping[str, int]) -> tuple:
-    """One run of lines: ("ok", first id, last id, {stratum: its k smallest entries}), ("unknown",
-    first id, the first stratum without k), or ("not plain", first id) where the block reader gave
-    up; the first id is None when no block was read."""
     by_raw = {stratum.encode("utf-8"): stratum for stratum in wanted}
     buckets: dict[str, list[bytes]] = {stratum: [] for stratum in wanted}
     limits: dict[str, bytes | None] = dict.fromkeys(wanted)
     copy = hashlib.sha256(key + b"\x01").copy
-    first = last = None
     try:
         for ids, strata in _population_blocks(data):
-            first, last = first or ids[0], ids[-1]
             present = set(strata)
             if not present <= by_raw.keys():
-                return ("unknown", first, next(raw for raw in strata if raw not in by_raw))  # the first, as select names it
+                unknown = next(raw for raw in strata if raw not in by_raw)  # the first, as select names it
+                population_counts(data, name)  # a malformed file is refused as such first, as select's callers do
+                raise ValueError(f"stratum {unknown.decode('utf-8')!r} of the population has no k")
             sizes = {raw: len(buckets[by_raw[raw]]) for raw in present}
             appenders = {raw: buckets[by_raw[raw]].append for raw in present}
             # The same loop as select's: per target, one copy of the keyed hash, its digest, one append.
@@ -432,11 +381,8 @@ def _part_buckets(key: bytes, data: bytes, wanted: Mapping[str, int]) -> tuple:
                 stratum = by_raw[raw]
                 limits[stratum] = _trim(buckets[stratum], wanted[stratum], before, limits[stratum])
     except _NotPlain:
-        return ("not plain", first)
-    for stratum, bucket in buckets.items():
-        if len(bucket) > wanted[stratum]:
-            _keep_smallest(bucket, wanted[stratum])
-    return ("ok", first, last, buckets)
+        return select(key, parse_population_tsv(data, name), k_by_stratum)
+    return _visit_order(buckets, wanted)
 
 
 # ---------------------------------------------------------------------------------------------

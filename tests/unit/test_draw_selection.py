@@ -99,33 +99,3 @@ def test_block_reader_accepts_exactly_what_the_parser_accepts(data):
         assert str(raised.value) == str(exc)
     else:
         assert pp.population_counts(data) == {"A": len(expected)}
-
-
-def _outcome(select):
-    try:
-        return "selected", select()
-    except ValueError as exc:
-        return "refused", str(exc)
-
-
-@pytest.mark.parametrize("damage", [None, "out of order across a cut", "a stratum without k in the last part"])
-def test_tickets_computed_in_several_processes_select_and_refuse_as_one_pass(monkeypatch, damage):
-    monkeypatch.setattr(pp, "_PARALLEL_MIN", 0)
-    rows = population(20_000)
-    ks = ks_of(rows, PERMILLE)
-    key = hashlib.sha256(b"parts").digest()
-    data = pp.population_tsv(rows)
-    parts = pp._parts(data, 3)
-    assert len(parts) == 3 and b"".join(parts) == data
-    if damage == "out of order across a cut":
-        *head, last = parts[0].splitlines(keepends=True)
-        first, *tail = parts[1].splitlines(keepends=True)
-        data = b"".join([*head, first, last, *tail, parts[2]])
-    elif damage:
-        line = parts[2].splitlines(keepends=True)[5]
-        data = data.replace(line, line.split(b"\t")[0] + b"\tZ\n")
-    one_pass = _outcome(lambda: pp.select_population(key, data, ks))
-    assert _outcome(lambda: pp.select_population(key, data, ks, workers=3)) == one_pass
-    assert one_pass == (("selected", naive_select(key, rows, ks)) if damage is None else ("refused", one_pass[1]))
-    if damage:
-        assert ("out of order" in one_pass[1] or "ascending" in one_pass[1]) if "order" in damage else "'Z'" in one_pass[1]

@@ -6,7 +6,6 @@ what an outsider recomputes from the published bundle.
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from dataclasses import dataclass
 
@@ -47,8 +46,7 @@ async def run_draw(uow: UnitOfWork, actor: Actor, round_id: int) -> DrawReport:
     key = proof.draw_key(files["params.json"], material)
     # Popped: the population's hundreds of megabytes go as soon as the selection is made, before
     # the tasks and teams are built.
-    # The tickets in a process per core: at ten million targets hashing is most of the draw.
-    selected = proof.select_population(key, files.pop("population.tsv"), proof.k_by_stratum(params), workers=os.cpu_count() or 1)
+    selected = proof.select_population(key, files.pop("population.tsv"), proof.k_by_stratum(params))
     visit_order = [target for target, _, _ in selected]
     assignments, unstaffed = proof.assign(
         key,
