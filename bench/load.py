@@ -328,6 +328,9 @@ async def run_config(config: str, args: argparse.Namespace) -> dict:
             groups = {"workers": [w.process.pid for w in workers], "postgresql backends": pg, "redis-server": redis}
             before = {name: sum(cpu_seconds(pid) for pid in pids) for name, pids in groups.items()}
             wall, latencies, statuses = await post_all(webhook, updates[args.warmup :], args.chats)
+            # Backends the pools opened during the timed part spent all their CPU in it.
+            pg_after = await backend_pids(url if config != "sqlite1" else None)
+            groups["postgresql backends"] = sorted({*pg, *pg_after})
             after = {name: sum(cpu_seconds(pid) for pid in pids) for name, pids in groups.items()}
         finally:
             for worker in workers:
