@@ -345,3 +345,26 @@ async def test_set_my_commands_is_stored_per_scope_and_language(emulator, bot):
     assert emulator.commands({"type": "all_private_chats"}, "en")[0]["command"] == "rounds"
     assert emulator.commands({"type": "all_private_chats"}) == []
     assert await bot.delete_webhook(drop_pending_updates=True) is True
+
+
+async def test_the_bot_builds_each_answer_model_once_across_garbage_collections(emulator):
+    """aiogram parses answers with pydantic's Response[T], which pydantic caches only weakly: a
+    full garbage collection used to drop it, and the next call rebuilt it (about 10 ms)."""
+    import gc
+    import weakref
+
+    from aiogram.methods.base import Response
+    from aiogram.types import User
+    from pydantic import SecretStr
+
+    from jointcheck.bot.app import create_bot
+    from jointcheck.config import Settings
+
+    bot = create_bot(Settings(bot_token=SecretStr(emulator.token), bot_api_url=emulator.base_url))
+    try:
+        assert (await bot.get_me()).is_bot
+        built = weakref.ref(Response[User])
+        gc.collect()
+        assert built() is not None and Response[User] is built()
+    finally:
+        await bot.session.close()
