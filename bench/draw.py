@@ -594,6 +594,9 @@ def one_run(directory, run: int) -> dict:
     shutil.rmtree(bundle, ignore_errors=True)
     url, peer_url = directory.copy("run"), directory.copy("peer")
     try:
+        # The directory was generated at some older head, perhaps: each copy is brought to today's.
+        for copy in (url, peer_url):
+            subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", "upgrade", copy], check=True)
         proposed, _ = child(["propose", url])
         round_id = str(proposed["round"])
         peer_round, _ = child(["propose", peer_url])
@@ -700,6 +703,11 @@ def main() -> None:
     args = parser.parse_args()
     if args.child:
         what, rest = args.child[0], args.child[1:]
+        if what == "upgrade":
+            from jointcheck.core import migrate
+
+            migrate.upgrade(rest[0])
+            return
         if what == "generate":
             directory_of(rest[0], int(rest[1])).generate(int(rest[1]))
             return
