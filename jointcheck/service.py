@@ -24,7 +24,7 @@ from aiohttp import web
 from sqlalchemy.engine import make_url
 
 from jointcheck.bot.app import _fsm_backend, create_bot, create_dispatcher
-from jointcheck.config import Settings
+from jointcheck.config import Settings, masked_url
 from jointcheck.core.db import make_engine, make_sessionmaker
 from jointcheck.core.errors import InvalidInput
 from jointcheck.core.services.deadlines import DeadlinePolicy
@@ -73,7 +73,7 @@ class Service:
             log.warning(
                 "bot @%s on %s, %s; site on http://%s:%s",
                 me.username,
-                settings.bot_api_url or "api.telegram.org",
+                masked_url(settings.bot_api_url) if settings.bot_api_url else "api.telegram.org",
                 f"webhook {settings.webhook_url}" if self.webhook else "polling",
                 settings.site_host,
                 self.site_port,

@@ -40,6 +40,10 @@ def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=os.environ.get("JOINTCHECK_LOG_LEVEL", "WARNING"), format="%(levelname)s %(name)s: %(message)s")
+    if "JOINTCHECK_LOG_LEVEL" not in os.environ:
+        # A refusal at the console is its one error line below; the service logs refusals (someone
+        # tried), the operator who typed the command needs no second line saying so.
+        logging.getLogger("jointcheck.authz").setLevel(logging.ERROR)
     try:
         settings = Settings()
         return asyncio.run(args.handler(args, settings)) or 0

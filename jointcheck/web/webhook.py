@@ -13,10 +13,12 @@ Telegram to post again.
 from __future__ import annotations
 
 import re
+import secrets
 
 from aiogram import Bot, Dispatcher
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
+from pydantic import ValidationError
 
 from jointcheck.bot.app import UpdatesInFlight
 from jointcheck.config import Settings
@@ -38,12 +40,13 @@ def webhook_secret(settings: Settings) -> str:
 
 def mount_webhook(app: web.Application, dispatcher: Dispatcher, bot: Bot, path: str, secret: str) -> None:
     """Serve updates at `path`; the dispatcher starts (menus) and stops (FSM storage, bot session) with the app."""
-    _TrackedRequestHandler(dispatcher, bot, handle_in_background=False, secret_token=secret).register(app, path=path)
+    _UpdateHandler(dispatcher, bot, handle_in_background=False, secret_token=secret).register(app, path=path)
     setup_application(app, dispatcher, bot=bot)
 
 
-class _TrackedRequestHandler(SimpleRequestHandler):
-    """Each POST is an update in flight until it is answered (bot/app.py UpdatesInFlight)."""
+class _UpdateHandler(SimpleRequestHandler):
+    """aiogram's handler: each POST is an update in flight until it is answered (bot/app.py
+    UpdatesInFlight), and what is not an update is answered with a 4xx instead of a 500 and a traceback."""
 
     async def handle(self, request: web.Request) -> web.Response:
         async with self.dispatcher[UpdatesInFlight.KEY].track():
@@ -53,3 +56,20 @@ class _TrackedRequestHandler(SimpleRequestHandler):
         # aiogram closes the bot's session here, first thing at shutdown, under the updates still
         # in flight; the service closes it itself once they are done.
         pass
+
+    def verify_secret(self, telegram_secret_token: str, bot: Bot) -> bool:
+        # compare_digest refuses a str with characters beyond ASCII (a header may carry them): bytes do not.
+        return secrets.compare_digest(telegram_secret_token.encode("utf-8", "surrogateescape"), self.secret_token.encode())
+
+    async def _handle_request(self, bot: Bot, request: web.Request) -> web.Response:
+        try:
+            update = await request.json(loads=bot.session.json_loads)
+        except ValueError:
+            return web.Response(body="Bad Request: the body is not JSON", status=400)
+        if not isinstance(update, dict):
+            return web.Response(body="Bad Request: the body is not an update", status=400)
+        try:
+            result = await self.dispatcher.feed_webhook_update(bot, update, **self.data)
+        except ValidationError:
+            return web.Response(body="Bad Request: the body is not an update", status=400)
+        return web.Response(body=self._build_response_writer(bot=bot, result=result))

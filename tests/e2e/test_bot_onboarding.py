@@ -255,6 +255,11 @@ async def test_forged_callbacks_are_refused_and_change_nothing(emulator, session
         await alice.press_data(prompt.message_id, "lang:1001:fr"),  # no such language
         await alice.press_data(prompt.message_id, "lang:abc:en"),  # owner is not an id
         await alice.press_data(prompt.message_id, "lang:2002:en"),  # a button made for someone else
+        # ids beyond the database's integers (INTEGER, BIGINT): refused before any query could overflow
+        await alice.press_data(prompt.message_id, f"ropn:{2**31}"),
+        await alice.press_data(prompt.message_id, f"topn:{2**64}"),
+        await alice.press_data(prompt.message_id, "tpg:-1"),
+        await alice.press_data(prompt.message_id, f"lang:{2**64}:en"),
     ]
     answers = [await alice.wait_for_answer(query) for query in forged]
 

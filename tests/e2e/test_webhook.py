@@ -140,9 +140,20 @@ async def test_webhook_mode_answers_through_the_webhook_and_only_with_the_secret
                     assert response.status == 401
             # the update is handled before the answer: a refused one was not handled at all
             assert len(emulator.calls) == calls and eve.messages == []
+            # a header beyond ASCII is refused like any wrong one, not answered with a 500
+            async with http.post(webhook_url(port), json=forged, headers={SECRET_HEADER: "密钥".encode().decode("latin-1")}) as response:
+                assert response.status == 401
+            for body in (b"{not json", b"[1, 2]", b'{"update_id": "x"}'):
+                async with http.post(webhook_url(port), data=body, headers={SECRET_HEADER: SECRET, "Content-Type": "application/json"}) as response:
+                    assert response.status == 400, body
+            assert len(emulator.calls) == calls and eve.messages == []
+            async with http.post(webhook_url(port), json=forged, headers={SECRET_HEADER: SECRET}) as response:
+                assert response.status == 200
+            # Telegram posts an update again when it missed the answer: handled once all the same
             async with http.post(webhook_url(port), json=forged, headers={SECRET_HEADER: SECRET}) as response:
                 assert response.status == 200
         assert "/start" in eve.last.text  # the same update with the secret is answered
+        assert len(eve.messages) == 1
     finally:
         running.cancel()
         with contextlib.suppress(asyncio.CancelledError):

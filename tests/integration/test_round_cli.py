@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -167,6 +171,12 @@ def test_plan_import_refusals(cli, db_url, province, tmp_path):
     for who in ("tax", "convener"):
         refused = cli(db_url, "plan", "import", str(plan), "--as", u[who], *args)
         assert refused.code == 1 and "line 2: not allowed: round.propose" in refused.err
+    # the real console script, with its own logging: the refusal is the one line, no WARNING before it
+    env = {**os.environ, "JOINTCHECK_DATABASE_URL": db_url}
+    env.pop("JOINTCHECK_LOG_LEVEL", None)
+    exe = Path(sys.executable).with_name("jointcheck")
+    proc = subprocess.run([str(exe), "plan", "import", str(plan), "--as", u["tax"], *args], env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1 and proc.stderr.startswith("error: nothing imported") and "WARNING" not in proc.stderr, proc.stderr
     outside = tmp_path / "outside.csv"
     outside.write_text("title,lead,region,items,invited,ratios\nq1,SAMR,350100,SAMR-001,TAX:1,A:50\n", encoding="utf-8")
     assert "not inside the plan's region" in cli(db_url, "plan", "import", str(outside), "--as", u["samr"], *args).err
