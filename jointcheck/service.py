@@ -23,7 +23,7 @@ from aiogram import Bot, Dispatcher
 from aiohttp import web
 from sqlalchemy.engine import make_url
 
-from jointcheck.bot.app import _fsm_backend, create_bot, create_dispatcher
+from jointcheck.bot.app import _fsm_backend, create_bot, create_dispatcher, replay_unfinished
 from jointcheck.config import Settings, masked_url
 from jointcheck.core.db import make_engine, make_sessionmaker
 from jointcheck.core.errors import InvalidInput
@@ -83,6 +83,7 @@ class Service:
                 await self._serve_webhook(bot, dispatcher, secret)
             else:
                 await bot.delete_webhook(drop_pending_updates=False)
+                await replay_unfinished(dispatcher, bot)
                 await dispatcher.start_polling(bot, handle_signals=self._handle_signals, close_bot_session=False)
         finally:
             try:

@@ -32,12 +32,15 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from jointcheck.bot.commands import set_default_menus
 from jointcheck.bot.fsm_storage import DatabaseStorage, HeldRecordMiddleware
 from jointcheck.bot.middlewares import DatabaseMiddleware, I18nMiddleware, RefusalMiddleware
+from jointcheck.bot.middlewares.database import CommitBeforeTelegram
+from jointcheck.bot.middlewares.updates import ReceivedUpdatesMiddleware
 from jointcheck.bot.routers import fallback, feature_routers
 from jointcheck.config import Settings
 from jointcheck.core.clock import Clock
 from jointcheck.core.errors import InvalidInput
 
 log = logging.getLogger("jointcheck.bot")
+_RECEIVED = "jointcheck_received_updates"  # the dispatcher's ReceivedUpdatesMiddleware, in its workflow data
 
 
 def create_bot(settings: Settings) -> Bot:
@@ -49,6 +52,7 @@ def create_bot(settings: Settings) -> Bot:
     session = (
         HeldResponsesSession(api=TelegramAPIServer.from_base(settings.bot_api_url)) if settings.bot_api_url else HeldResponsesSession()
     )
+    session.middleware(CommitBeforeTelegram())
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 
@@ -88,6 +92,9 @@ def create_dispatcher(
     storage = storage or DatabaseStorage(sessionmaker, clock)
     dp = Dispatcher(storage=storage, events_isolation=events_isolation or SimpleEventIsolation())
     # Outer middlewares run for every update, in this order, after aiogram's own (errors, user context, FSM).
+    received = ReceivedUpdatesMiddleware(sessionmaker, clock)
+    dp.update.outer_middleware(received)  # first: a repeated update goes no further
+    dp[_RECEIVED] = received
     if isinstance(storage, DatabaseStorage):
         dp.update.outer_middleware(HeldRecordMiddleware(storage))  # outside the update's unit of work
     dp.update.outer_middleware(DatabaseMiddleware(sessionmaker, clock))
@@ -107,6 +114,13 @@ def create_dispatcher(
     dp.shutdown.register(in_flight.finish)
     dp.shutdown.handlers.insert(0, dp.shutdown.handlers.pop())
     return dp
+
+
+async def replay_unfinished(dispatcher: Dispatcher, bot: Bot) -> int:
+    """Before polling starts: handle the updates a crash cut off (polling had confirmed them to
+    Telegram already). Not for webhook workers: Telegram posts an unanswered update again itself,
+    and another worker may be handling it right now."""
+    return await dispatcher[_RECEIVED].replay(dispatcher, bot)
 
 
 async def _on_startup(bot: Bot) -> None:

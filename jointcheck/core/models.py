@@ -28,6 +28,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from jointcheck.core import limits
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -81,7 +83,7 @@ class Department(Base):
     __tablename__ = "departments"
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(limits.DEPARTMENT_NAME))
     created_at: Mapped[dt.datetime] = _now_column()
 
 
@@ -171,7 +173,7 @@ class User(Base):
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(primary_key=True)
     telegram_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
-    display_name: Mapped[str] = mapped_column(String(200), default="")
+    display_name: Mapped[str] = mapped_column(String(limits.DISPLAY_NAME), default="")
     language: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[dt.datetime] = _now_column()
 
@@ -223,7 +225,7 @@ class Plan(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     region: Mapped[str] = mapped_column(String(6))
     year: Mapped[int] = mapped_column(Integer)
-    title: Mapped[str] = mapped_column(String(300))
+    title: Mapped[str] = mapped_column(String(limits.ROUND_TITLE))
     created_at: Mapped[dt.datetime] = _now_column()
 
 
@@ -232,7 +234,7 @@ class Round(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id"))
     lead_department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
-    title: Mapped[str] = mapped_column(String(300))
+    title: Mapped[str] = mapped_column(String(limits.ROUND_TITLE))
     region: Mapped[str] = mapped_column(String(6))  # the convening jurisdiction
     kind: Mapped[str] = mapped_column(String(16), default="regular")  # regular | special
     status: Mapped[str] = mapped_column(String(16), default="proposed")
@@ -283,7 +285,7 @@ class Draw(Base):
     params_json: Mapped[bytes] = mapped_column(LargeBinary)
     commitment: Mapped[str] = mapped_column(String(64))
     server_secret: Mapped[bytes] = mapped_column(LargeBinary)
-    seed_digits: Mapped[str | None] = mapped_column(String(200))
+    seed_digits: Mapped[str | None] = mapped_column(String(limits.SEED_DIGITS))
     frozen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     seeded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     drawn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -331,7 +333,7 @@ class TeamMember(Base):
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
     position: Mapped[int] = mapped_column(Integer, default=0)
     source: Mapped[str] = mapped_column(String(16), default="draw")  # draw | manual | expert
-    reason: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(String(limits.REASON), default="")
 
 
 class Result(Base):
@@ -342,13 +344,13 @@ class Result(Base):
     item_id: Mapped[int] = mapped_column(ForeignKey("check_items.id"))
     category: Mapped[str] = mapped_column(String(2))  # SPEC section 6 code
     follow_up: Mapped[str] = mapped_column(String(32), default="none")
-    note: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(String(limits.NOTE), default="")
     status: Mapped[str] = mapped_column(String(16), default="draft")
     submitted_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     reviewed_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    review_reason: Mapped[str] = mapped_column(Text, default="")
+    review_reason: Mapped[str] = mapped_column(String(limits.REASON), default="")
     published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # The reviewing officer decides whether the note is shown to the public; by default it is internal.
     note_public: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
@@ -512,3 +514,27 @@ class FsmState(Base):
     state: Mapped[str | None] = mapped_column(String(255))
     data: Mapped[str] = mapped_column(Text, default="{}")
     updated_at: Mapped[dt.datetime] = _now_column()
+
+
+class AuditHead(Base):
+    """A head of the audit chain as it was published (the site, bundles, the chat): a chain cut
+    short or rewritten after it no longer holds it, which the chain alone could not tell."""
+
+    __tablename__ = "audit_heads"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), index=True)
+    hash: Mapped[str] = mapped_column(String(64))
+    occasion: Mapped[str] = mapped_column(String(32))  # daily | round.approved | round.drawn
+    round_id: Mapped[int | None] = mapped_column(Integer)
+    published_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class ReceivedUpdate(Base):
+    """A Telegram update as it arrived, until its handling is done: replayed after a crash, and
+    never handled twice when Telegram delivers it again (bot/middlewares/updates.py)."""
+
+    __tablename__ = "received_updates"
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    payload: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    handled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

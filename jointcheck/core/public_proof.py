@@ -863,9 +863,14 @@ def is_optional_file(name: str) -> bool:
     return name == EVIDENCE_LIST or (name.startswith(EVIDENCE_PREFIX) and bool(_HEX64.fullmatch(name[len(EVIDENCE_PREFIX) :])))
 
 
-def write_bundle(path: str | os.PathLike[str], files: Mapping[str, bytes], redacted: tuple[str, ...] = ()) -> Path:
+def write_bundle(
+    path: str | os.PathLike[str], files: Mapping[str, bytes], redacted: tuple[str, ...] = (), audit_head: tuple[int, str] | None = None
+) -> Path:
     """Write a round bundle plus its manifest.json. A `.zip` path gives a deterministic ZIP
-    (sorted names, timestamps 1980-01-01), anything else a folder that must not hold other files."""
+    (sorted names, timestamps 1980-01-01), anything else a folder that must not hold other files.
+
+    `audit_head` (seq, hash): the head of the whole audit chain when the bundle was made, so whoever
+    keeps the bundle holds a head the operator's chain must go on holding."""
     redacted = tuple(sorted(set(redacted)))
     if not set(redacted) <= REDACTABLE:
         raise ValueError(f"only {', '.join(sorted(REDACTABLE))} may be redacted")
@@ -879,6 +884,8 @@ def write_bundle(path: str | os.PathLike[str], files: Mapping[str, bytes], redac
     manifest: dict[str, object] = {"files": {name: sha256_hex(files[name]) for name in sorted(files)}, "version": BUNDLE_VERSION}
     if redacted:
         manifest["redacted"] = list(redacted)
+    if audit_head is not None:
+        manifest["audit_head"] = {"seq": audit_head[0], "hash": audit_head[1]}
     everything = {**files, MANIFEST_NAME: canonical_json(manifest)}
     target = Path(path)
     if target.suffix.lower() == ".zip":
@@ -1017,8 +1024,8 @@ def _check_manifest(b: _Bundle) -> str:
     manifest = load_canonical_json(b.file(MANIFEST_NAME), MANIFEST_NAME)
     if not isinstance(manifest, dict) or manifest.get("version") != BUNDLE_VERSION:
         raise _Fail(f"expected a JSON object with version {BUNDLE_VERSION!r}")
-    if set(manifest) - {"files", "version", "redacted"}:
-        raise _Fail(f"unknown keys {sorted(set(manifest) - {'files', 'version', 'redacted'})}")
+    if set(manifest) - _MANIFEST_KEYS:
+        raise _Fail(f"unknown keys {sorted(set(manifest) - _MANIFEST_KEYS)}")
     listed, redacted = manifest.get("files"), manifest.get("redacted", [])
     if not isinstance(listed, dict) or not all(isinstance(h, str) for h in listed.values()):
         raise _Fail("files must map names to sha256 hex")
@@ -1050,7 +1057,33 @@ def _check_manifest(b: _Bundle) -> str:
     if problems:
         raise _Fail("; ".join(problems))
     note = f", {', '.join(redacted)} redacted" if redacted else ""
+    if "audit_head" in manifest:  # bundles written before heads were published have none
+        note += _check_audit_head(manifest["audit_head"], b.files.get("audit.jsonl", b""))
     return f"{len(listed)} files match their sha256, nothing unlisted{note}"
+
+
+_MANIFEST_KEYS = {"files", "version", "redacted", "audit_head"}
+
+
+def _check_audit_head(head: object, audit_jsonl: bytes) -> str:
+    """The round's events in audit.jsonl must come before the chain head the bundle was made at."""
+    if (
+        not isinstance(head, dict)
+        or set(head) != {"seq", "hash"}
+        or not isinstance(head["seq"], int)
+        or not isinstance(head["hash"], str)
+        or not _HEX64.fullmatch(head["hash"])
+    ):
+        raise _Fail("audit_head must be {seq, hash}")
+    for line in audit_jsonl.decode("utf-8", "replace").splitlines():
+        try:
+            event = json.loads(line)
+            seq, digest = event["seq"], event["hash"]
+        except (ValueError, TypeError, KeyError):
+            continue  # the audit step reports a malformed line
+        if not isinstance(seq, int) or seq > head["seq"] or (seq == head["seq"] and digest != head["hash"]):
+            raise _Fail(f"audit.jsonl event {seq} is not inside the chain whose head is {head['seq']}:{head['hash']}")
+    return f"; audit chain head {head['seq']}:{head['hash']}"
 
 
 def _check_params(b: _Bundle) -> str:

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from jointcheck.core.audit import AuditLog
 from jointcheck.core.clock import Clock, utcnow
+from jointcheck.core.crashpoints import crashpoint
 from jointcheck.core.db import READ_ONLY
 from jointcheck.core.repositories.cases import CaseRepository
 from jointcheck.core.repositories.credit import CreditRepository
@@ -18,6 +19,7 @@ from jointcheck.core.repositories.fsm_states import FsmStateRepository
 from jointcheck.core.repositories.outbox import OutboxRepository
 from jointcheck.core.repositories.plans import PlanRepository
 from jointcheck.core.repositories.public import PublicRepository
+from jointcheck.core.repositories.received_updates import ReceivedUpdateRepository
 from jointcheck.core.repositories.rounds import RoundRepository
 from jointcheck.core.repositories.stats import StatsRepository
 from jointcheck.core.repositories.tasks import TaskRepository
@@ -31,8 +33,9 @@ def _repository(make):
 class UnitOfWork:
     """`async with uow:` opens a transaction; nothing is kept unless `commit()` is called."""
 
-    def __init__(self, sessionmaker: async_sessionmaker, clock: Clock | None = None, *, read_only: bool = False):
+    def __init__(self, sessionmaker: async_sessionmaker, clock: Clock | None = None, *, read_only: bool = False, name: str = "unit"):
         self._sessionmaker = sessionmaker
+        self.name = name  # for crashpoints: `commit:<name>`
         self.clock = clock or utcnow
         self.session = None
         # A unit that only reads: on SQLite it takes no write lock.
@@ -63,6 +66,7 @@ class UnitOfWork:
     cases: CaseRepository = _repository(CaseRepository)
     stats: StatsRepository = _repository(StatsRepository)
     public: PublicRepository = _repository(PublicRepository)
+    received_updates: ReceivedUpdateRepository = _repository(ReceivedUpdateRepository)
 
     async def __aexit__(self, exc_type, exc, tb) -> None:
         try:
@@ -72,7 +76,19 @@ class UnitOfWork:
             await self.session.close()
 
     async def commit(self) -> None:
+        await crashpoint(f"commit:{self.name}")
+        await self._commit()
+
+    async def release(self) -> None:
+        """Commit whatever is open, so that no lock is held while the caller waits on something
+        else (the network); the next statement begins a new transaction."""
+        if self.session is not None and self.session.in_transaction():
+            await self._commit()
+
+    async def _commit(self) -> None:
         await self.session.commit()
+        if "audit" in self.__dict__:  # another writer may extend the chain before this unit's next transaction
+            self.audit.forget_head()
 
     async def rollback(self) -> None:
         await self.session.rollback()

@@ -19,7 +19,7 @@ from aiogram import Bot, Dispatcher
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from jointcheck.bot.app import _fsm_backend, create_bot, create_dispatcher
+from jointcheck.bot.app import _fsm_backend, create_bot, create_dispatcher, replay_unfinished
 from jointcheck.config import Settings
 from jointcheck.core.clock import Clock
 
@@ -58,6 +58,7 @@ class PollingBot:
         self.dispatcher = create_dispatcher(self._sessionmaker, clock=self._clock, **options)
         if self._configure is not None:
             self._configure(self.dispatcher)
+        await replay_unfinished(self.dispatcher, self.bot)
         started = asyncio.Event()
         self.dispatcher.startup.register(started.set)  # after jointcheck's own startup hook
         self._task = asyncio.create_task(

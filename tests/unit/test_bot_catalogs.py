@@ -134,6 +134,7 @@ SAMPLES: dict[str, list[dict]] = {
             "seed": "123456|beef",
             "selected_sha256": "cd" * 32,
             "assignments_sha256": "ef" * 32,
+            "audit_head": "12:" + "ab" * 32,
         }
         for u in (0, 2)
     ],

@@ -38,10 +38,11 @@ from jointcheck.bot.keyboards import checklist_markup
 from jointcheck.bot.long_text import send_long, show
 from jointcheck.bot.reasons import error_kind, reason
 from jointcheck.bot.texts import N_, Texts
+from jointcheck.core import limits
 from jointcheck.core.authz import Actor
 from jointcheck.core.clock import DOMAIN_TZ
 from jointcheck.core.errors import Conflict, InvalidInput, JointcheckError, NotFound
-from jointcheck.core.models import Department, Role, Round
+from jointcheck.core.models import Department, Role
 from jointcheck.core.regions import is_region_code
 from jointcheck.core.services.departments import current_items, get_department, list_departments
 from jointcheck.core.services.freeze import RISK_CLASSES
@@ -72,7 +73,7 @@ KIND_LABELS = {
     "behaviour": N_("behaviours"),
 }
 TEAM_BUTTONS = (1, 2, 3)
-TITLE_CHARS = Round.__table__.c.title.type.length
+TITLE_CHARS = limits.ROUND_TITLE
 DRAW_FORMAT = "%Y-%m-%d %H:%M"  # as typed, in Beijing time
 
 

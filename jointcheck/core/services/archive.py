@@ -43,7 +43,7 @@ async def bundle_files(
 async def archive_round(uow: UnitOfWork, actor: Actor, round_id: int, destination: str | Path, *, store: FileStore | None = None) -> Path:
     """Write the bundle to a folder, or a ZIP when the name ends in .zip."""
     files, redacted = await bundle_files(uow, actor, round_id, store=store)
-    path = proof.write_bundle(destination, files, redacted)
+    path = proof.write_bundle(destination, files, redacted, audit_head=await uow.audit.head())
     await uow.audit.record(
         actor,
         "round.archived",

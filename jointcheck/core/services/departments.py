@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from jointcheck.core import limits
 from jointcheck.core.authz import Action, Actor, Scope, authorize, can
 from jointcheck.core.errors import Conflict, InvalidInput, NotFound
 from jointcheck.core.models import CheckItem, Department
@@ -14,11 +15,9 @@ _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
 
 async def add_department(uow: UnitOfWork, actor: Actor, code: str, name: str) -> Department:
     authorize(actor, Action.DEPARTMENT_MANAGE)
-    code, name = code.strip(), name.strip()
+    code, name = code.strip(), limits.bounded(name, limits.DEPARTMENT_NAME, "department name", required=True)
     if not _CODE.fullmatch(code):
         raise InvalidInput(f"department code {code!r} must be 1-32 letters, digits, '_', '.' or '-'")
-    if not name:
-        raise InvalidInput("department name is empty")
     if await uow.departments.by_code(code) is not None:
         raise Conflict(f"department {code} exists already")
     department = await uow.departments.add(code, name)

@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from jointcheck.core import limits
 from jointcheck.core import public_proof as proof
 from jointcheck.core.authz import Action, Actor, Scope, authorize, can
+from jointcheck.core.crashpoints import crashpoint
 from jointcheck.core.errors import Conflict, InvalidInput, NotFound
-from jointcheck.core.models import Round, Target, TeamMember
+from jointcheck.core.models import AuditHead, Round, Target, TeamMember
 from jointcheck.core.services.departments import department_by_code
 from jointcheck.core.services.notify import notify_departments, notify_inspectors
 from jointcheck.core.services.rounds import round_for
@@ -39,6 +41,7 @@ async def run_draw(uow: UnitOfWork, actor: Actor, round_id: int) -> DrawReport:
         raise Conflict(f"round {round_id} is {round_.status}: it is drawn after its seed is entered")
     if not await uow.rounds.claim_draw(draw.id, uow.clock()):
         raise Conflict(f"round {round_id} has been drawn already; there is no redraw")
+    await crashpoint("draw:claimed")
 
     files = {name: await uow.rounds.file(draw.id, name) for name in ("params.json", "population.tsv", "pools.tsv", "conflicts.tsv")}
     params = proof.parse_params(files["params.json"])
@@ -62,6 +65,7 @@ async def run_draw(uow: UnitOfWork, actor: Actor, round_id: int) -> DrawReport:
     uow.rounds.put_file(draw.id, "assignments.tsv", assignments_tsv)
 
     await _persist_tasks(uow, round_, selected, assignments)
+    await crashpoint("draw:tasks")
     round_.status = "drawn"
     report = DrawReport(
         round_id, len(selected), len(assignments), unstaffed, proof.sha256_hex(selected_tsv), proof.sha256_hex(assignments_tsv)
@@ -80,7 +84,8 @@ async def run_draw(uow: UnitOfWork, actor: Actor, round_id: int) -> DrawReport:
             "unstaffed": [list(pair) for pair in unstaffed[:_UNSTAFFED_IN_EVENT]],
         },
     )
-    await _notify(uow, round_, report, assignments, draw.commitment, material)
+    head = await uow.audit.publish("round.drawn", round_id)
+    await _notify(uow, round_, report, assignments, draw.commitment, material, head)
     return report
 
 
@@ -105,7 +110,7 @@ async def _persist_tasks(uow: UnitOfWork, round_: Round, selected, assignments) 
     await uow.rounds.insert_drawn(round_.id, tasks, team, round_.due_date)
 
 
-async def _notify(uow: UnitOfWork, round_: Round, report: DrawReport, assignments, commitment: str, seed: str) -> None:
+async def _notify(uow: UnitOfWork, round_: Round, report: DrawReport, assignments, commitment: str, seed: str, head: AuditHead) -> None:
     participants = [d.id for p, d in await uow.rounds.participants(round_.id) if p.status == "confirmed"]
     # The summary carries the proof: what was committed to, the seed, and the fingerprints of what
     # came out, so a participant can hold the published bundle against their own copy.
@@ -121,6 +126,9 @@ async def _notify(uow: UnitOfWork, round_: Round, report: DrawReport, assignment
             "seed": seed,
             "selected_sha256": report.selected_sha256,
             "assignments_sha256": report.assignments_sha256,
+            # the audit chain's head with this draw in it: a chain later cut or rewritten before it
+            # no longer holds what every participant was told
+            "audit_head": f"{head.seq}:{head.hash}",
         },
         f"round:{round_.id}:drawn",
     )
@@ -170,7 +178,8 @@ async def staff_by_hand(uow: UnitOfWork, actor: Actor, task_id: int, department_
     participant = next((p for p, d in await uow.rounds.participants(task.round_id) if d.id == department.id), None)
     if participant is None or participant.status != "confirmed":
         raise InvalidInput(f"{department_code} does not take part in round {task.round_id}")
-    if not reason.strip():
+    reason = limits.bounded(reason, limits.REASON, "the reason for staffing by hand")
+    if not reason:
         raise InvalidInput("staffing by hand needs a reason")
     inspector = await uow.inspectors.by_cert_no(cert_no)
     if inspector is None or inspector.department_id != department.id:

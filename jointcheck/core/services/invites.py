@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
+from jointcheck.core import limits
 from jointcheck.core.authz import Action, Actor, authorize
 from jointcheck.core.errors import Conflict, InvalidInput, NotFound
 from jointcheck.core.models import Invite, Role, RoleGrant, User
@@ -127,6 +128,7 @@ async def redeem_invite(
 
     With no Telegram id, the invite makes a console user, who acts through the CLI's --as.
     """
+    display_name = limits.bounded(display_name, limits.DISPLAY_NAME, "the name")
     invite = await uow.invites.by_code_hash(hash_code(code.strip()))
     if invite is None:
         raise NotFound("this invite code is not valid", code="invite.invalid")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from jointcheck.core import limits
 from jointcheck.core.authz import Actor
 from jointcheck.core.directory_io.readers import read_rows
 from jointcheck.core.errors import Conflict, InvalidInput, JointcheckError
@@ -106,6 +107,7 @@ async def import_plan(uow: UnitOfWork, actor: Actor, path: str | Path, *, region
     """Every row becomes a proposed round, or (on any bad row) none does; errors name line and reason."""
     if not is_region_code(region):
         raise InvalidInput(f"region {region!r} is not a 6-digit code")
+    title = limits.bounded(title, limits.ROUND_TITLE, "the plan's title", required=True)
     rows = read_rows(Path(path))
     try:
         _, header = next(rows)

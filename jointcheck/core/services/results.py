@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from jointcheck.core import limits
 from jointcheck.core.authz import Action, Actor, Scope, authorize, can
 from jointcheck.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from jointcheck.core.models import CheckItem, Department, Inspector, Result, ResultAttachment, Round, Target, Task, TeamMember
@@ -27,7 +28,6 @@ from jointcheck.core.services.notify import notify_departments, notify_inspector
 from jointcheck.core.services.publication import write_public_records
 from jointcheck.core.uow import UnitOfWork
 
-NOTE_LIMIT = 2000
 ATTACHMENT_KINDS = ("photo", "document")
 # A draft may change; a submission waits for review; a returned result may change again.
 EDITABLE = ("draft", "returned")
@@ -222,9 +222,7 @@ async def _draft(uow: UnitOfWork, actor: Actor, task_id: int, item_id: int) -> t
 
 
 async def set_note(uow: UnitOfWork, actor: Actor, task_id: int, item_id: int, note: str) -> Result:
-    note = note.strip()
-    if len(note) > NOTE_LIMIT:
-        raise InvalidInput(f"a note has at most {NOTE_LIMIT} characters (this one has {len(note)})")
+    note = limits.bounded(note, limits.NOTE, "a note")
     task, item, result = await _draft(uow, actor, task_id, item_id)
     result.note, result.status = note, "draft"
     await uow.audit.record(actor, "result.noted", "task", task.id, {"item": item.code, "note_chars": len(note)})
@@ -331,11 +329,9 @@ async def review_results(
     task, round_, team = seen.task, seen.round, seen.team
     department = await department_by_code(uow, department_code)
     authorize(actor, Action.RESULT_REVIEW, Scope.of(departments=[department.id]))
-    reason = reason.strip()
+    reason = limits.bounded(reason, limits.REASON, "a reason")
     if not accept and not reason:
         raise InvalidInput("returning results needs a reason")
-    if len(reason) > NOTE_LIMIT:
-        raise InvalidInput(f"a reason has at most {NOTE_LIMIT} characters")
     rows = [(i, r) for i, d, r, _ in await uow.tasks.items_with_results(task) if d.id == department.id]
     items = {i.id: i for i, _ in rows}
     pending = [r for _, r in rows if r is not None and r.status == "submitted"]

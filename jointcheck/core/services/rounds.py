@@ -11,6 +11,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from jointcheck.core import limits
 from jointcheck.core import public_proof as proof
 from jointcheck.core.authz import Action, Actor, Scope, authorize, can, reach
 from jointcheck.core.clock import DOMAIN_TZ, local_date
@@ -177,8 +178,7 @@ async def _check_scope(uow: UnitOfWork, region: str, scope: RoundScope) -> None:
 async def propose_round(uow: UnitOfWork, actor: Actor, p: Proposal) -> Round:
     lead = await department_by_code(uow, p.lead)
     authorize(actor, Action.ROUND_PROPOSE, Scope.of(departments=[lead.id]))
-    if not p.title.strip():
-        raise InvalidInput("the round needs a title")
+    title = limits.bounded(p.title, limits.ROUND_TITLE, "the round's title", required=True)
     if not is_region_code(p.region):
         raise InvalidInput(f"region {p.region!r} is not a 6-digit GB/T 2260 code")
     if p.kind not in ("regular", "special"):
@@ -209,7 +209,7 @@ async def propose_round(uow: UnitOfWork, actor: Actor, p: Proposal) -> Round:
         Round(
             plan_id=p.plan_id,
             lead_department_id=lead.id,
-            title=p.title.strip(),
+            title=title,
             region=p.region,
             kind=p.kind,
             status="proposed",
@@ -345,6 +345,7 @@ async def approve_round(uow: UnitOfWork, actor: Actor, round_id: int, today: dt.
             "staffing_warnings": [w.__dict__ for w in frozen.warnings],
         },
     )
+    await uow.audit.publish("round.approved", round_id)
     await notify_departments(
         uow,
         [d.id for _, d in participants],

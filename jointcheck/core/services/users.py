@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from jointcheck.core import limits
 from jointcheck.core.authz import Actor
 from jointcheck.core.errors import InvalidInput, NotFound
 from jointcheck.core.models import RoleGrant, User
@@ -14,6 +15,7 @@ async def set_language(uow: UnitOfWork, actor: Actor, telegram_id: int, display_
     remembered too, so that the bot speaks their language from their invite code on."""
     if language not in LANGUAGES:
         raise InvalidInput(f"{language!r} is not a language of jointcheck ({', '.join(LANGUAGES)})")
+    display_name = limits.bounded(display_name, limits.DISPLAY_NAME, "the name")
     user = await uow.users.by_telegram_id(telegram_id)
     if user is None:
         user = await uow.users.add(telegram_id, display_name, language)
