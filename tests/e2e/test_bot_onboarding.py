@@ -272,6 +272,12 @@ async def test_forged_callbacks_are_refused_and_change_nothing(emulator, session
     confirmation = await alice.wait_for("Language set: English.")
     assert confirmation is not prompt and prompt.history == []
     assert (await stored_user(sessionmaker, alice.id))[0] == "en"
+    # Alice holds no role: toggling her language again and again adds nothing to the audit chain
+    for data in ("lang:1001:zh_CN", "lang:1001:en", "lang:1001:zh_CN"):
+        await alice.press_data(9999, data)
+        await alice.wait_for("语言已设置" if data.endswith("zh_CN") else "Language set")
+    async with sessionmaker() as session:
+        assert (await session.execute(select(func.count()).select_from(AuditEvent))).scalar_one() == 0
     assert emulator.unanswered_callbacks() == []
 
 

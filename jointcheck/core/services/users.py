@@ -23,7 +23,10 @@ async def set_language(uow: UnitOfWork, actor: Actor, telegram_id: int, display_
         return user  # pressed again: nothing changes, nothing to audit
     else:
         user.language = language
-    await uow.audit.record(actor, "user.language", "user", user.id, {"language": language})
+    if actor.grants:
+        # Someone who holds no role changes nothing but how the bot speaks to them: auditing it
+        # would let any stranger grow the chain by pressing a button over and over.
+        await uow.audit.record(actor, "user.language", "user", user.id, {"language": language})
     return user
 
 

@@ -224,8 +224,9 @@ class BotAPIEmulator:
         return fault
 
     def hold_answers(self) -> None:
-        """From now on sends take effect but are not answered, until `release_answers`: a bot that
-        dies meanwhile never learns that they arrived."""
+        """From now on sends, edits and callback answers take effect but are not answered, until
+        `release_answers`: a bot that dies meanwhile never learns that they arrived, and one that
+        waits, waits (as for a Telegram that takes its whole request timeout)."""
         self._server.answering.clear()
 
     def release_answers(self) -> None:

@@ -16,11 +16,14 @@ from typing import Any
 
 from aiohttp import web
 
-from jointcheck.testing.emulator.limits import SEND_METHODS, Disconnect, Gate
+from jointcheck.testing.emulator.limits import DELIVERY_METHODS, Disconnect, Gate
 from jointcheck.testing.emulator.methods import BotAPI, Files, Params
 from jointcheck.testing.emulator.state import APICall, ApiError, EmulatorState, UploadedFile, bad_request
 
 MAX_UPLOAD = 50 * 1024 * 1024  # Telegram's limit for files bots upload
+# What `hold_answers` holds: every call that reaches a chat (a slow Telegram is slow at those), not
+# getUpdates, so updates keep arriving meanwhile.
+HELD_METHODS = DELIVERY_METHODS | {"answerCallbackQuery"}
 INT_PARAMS = {
     "chat_id",
     "message_id",
@@ -126,7 +129,7 @@ class ApiServer:
             if inspect.isawaitable(result):
                 result = await result
             self.gate.record(method, chat_id, chat)
-            if method in SEND_METHODS:
+            if method in HELD_METHODS:
                 await self.answering.wait()
         except ApiError as error:
             call.ok, call.status = False, error.code
