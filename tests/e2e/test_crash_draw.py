@@ -1,5 +1,6 @@
-"""Kill -9 during a timed draw: nothing of the draw is left behind, and the restarted service draws
-the round once and tells everyone once."""
+"""Kill -9 during a timed draw, at a point inside its transaction (jointcheck/core/crashpoints.py)
+where it has claimed the draw, stored its files and written every task and team member: nothing of
+the draw is left behind, and the restarted service draws the round once and tells everyone once."""
 
 from __future__ import annotations
 
@@ -17,11 +18,10 @@ from jointcheck.core.services.rounds import approve_round, enter_seed, propose_r
 from tests.integration.test_round_lifecycle import SEED, TODAY
 from tests.round_world import build_world, proposal, step
 
-# Big enough that drawing and persisting the tasks takes a while on this machine's two cores.
-TARGETS = 150_000
+TARGETS = 3_000
 
 
-async def start_service(emulator, db_url) -> asyncio.subprocess.Process:
+async def start_service(emulator, db_url, **more_env: str) -> asyncio.subprocess.Process:
     env = {
         **os.environ,
         "JOINTCHECK_DATABASE_URL": db_url,
@@ -30,6 +30,7 @@ async def start_service(emulator, db_url) -> asyncio.subprocess.Process:
         "JOINTCHECK_SITE_PORT": "0",
         "JOINTCHECK_OUTBOX_INTERVAL": "0.1",
         "JOINTCHECK_LOG_LEVEL": "WARNING",
+        **more_env,
     }
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "jointcheck.cli.main", "run", env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
@@ -79,14 +80,13 @@ async def test_kill_9_during_a_timed_draw(emulator, db_url, sessionmaker, uow_fa
     for telegram_id in (1001, 1002, 1003, 1004):
         emulator.user(telegram_id, f"u{telegram_id}")
 
-    first = await start_service(emulator, db_url)
+    first = await start_service(emulator, db_url, JOINTCHECK_CRASH_AT="draw:tasks")
     try:
-        await until_logged(first, "timed draw starting")
-        await asyncio.sleep(0.3)
+        await until_logged(first, "crash point draw:tasks reached")
     finally:
         first.send_signal(signal.SIGKILL)
         await first.wait()
-    assert await draw_state(sessionmaker, round_.id) == ("seeded", False, 0, 0, 0), "the draw finished before the kill: raise TARGETS"
+    assert await draw_state(sessionmaker, round_.id) == ("seeded", False, 0, 0, 0)
 
     second = await start_service(emulator, db_url)
     try:

@@ -144,7 +144,9 @@ async def test_webhook_mode_answers_through_the_webhook_and_only_with_the_secret
             async with http.post(webhook_url(port), json=forged, headers={SECRET_HEADER: "密钥".encode().decode("latin-1")}) as response:
                 assert response.status == 401
             for body in (b"{not json", b"[1, 2]", b'{"update_id": "x"}'):
-                async with http.post(webhook_url(port), data=body, headers={SECRET_HEADER: SECRET, "Content-Type": "application/json"}) as response:
+                async with http.post(
+                    webhook_url(port), data=body, headers={SECRET_HEADER: SECRET, "Content-Type": "application/json"}
+                ) as response:
                     assert response.status == 400, body
             assert len(emulator.calls) == calls and eve.messages == []
             async with http.post(webhook_url(port), json=forged, headers={SECRET_HEADER: SECRET}) as response:

@@ -175,7 +175,9 @@ def test_plan_import_refusals(cli, db_url, province, tmp_path):
     env = {**os.environ, "JOINTCHECK_DATABASE_URL": db_url}
     env.pop("JOINTCHECK_LOG_LEVEL", None)
     exe = Path(sys.executable).with_name("jointcheck")
-    proc = subprocess.run([str(exe), "plan", "import", str(plan), "--as", u["tax"], *args], env=env, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [str(exe), "plan", "import", str(plan), "--as", u["tax"], *args], env=env, capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 1 and proc.stderr.startswith("error: nothing imported") and "WARNING" not in proc.stderr, proc.stderr
     outside = tmp_path / "outside.csv"
     outside.write_text("title,lead,region,items,invited,ratios\nq1,SAMR,350100,SAMR-001,TAX:1,A:50\n", encoding="utf-8")

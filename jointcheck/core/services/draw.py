@@ -41,7 +41,6 @@ async def run_draw(uow: UnitOfWork, actor: Actor, round_id: int) -> DrawReport:
         raise Conflict(f"round {round_id} is {round_.status}: it is drawn after its seed is entered")
     if not await uow.rounds.claim_draw(draw.id, uow.clock()):
         raise Conflict(f"round {round_id} has been drawn already; there is no redraw")
-    await crashpoint("draw:claimed")
 
     files = {name: await uow.rounds.file(draw.id, name) for name in ("params.json", "population.tsv", "pools.tsv", "conflicts.tsv")}
     params = proof.parse_params(files["params.json"])
