@@ -500,6 +500,8 @@ class OutboxMessage(Base):
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
     error: Mapped[str] = mapped_column(Text, default="")
+    # Of a notice too long for one message: the parts delivered so far, so another attempt goes on from there.
+    parts_sent: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
 
 class FsmState(Base):

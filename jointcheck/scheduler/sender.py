@@ -14,16 +14,18 @@ Each row is rendered by bot/notices.py in the recipient's language and ends with
   again; never a failure.
 - A network error, a 5xx, or anything unexpected: the row goes back with `not_before` set,
   exponentially later up to MAX_BACKOFF, for as long as it takes. The chat's later rows wait. (A
-  notice too long for one message that fails after its first part is sent again whole.)
-- 403 (blocked) or 400 "chat not found": `undeliverable`, and the officers of the recipient's
-  department (when the recipient is an inspector) are told in the same transaction. Any other
-  400 (or a template that cannot be rendered) is a fault of the message: `undeliverable`, logged.
+  notice too long for one message goes on from the part that failed.)
+- 403 (blocked), any 400 ("chat not found", or a fault of the message), or a template that cannot
+  be rendered: `undeliverable`, and the officers of the recipient's department (when the recipient
+  is an inspector) are told why in the same transaction; a fault of the message is logged as an error.
 
 A crash between send and commit: Telegram has no idempotent send, and a bot cannot read back what
 it sent, so the sender cannot know whether a row left `sending` arrived. When `run` starts, such
 rows become `resend` (counted in `stats.resent`, noted in the row's error) and go out once more,
 marked `#123 ↻`: at least once, never silently lost; a repeat is the same notice with the same id.
-Only rows in flight at the crash can repeat, at most `concurrency` of them. `run` assumes it is the
+Only rows in flight at the crash can repeat, at most `concurrency` of them. A notice too long for
+one message goes in parts, each ending with the footer and recorded as delivered before the next
+goes: only the part in flight can repeat, and it comes again marked. `run` assumes it is the
 only sender (the leader, scheduler/leader.py); `drain` alone is safe to run twice at once.
 
 Pacing (scheduler/rate_limits.py): each pass takes the oldest due row of every chat (a chat's
@@ -54,10 +56,11 @@ from aiogram.types import InlineKeyboardMarkup, Message
 from jinja2 import TemplateError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from jointcheck.bot.long_text import send_long
+from jointcheck.bot.long_text import MESSAGE_LIMIT, split_text
 from jointcheck.bot.notices import render_notice
 from jointcheck.config import Settings
 from jointcheck.core.clock import Clock
+from jointcheck.core.crashpoints import crashpoint
 from jointcheck.core.models import OutboxMessage
 from jointcheck.core.services import delivery
 from jointcheck.core.uow import UnitOfWork
@@ -100,10 +103,11 @@ class _Row:
     params: str
     status: str  # pending or resend: what a claim expects, and what a retry goes back to
     attempts: int
+    parts_sent: int
 
     @classmethod
     def of(cls, row: OutboxMessage) -> _Row:
-        return cls(row.id, row.chat_id, row.template, row.params, row.status, row.attempts)
+        return cls(row.id, row.chat_id, row.template, row.params, row.status, row.attempts, row.parts_sent)
 
 
 class OutboxSender:
@@ -200,21 +204,29 @@ class OutboxSender:
                 rendered = await render_notice(uow, row.chat_id, row.template, json.loads(row.params or "{}"))
             except (TemplateError, ValueError, KeyError) as error:
                 log.error("outbox %s (%s to %s) cannot be rendered: %s", row.id, row.template, row.chat_id, error)
-                await delivery.mark_undeliverable(uow, row.id, f"render: {type(error).__name__}: {error}")
                 await uow.commit()
-                self.stats.undeliverable += 1
+                await self._undeliverable(row, "", f"render: {type(error).__name__}: {error}")
                 return False
             await uow.commit()
         footer = f"#{row.id} {REPEAT_MARK}" if row.status == "resend" else f"#{row.id}"
         chat = _PacedChat(self)
         try:
-            sent = await send_long(chat, row.chat_id, f"{rendered.text}\n\n{footer}", rendered.reply_markup)
+            sent = await self._send_parts(chat, row, rendered, footer)
         except asyncio.CancelledError:
             if not chat.maybe_delivered:  # nothing went out: undo the claim rather than leave it in doubt
                 await asyncio.shield(self._settle(row, lambda uow: delivery.release(uow, row.id, row.status)))
             raise
         except (TelegramForbiddenError, TelegramBadRequest) as error:
-            await self._undeliverable(row, rendered.text, error)
+            blocked = isinstance(error, TelegramForbiddenError)
+            cause = "blocked" if blocked else "no_chat" if "chat not found" in error.message.lower() else "refused"
+            log.log(
+                logging.WARNING if cause != "refused" else logging.ERROR,
+                "outbox %s undeliverable to %s: %s",
+                row.id,
+                row.chat_id,
+                error.message,
+            )
+            await self._undeliverable(row, rendered.text, error.message, cause)
             return False
         except Exception as error:
             delay = backoff(row.attempts + 1)
@@ -233,9 +245,22 @@ class OutboxSender:
             await self._settle(row, lambda uow: delivery.retry_later(uow, row.id, row.status, dt.timedelta(seconds=delay), reason))
             self.stats.retried += 1
             return False
-        await self._settle(row, lambda uow: delivery.mark_sent(uow, row.id, sent[-1].message_id))
+        await self._settle(row, lambda uow: delivery.mark_sent(uow, row.id, sent.message_id))
         self.stats.sent += 1
         return True
+
+    async def _send_parts(self, chat: _PacedChat, row: _Row, rendered, footer: str) -> Message:
+        """Each part ends with the footer, so any part sent again says what it is; each part but
+        the last is recorded as delivered before the next goes, so another attempt (after a crash
+        or a failure) goes on from the first part not known to have arrived. The last part's message."""
+        parts = split_text(rendered.text, MESSAGE_LIMIT - len(footer) - 2)
+        first = min(row.parts_sent, len(parts) - 1)  # a notice rendered shorter this time still sends its end
+        for index in range(first, len(parts) - 1):
+            await chat.send_message(row.chat_id, f"{parts[index]}\n\n{footer}")
+            await crashpoint("outbox:between-parts")
+            await self._settle(row, lambda uow, done=index + 1: delivery.part_sent(uow, row.id, done))
+            chat.maybe_delivered = False  # what went out is recorded; only the next part can be in doubt
+        return await chat.send_message(row.chat_id, f"{parts[-1]}\n\n{footer}", reply_markup=rendered.reply_markup)
 
     async def _settle(self, row: _Row, change) -> None:
         async with self._uow() as uow:
@@ -243,28 +268,20 @@ class OutboxSender:
                 log.error("outbox %s was settled by someone else while this sender had it", row.id)
             await uow.commit()
 
-    async def _undeliverable(self, row: _Row, text: str, error: TelegramForbiddenError | TelegramBadRequest) -> None:
-        unreachable = isinstance(error, TelegramForbiddenError) or "chat not found" in error.message.lower()
-        log.log(logging.WARNING if unreachable else logging.ERROR, "outbox %s undeliverable to %s: %s", row.id, row.chat_id, error.message)
+    async def _undeliverable(self, row: _Row, text: str, reason: str, cause: str = "refused") -> None:
+        """The row ends `undeliverable`, whatever the cause (`blocked` the bot, `no_chat` with it, or
+        a message Telegram or the template `refused`), and the officers of the recipient's department
+        (when the recipient is an inspector) are told in the same transaction."""
         async with self._uow() as uow:
             # The notice's first line says what it was: templates keep each element on one line.
-            if not await delivery.give_up(
-                uow,
-                row.id,
-                row.chat_id,
-                row.template,
-                error.message,
-                unreachable=unreachable,
-                blocked=isinstance(error, TelegramForbiddenError),
-                notice=text.split("\n", 1)[0],
-            ):
+            if not await delivery.give_up(uow, row.id, row.chat_id, row.template, reason, cause=cause, notice=text.split("\n", 1)[0]):
                 return
             await uow.commit()
         self.stats.undeliverable += 1
 
 
 class _PacedChat:
-    """What send_long needs of a Bot, for one row: each message waits for the rate limits, and a
+    """A Bot for one row's parts: each message waits for the rate limits, and a
     429 holds every chat for `retry_after` and sends the same message again."""
 
     def __init__(self, sender: OutboxSender) -> None:

@@ -14,7 +14,6 @@ import hashlib
 import pytest
 from sqlalchemy import select
 
-from jointcheck.bot.long_text import split_text
 from jointcheck.core.models import Draw, OutboxMessage, Round
 from jointcheck.core.services.rounds import propose_round, respond_to_round
 from jointcheck.core.uow import UnitOfWork
@@ -207,13 +206,3 @@ async def test_the_convener_lists_rounds_waiting_and_english_works(emulator, ses
     await inspector.wait_for("未找到")
     await inspector.send("/pending")
     await inspector.wait_for("不能使用")  # not for their role
-
-
-def test_long_texts_are_split_under_the_telegram_limit():
-    lines = [f"• line {i} " + "x" * (i % 90) for i in range(2000)]
-    text = "\n".join(lines)
-    pieces = split_text(text)
-    assert len(pieces) > 1 and all(len(p) <= 4096 for p in pieces)
-    assert "\n".join(pieces) == text
-    assert split_text("short") == ["short"]
-    assert all(len(p) <= 4096 for p in split_text("y" * 10000))

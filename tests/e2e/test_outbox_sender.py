@@ -222,18 +222,22 @@ async def test_an_unreachable_inspector_is_undeliverable_and_the_officers_are_to
     assert sender.stats.undeliverable == 1
 
 
-async def test_a_message_telegram_refuses_is_undeliverable_and_nobody_is_told(emulator, bot, settings, sessionmaker, uow_factory):
+async def test_a_message_telegram_refuses_is_undeliverable_and_the_officers_are_told(emulator, bot, settings, sessionmaker, uow_factory):
     await build_world(uow_factory, n_targets=10)
     officer = emulator.user(SAMR_OFFICER, "samr")
     emulator.user(INSPECTOR, "inspector")
-    emulator.inject(error=400, description='Bad Request: can\'t parse entities: Unsupported start tag "x"')
-    await queue(sessionmaker, (INSPECTOR, "task_staffed", {"task_id": 41}))
+    emulator.inject(error=400, description='Bad Request: can\'t parse entities: Unsupported start tag "x"', chat_id=INSPECTOR)
+    [notice] = await queue(sessionmaker, (INSPECTOR, "task_staffed", {"task_id": 41}))
+    sender = OutboxSender(sessionmaker, bot, settings=settings())
 
-    assert await OutboxSender(sessionmaker, bot, settings=settings()).drain() == 0
+    assert await sender.drain() == 1  # the officer's notice: a 400 of any kind ends a notice, and someone hears of it
 
-    [row] = await rows(sessionmaker)  # the message's fault, not the recipient's
-    assert row.status == "undeliverable" and "can't parse entities" in row.error
-    assert officer.messages == []
+    failed, told = await rows(sessionmaker)  # the message's fault, not the recipient's
+    assert failed.status == "undeliverable" and "can't parse entities" in failed.error
+    assert (told.chat_id, told.template, told.status) == (SAMR_OFFICER, "recipient_unreachable", "sent")
+    [message] = officer.messages
+    assert "Telegram 拒绝投递" in message.text and f"#{notice}" in message.text
+    assert sender.stats.undeliverable == 1
 
 
 async def test_a_notice_to_an_unreachable_officer_about_an_unreachable_inspector_ends_there(

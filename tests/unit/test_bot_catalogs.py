@@ -163,8 +163,11 @@ SAMPLES: dict[str, list[dict]] = {
     "outbox/results_returned.html": [{"task_id": 42, "items": ["SAMR-001"], "reason": "请补充照片 <b>"}],
     "outbox/task_staffed.html": [{"task_id": 42}],
     "outbox/recipient_unreachable.html": [
-        {"recipient": "检查员<甲>", "outbox_id": 1234, "blocked": b, "notice": "<b>您有 2 项新的检查任务（联合抽查“T &amp; Co”）。</b>"}
-        for b in (True, False)
+        *(
+            {"recipient": "检查员<甲>", "outbox_id": 1234, "cause": c, "notice": "<b>您有 2 项新的检查任务（联合抽查“T &amp; Co”）。</b>"}
+            for c in ("blocked", "no_chat", "refused")
+        ),
+        {"recipient": "检查员<甲>", "outbox_id": 1234, "blocked": True, "notice": "<b>x</b>"},  # queued before causes were told
     ],
     "invitations/checklist.html": [{"round_id": 7, "title": "T<&>", "department": "税务局"}],
     "invitations/declined.html": [{"round_id": 7, "title": "T", "department": "生态环境局"}],

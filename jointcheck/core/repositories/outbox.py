@@ -83,6 +83,10 @@ class OutboxRepository:
     async def mark_sent(self, message_id: int, telegram_message_id: int, now: dt.datetime) -> bool:
         return await self._move(message_id, "sending", status="sent", sent_at=now, telegram_message_id=telegram_message_id)
 
+    async def part_sent(self, message_id: int, parts: int) -> bool:
+        """A claimed row's first `parts` parts are delivered."""
+        return await self._move(message_id, "sending", parts_sent=parts)
+
     async def mark_undeliverable(self, message_id: int, error: str) -> bool:
         return await self._move(message_id, "sending", status="undeliverable", error=error)
 

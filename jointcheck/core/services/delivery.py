@@ -45,18 +45,22 @@ async def mark_undeliverable(uow: UnitOfWork, message_id: int, reason: str) -> b
     return await uow.outbox.mark_undeliverable(message_id, reason)
 
 
-async def give_up(
-    uow: UnitOfWork, message_id: int, chat_id: int, template: str, reason: str, *, unreachable: bool, blocked: bool, notice: str
-) -> bool:
+async def part_sent(uow: UnitOfWork, message_id: int, parts: int) -> bool:
+    """The first `parts` parts of a claimed notice too long for one message are delivered."""
+    return await uow.outbox.part_sent(message_id, parts)
+
+
+async def give_up(uow: UnitOfWork, message_id: int, chat_id: int, template: str, reason: str, *, cause: str, notice: str) -> bool:
     """The row cannot be delivered: marked so, with the reason; False when someone else settled it
-    first. When the person behind the chat cannot be reached at all, the officers answering for
-    their inspector records hear of it, with `notice` (the first line of what failed to go)."""
+    first. Whatever the cause (`blocked`: the person blocked the bot; `no_chat`: they never opened
+    it; `refused`: Telegram or the template refused the message itself), the officers answering for
+    the recipient's inspector records hear of it, with `notice` (the first line of what failed to go)."""
     if not await uow.outbox.mark_undeliverable(message_id, reason):
         return False
     # Not for a notice of this kind: telling the officer that telling the officer failed would never end.
-    inspectors = await uow.users.inspectors_of_chat(chat_id) if unreachable and template != UNREACHABLE else []
+    inspectors = await uow.users.inspectors_of_chat(chat_id) if template != UNREACHABLE else []
     if inspectors:
-        params = {"recipient": "、".join(name for name, _ in inspectors), "outbox_id": message_id, "blocked": blocked, "notice": notice}
+        params = {"recipient": "、".join(name for name, _ in inspectors), "outbox_id": message_id, "cause": cause, "notice": notice}
         departments = sorted({department for _, department in inspectors})
         await notify_departments(uow, departments, UNREACHABLE, params, dedupe=f"{UNREACHABLE}:{message_id}")
     return True

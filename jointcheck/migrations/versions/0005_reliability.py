@@ -1,4 +1,4 @@
-"""published audit heads, received updates, bounded free text, and an append-only audit table on PostgreSQL
+"""published audit heads, received updates, bounded free text, notices sent part by part, an append-only audit table on PostgreSQL
 
 Revision ID: 0005
 Revises: 0004
@@ -52,6 +52,8 @@ def upgrade() -> None:
     for table, column, length in BOUNDED:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.alter_column(column, existing_type=sa.Text(), type_=sa.String(length=length), existing_nullable=False)
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("parts_sent", sa.Integer(), server_default=sa.text("0"), nullable=False))
     if op.get_bind().dialect.name == "postgresql":
         op.execute(APPEND_ONLY)
         for table in APPEND_ONLY_TABLES:
@@ -72,6 +74,8 @@ def downgrade() -> None:
             op.execute(f"DROP TRIGGER {table}_no_truncate ON {table}")
             op.execute(f"DROP TRIGGER {table}_append_only ON {table}")
         op.execute("DROP FUNCTION jointcheck_append_only()")
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_column("parts_sent")
     for table, column, _ in BOUNDED:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.alter_column(column, existing_type=sa.String(), type_=sa.Text(), existing_nullable=False)
