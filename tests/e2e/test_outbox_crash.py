@@ -16,12 +16,14 @@ import signal
 import sys
 from collections import Counter
 
+import pytest
 from sqlalchemy import select
 
 from bench.fanout import bind_inspectors, delivered_ids, queue_notices
 from jointcheck.core.models import OutboxMessage
 from jointcheck.core.uow import UnitOfWork
 from jointcheck.scheduler.sender import IN_FLIGHT_NOTE, outbox_id
+from tests.e2e.test_crash_draw import until_logged
 
 NOTICES = 500
 
@@ -34,7 +36,7 @@ async def _until(predicate, timeout: float, what: str) -> None:
         await asyncio.sleep(0.02)
 
 
-async def _start(emulator, db_url: str) -> asyncio.subprocess.Process:
+async def _start(emulator, db_url: str, **more_env: str) -> asyncio.subprocess.Process:
     env = {
         **os.environ,
         "JOINTCHECK_DATABASE_URL": db_url,
@@ -45,6 +47,8 @@ async def _start(emulator, db_url: str) -> asyncio.subprocess.Process:
         "JOINTCHECK_LEADER_RETRY_SECONDS": "0.2",
         # fast enough for 500 notices in a few seconds
         "JOINTCHECK_OUTBOX_RATE_PER_SECOND": "1000",
+        "JOINTCHECK_OUTBOX_RATE_PER_CHAT_PER_SECOND": "1000",
+        **more_env,
     }
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "jointcheck.cli.main", "run", env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
@@ -104,3 +108,36 @@ async def test_kill_9_during_a_fan_out_then_restart_delivers_every_notice_and_re
     assert {row_id for row_id, (_, error) in after.items() if error == IN_FLIGHT_NOTE} == in_flight
     # the rows sent before the kill were not touched again
     assert all(after[row_id] == at_kill[row_id] for row_id, (status, _) in at_kill.items() if status == "sent")
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_kill_9_between_the_parts_of_a_long_notice_repeats_only_marked_parts(emulator, db_url, sessionmaker):
+    [chat] = await bind_inspectors(sessionmaker, 1)
+    reader = emulator.user(chat, "检查员")
+    async with UnitOfWork(sessionmaker) as uow:  # a notice three messages long
+        row = uow.outbox.add(
+            chat, "recipient_unreachable", {"recipient": "检查员" * 3000, "outbox_id": 7, "cause": "blocked", "notice": "x"}
+        )
+        await uow.commit()
+
+    first = await _start(emulator, db_url, JOINTCHECK_CRASH_AT="outbox:between-parts")
+    try:
+        await until_logged(first, "crash point outbox:between-parts reached")
+    finally:
+        first.kill()
+        await first.wait()
+    assert [outbox_id(m.text) for m in reader.messages] == [(row.id, False)]  # the first part went out, and then the kill
+
+    second = await _start(emulator, db_url)
+    try:
+        await _until(lambda: "重新打开与本机器人的对话" in reader.messages[-1].text, 60, "the end of the notice")
+        await asyncio.sleep(0.3)  # anything sent again would have come by now
+    finally:
+        second.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(second.wait(), 30)
+    # the first part came again, and says it may be a repeat; so do the parts after it: none unmarked twice
+    assert [outbox_id(m.text) for m in reader.messages] == [(row.id, False)] + [(row.id, True)] * (len(reader.messages) - 1)
+    assert len(reader.messages) >= 4
+    assert reader.messages[0].text == reader.messages[1].text.replace(" ↻", "")
+    assert len("".join(m.text for m in reader.messages[1:])) > 9000 and all(len(m.text) <= 4096 for m in reader.messages)
+    assert (await _statuses(sessionmaker))[row.id][0] == "sent"
