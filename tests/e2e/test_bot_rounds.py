@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from jointcheck.core.models import Draw, OutboxMessage, Round
+from jointcheck.core.services.audit_heads import published_heads
 from jointcheck.core.services.rounds import propose_round, respond_to_round
 from jointcheck.core.uow import UnitOfWork
 from tests.round_world import build_world, proposal, step
@@ -177,6 +178,10 @@ async def test_the_convener_approves_seeds_and_draws_in_chat(emulator, sessionma
         assert draw.commitment in notice.text and files["seed.txt"].decode().strip() in notice.text
         assert all(hashlib.sha256(files[n]).hexdigest() in notice.text for n in ("selected.tsv", "assignments.tsv"))
         assert f"jointcheck round archive {round_id}" in notice.text and "public_proof.py" in notice.text
+        # and the audit chain's head with the draw in it, as published
+        async with UnitOfWork(sessionmaker) as uow:
+            drawn_head = next(h for h in await published_heads(uow) if h.occasion == "round.drawn")
+        assert "审计日志的链头" in notice.text and drawn_head.anchor in notice.text
         # and the seed reached each participant before the result did
         texts = [m.text or "" for m in officer.messages]
         seeded_at = next(i for i, t in enumerate(texts) if "随机种子已录入，随后进行抽取" in t)

@@ -8,8 +8,10 @@ import pytest
 from sqlalchemy import text
 
 from jointcheck.core.audit import verify_chain
-from jointcheck.core.db import make_engine
+from jointcheck.core.db import make_engine, make_sessionmaker
 from jointcheck.core.public_proof import AUDIT_GENESIS, audit_event_hash
+from jointcheck.core.services.audit_heads import publish_daily_head, published_heads
+from jointcheck.core.uow import UnitOfWork
 from tests.conftest import run_in_thread
 
 
@@ -18,11 +20,16 @@ def _seed_events(cli, db_url, n=4):
         assert cli(db_url, "admin", "department", "add", f"D{i}", f"部门{i}").code == 0
 
 
-def _sql(db_url, *statements):
+def _sql(db_url, *statements, as_superuser_past_triggers: bool = True):
+    """Tamper with the tables as someone who can: on PostgreSQL the audit tables refuse UPDATE and
+    DELETE to every role (migration 0005) but to a superuser who switches triggers off."""
+
     async def go():
         engine = make_engine(db_url)
         try:
             async with engine.begin() as conn:
+                if as_superuser_past_triggers and engine.dialect.name == "postgresql":
+                    await conn.execute(text("SET LOCAL session_replication_role = replica"))
                 for statement, params in statements:
                     await conn.execute(text(statement), params)
         finally:
@@ -116,6 +123,80 @@ def test_rolled_back_change_leaves_no_event(db_url, uow_factory, run_async):
 @pytest.fixture
 def run_async():
     return run_in_thread
+
+
+def _publish_head(db_url):
+    async def go():
+        engine = make_engine(db_url)
+        try:
+            async with UnitOfWork(make_sessionmaker(engine)) as uow:
+                head = await publish_daily_head(uow)
+                await uow.commit()
+            async with UnitOfWork(make_sessionmaker(engine)) as uow:
+                assert await publish_daily_head(uow) is None  # once a day
+                assert [h.anchor for h in await published_heads(uow)] == [head.anchor]
+            return head
+        finally:
+            await engine.dispose()
+
+    return run_in_thread(go())
+
+
+def _rewrite_from(db_url, seq):
+    """Recompute every hash from event `seq` on, as someone who edits the table and knows the recipe."""
+    rows = _rows(db_url)
+    prev = rows[seq - 2]["hash"] if seq > 1 else AUDIT_GENESIS
+    statements = []
+    for row in rows[seq - 1 :]:
+        fields = {k: row[k] for k in ("seq", "at", "actor", "action", "entity", "entity_id")}
+        fields["payload"] = json.loads(row["payload"]) | ({"name": "forged"} if row["seq"] == seq else {})
+        digest = audit_event_hash(prev, fields)
+        payload = json.dumps(fields["payload"], ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        statements.append(
+            (
+                "UPDATE audit_events SET payload = :p, prev_hash = :v, hash = :h WHERE seq = :s",
+                {"p": payload, "v": prev, "h": digest, "s": row["seq"]},
+            )
+        )
+        prev = digest
+    _sql(db_url, *statements)
+
+
+@pytest.mark.parametrize("tamper", ["cut the tail", "delete everything", "rewrite every later hash"])
+def test_tampering_the_chain_alone_cannot_hide_is_caught_against_a_published_head(cli, db_url, tamper):
+    _seed_events(cli, db_url)
+    head = _publish_head(db_url)
+    assert head.anchor.startswith("4:")
+    _seed_events_more = cli(db_url, "admin", "department", "add", "X9", "新")
+    assert _seed_events_more.code == 0 and "holds all 1 published heads" in cli(db_url, "audit", "verify").out
+    if tamper == "cut the tail":
+        _sql(db_url, ("DELETE FROM audit_events WHERE seq >= 4", {}))
+    elif tamper == "delete everything":
+        _sql(db_url, ("DELETE FROM audit_events", {}))
+    else:
+        _rewrite_from(db_url, 2)
+    result = cli(db_url, "audit", "verify")
+    assert result.code == 1, result.out
+    assert ("cut from its end" if tamper != "rewrite every later hash" else "the chain was rewritten") in result.out
+    assert "published" in result.out
+
+
+def test_postgresql_refuses_to_change_or_delete_audit_events(cli, db_url):
+    if not db_url.startswith("postgresql"):
+        pytest.skip("a PostgreSQL trigger: SQLite has no roles to hold to it")
+    from sqlalchemy.exc import DBAPIError
+
+    _seed_events(cli, db_url, n=2)
+    _publish_head(db_url)
+    for statement in (
+        "UPDATE audit_events SET payload = '{}' WHERE seq = 1",
+        "DELETE FROM audit_events WHERE seq = 2",
+        "TRUNCATE audit_events",
+        "DELETE FROM audit_heads",
+    ):
+        with pytest.raises(DBAPIError, match="append-only"):
+            _sql(db_url, (statement, {}), as_superuser_past_triggers=False)
+    assert len(_rows(db_url)) == 2 and cli(db_url, "audit", "verify").code == 0
 
 
 def test_events_cut_from_the_end_are_caught_against_an_anchor(cli, db_url):

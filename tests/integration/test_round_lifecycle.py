@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,8 +15,9 @@ from sqlalchemy import func, select, update
 
 from jointcheck.core import public_proof as proof
 from jointcheck.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from jointcheck.core.models import Case, Inspector, OutboxMessage, Target, Task, TeamMember
+from jointcheck.core.models import AuditEvent, Case, Inspector, OutboxMessage, Target, Task, TeamMember
 from jointcheck.core.services.archive import archive_round
+from jointcheck.core.services.audit_heads import published_heads
 from jointcheck.core.services.draw import run_draw, short_teams, staff_by_hand
 from jointcheck.core.services.rounds import approve_round, enter_seed, get_round, list_rounds, propose_round, respond_to_round
 from tests.round_world import build_world, proposal, step
@@ -74,6 +76,19 @@ async def test_whole_round_and_its_bundle_verifies_standalone(uow_factory, world
         folder = await archive_round(uow, world.actors["samr"], round_id, tmp_path / "bundle")
         await uow.commit()
     assert proof.verify_bundle(folder).ok
+    # the manifest carries the whole chain's head when the bundle was made, and a head was published
+    # at the approval and at the draw
+    manifest = json.loads((folder / "manifest.json").read_bytes())
+    async with uow_factory() as uow:
+        heads = await published_heads(uow)
+        chain = [(e.seq, e.hash) for e in (await uow.session.execute(select(AuditEvent).order_by(AuditEvent.seq))).scalars()]
+    assert manifest["audit_head"] == {"seq": chain[-2][0], "hash": chain[-2][1]}  # the last event is the archiving itself
+    assert [(h.occasion, h.round_id) for h in heads] == [("round.drawn", round_id), ("round.approved", round_id)]
+    assert all((h.seq, h.hash) in chain for h in heads)
+    bad = tmp_path / "bad"
+    shutil.copytree(folder, bad)  # a head from before the round's own events cannot be its bundle's
+    (bad / "manifest.json").write_bytes(proof.canonical_json({**manifest, "audit_head": {"seq": 1, "hash": chain[0][1]}}))
+    assert not proof.verify_bundle(bad).ok
     zipped = tmp_path / "bundle.zip"
     async with uow_factory() as uow:
         await archive_round(uow, world.actors["convener"], round_id, zipped)
