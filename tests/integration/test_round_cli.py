@@ -240,3 +240,26 @@ def test_search_the_directories_from_the_console(cli, db_url, province):
 
     assert "1 to 100" in cli(db_url, "search", "targets", "--limit", "0", *convener).err
     assert "not allowed" in cli(db_url, "search", "targets").err  # the operator administers, and sees no directory
+
+
+def test_a_5000_character_title_is_refused_everywhere_with_its_reason(cli, db_url, province, tmp_path):
+    """One limit per field (core/limits.py), the same in every adapter: the console, plan import,
+    and the bot's wizard (tests/e2e/test_bot_propose.py), and the database's column."""
+    u, long = province, "题" * 5000
+    args = ("--lead", "SAMR", "--region", "440100", "--items", "SAMR-001", "--invite", "TAX=1", "--ratio", "A=100", "--team", "2")
+    proposed = cli(db_url, "round", "propose", "--as", u["samr"], "--title", long, *args)
+    assert proposed.code == 1 and "the round's title has at most 300 characters (this one has 5000)" in proposed.err
+    plan = tmp_path / "plan.csv"
+    plan.write_text(
+        f"title,lead,region,items,invited,ratios\nq1,SAMR,440100,SAMR-001,TAX:1,A:50\n{long},SAMR,440100,SAMR-001,TAX:1,A:50\n",
+        encoding="utf-8",
+    )
+    imported = cli(db_url, "plan", "import", str(plan), "--as", u["samr"], "--region", "440100", "--year", "2027", "--title", "计划")
+    assert imported.code == 1 and "line 3: the round's title has at most 300 characters" in imported.err
+    titled = cli(db_url, "plan", "import", str(plan), "--as", u["samr"], "--region", "440100", "--year", "2027", "--title", long)
+    assert titled.code == 1 and "the plan's title has at most 300 characters" in titled.err
+    assert cli(db_url, "round", "list", "--as", u["samr"]).out.count("proposed") == 0  # nothing of either import stayed
+    named = cli(db_url, "admin", "department", "add", "LONG", "局" * 201)
+    assert named.code == 1 and "department name has at most 200 characters" in named.err
+    # exactly at the limit is taken, by core and by the database's column alike
+    assert cli(db_url, "round", "propose", "--as", u["samr"], "--title", "题" * 300, *args).code == 0
