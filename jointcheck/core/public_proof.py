@@ -299,7 +299,7 @@ class _NotPlain(Exception):
     """The block reader met something parse_population_tsv would refuse; it then says what and where."""
 
 
-def _population_blocks(data: bytes) -> Iterable[tuple[list[bytes], list[bytes]]]:
+def _population_blocks(data: bytes, block_size: int = _BLOCK) -> Iterable[tuple[list[bytes], list[bytes]]]:
     """(ids, strata) as UTF-8 bytes, block by block, for a population.tsv that parse_population_tsv
     accepts, without building a tuple per line. Raises _NotPlain instead of any error message:
     callers then run parse_population_tsv, so every refusal reads exactly as it always has.
@@ -312,7 +312,7 @@ def _population_blocks(data: bytes) -> Iterable[tuple[list[bytes], list[bytes]]]
     previous = b""
     start, size = 0, len(data)
     while start < size:
-        end = data.find(b"\n", start + _BLOCK - 1) + 1 or size
+        end = data.find(b"\n", start + block_size - 1) + 1 or size
         block = data[start:end]
         start = end
         if not block.isascii():
@@ -340,12 +340,13 @@ def _population_blocks(data: bytes) -> Iterable[tuple[list[bytes], list[bytes]]]
         yield ids, strata
 
 
-def population_counts(data: bytes, name: str = "population.tsv") -> Counter[str]:
+def population_counts(data: bytes, name: str = "population.tsv", *, block_size: int = _BLOCK) -> Counter[str]:
     """Targets per stratum of a population.tsv, refusing exactly what parse_population_tsv refuses,
-    with the same messages, but without holding one tuple per target."""
+    with the same messages, but without holding one tuple per target. `block_size`: bytes read at a
+    time (tests make it small, so that a few lines span many blocks)."""
     counts: Counter[bytes] = Counter()
     try:
-        for _, strata in _population_blocks(data):
+        for _, strata in _population_blocks(data, block_size):
             counts.update(strata)
     except _NotPlain:
         return Counter(map(_SECOND, parse_population_tsv(data, name)))
@@ -353,18 +354,18 @@ def population_counts(data: bytes, name: str = "population.tsv") -> Counter[str]
 
 
 def select_population(
-    key: bytes, data: bytes, k_by_stratum: Mapping[str, int], name: str = "population.tsv"
+    key: bytes, data: bytes, k_by_stratum: Mapping[str, int], name: str = "population.tsv", *, block_size: int = _BLOCK
 ) -> list[tuple[str, str, bytes]]:
     """select(key, parse_population_tsv(data), k_by_stratum), with the same result and the same
-    refusals, read from the bytes block by block: the population is never a list of tuples, and
-    no text is decoded that is not selected."""
+    refusals, read from the bytes block by block (`block_size` bytes at a time): the population is
+    never a list of tuples, and no text is decoded that is not selected."""
     wanted = {stratum: _k_value(k) for stratum, k in k_by_stratum.items()}
     by_raw = {stratum.encode("utf-8"): stratum for stratum in wanted}
     buckets: dict[str, list[bytes]] = {stratum: [] for stratum in wanted}
     limits: dict[str, bytes | None] = dict.fromkeys(wanted)
     copy = hashlib.sha256(key + b"\x01").copy
     try:
-        for ids, strata in _population_blocks(data):
+        for ids, strata in _population_blocks(data, block_size):
             present = set(strata)
             if not present <= by_raw.keys():
                 unknown = next(raw for raw in strata if raw not in by_raw)  # the first, as select names it

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 
 import pytest
 from hypothesis import given, settings
@@ -42,6 +43,33 @@ def test_large_population_matches_naive_selection(monkeypatch, chunk):
     assert any(bound is not None for bound in bounds)  # the sampled cut, not only the exact one, ran
 
 
+def naive_counts(rows) -> Counter:
+    return Counter(stratum for _, stratum in rows)
+
+
+@pytest.mark.parametrize("block_size", [1, 64, 1000, 4096])
+def test_the_block_reader_over_many_blocks_matches_the_naive_twin(block_size):
+    # Blocks of a few lines: every line is some block's first, last, or both, where a reader that
+    # lost or doubled a line at a block's edge would show it.
+    rows = population(6_000)
+    data = pp.population_tsv(rows)
+    assert len(data) // max(block_size, 16) > 20  # many blocks, not one
+    ks = ks_of(rows, PERMILLE)
+    key = hashlib.sha256(b"blocks").digest()
+    assert pp.population_counts(data, block_size=block_size) == naive_counts(rows)
+    assert pp.select_population(key, data, ks, block_size=block_size) == naive_select(key, rows, ks)
+
+
+def test_a_real_multi_mebibyte_population_is_read_in_its_real_blocks():
+    rows = population(200_000)
+    data = pp.population_tsv(rows)
+    assert len(data) > 3 * pp._BLOCK  # the reader's own block size, three times over and a part
+    ks = ks_of(rows, PERMILLE)
+    key = hashlib.sha256(b"mebibytes").digest()
+    assert pp.population_counts(data) == naive_counts(rows)
+    assert pp.select_population(key, data, ks) == naive_select(key, rows, ks)
+
+
 def test_a_misleading_sample_falls_back_to_the_exact_cut(monkeypatch):
     rows = population(30_000)
     ks = ks_of(rows, PERMILLE)
@@ -60,8 +88,9 @@ def test_a_misleading_sample_falls_back_to_the_exact_cut(monkeypatch):
     st.binary(min_size=32, max_size=32),
     st.sampled_from([2, 4, 16]),
     st.sampled_from([1, 7, 100]),
+    st.sampled_from([1, 50, 1 << 20]),
 )
-def test_sampled_cuts_never_change_the_result(n, permille, key, sample, chunk):
+def test_sampled_cuts_never_change_the_result(n, permille, key, sample, chunk, block_size):
     rows = population(n)
     ks = ks_of(rows, {s: permille.get(s, 500) for s in STRATA})
     expected = naive_select(key, rows, ks)
@@ -69,7 +98,9 @@ def test_sampled_cuts_never_change_the_result(n, permille, key, sample, chunk):
     pp._SAMPLE, pp._CHUNK = sample, chunk  # cuts by sample at these sizes, and often
     try:
         assert pp.select(key, rows, ks) == expected
-        assert pp.select_population(key, pp.population_tsv(rows), ks) == expected
+        data = pp.population_tsv(rows)
+        assert pp.select_population(key, data, ks, block_size=block_size) == expected
+        assert pp.population_counts(data, block_size=block_size) == naive_counts(rows)
     finally:
         pp._SAMPLE, pp._CHUNK = saved
 

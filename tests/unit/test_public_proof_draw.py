@@ -432,3 +432,39 @@ def test_serialisers_sort_by_utf8_bytes(pairs):
     unique_ids = {a: b for a, b in pairs}
     by_id = sorted(unique_ids.items(), key=lambda r: r[0].encode("utf-8"))
     assert pp.population_tsv(unique_ids.items()) == b"".join(f"{a}\t{b}\n".encode() for a, b in by_id)
+
+
+# Audit events, hashed by hand outside the code from the documented recipe (sha256 of the previous
+# hash, a LF, then the canonical JSON: keys sorted, no spaces, non-ASCII kept, UTF-8), in a shell:
+#   python3 -c 'import hashlib; print(hashlib.sha256(("0"*64 + "\n" + BODY).encode()).hexdigest())'
+# with BODY typed out as the literal below; the second chained on the first the same way.
+AUDIT_BODY_1 = (
+    '{"action":"department.added","actor":"cli:root","at":"2026-12-06T05:00:00Z","entity":"department",'
+    '"entity_id":"SAMR","payload":{"code":"SAMR","name":"市场监管局"},"seq":1}'
+)
+FROZEN_AUDIT_1 = "54c21ddba9e24ea8a3ac147bd137fab05cb9ea14cc7b5a8c34bf504596cfc06d"
+FROZEN_AUDIT_2 = "417664d1d87ae722c9970c4f173ade21ed24497f522fd816b545c266c90bb5b9"
+
+
+def test_frozen_audit_event_hashes():
+    first = {
+        "seq": 1,
+        "at": "2026-12-06T05:00:00Z",
+        "actor": "cli:root",
+        "action": "department.added",
+        "entity": "department",
+        "entity_id": "SAMR",
+        "payload": {"name": "市场监管局", "code": "SAMR"},
+    }
+    assert pp.canonical_json(first).decode() == AUDIT_BODY_1
+    assert pp.audit_event_hash(pp.AUDIT_GENESIS, first) == FROZEN_AUDIT_1
+    second = {
+        "seq": 2,
+        "at": "2026-12-07T01:30:00Z",
+        "actor": "scheduler",
+        "action": "round.drawn",
+        "entity": "round",
+        "entity_id": "7",
+        "payload": {},
+    }
+    assert pp.audit_event_hash(FROZEN_AUDIT_1, second) == FROZEN_AUDIT_2
