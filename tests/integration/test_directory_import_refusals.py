@@ -12,6 +12,7 @@ import pytest
 from jointcheck.core.directory_io.credit_code import check_digit
 from jointcheck.core.directory_io.generate import iter_synthetic_targets
 from jointcheck.core.directory_io.writers import write_table
+from jointcheck.core.services import directory_import
 from tests.db_snapshot import snapshot
 from tests.integration.test_directory_import import DEPTS, directory_db  # noqa: F401  (a fixture)
 
@@ -34,9 +35,21 @@ def export_codes(cli, db_url: str, tmp_path: Path) -> dict[str, str]:
         return {row[0]: row[1] for row in list(csv.reader(fh))[1:]}
 
 
+# Rows an import validates and writes at a time, here: the bad file spans several batches, and its
+# first errors come after two whole batches of good rows were written (in the import's transaction),
+# so an import that kept what it wrote before refusing would show.
+BATCH = 4
+
+
+@pytest.fixture(autouse=True)
+def small_batches(monkeypatch):
+    monkeypatch.setattr(directory_import, "BATCH", BATCH)
+
+
 def bad_rows(existing: list[dict]) -> tuple[list[dict], list[str]]:
     """The existing targets renamed (so a partial write would show), five new ones, and five rows
-    wrong in different columns; with the error lines the CLI must print (header is line 1)."""
+    wrong in different columns, none in the first two batches; with the error lines the CLI must
+    print (header is line 1)."""
     rows = [dict(r, name=r["name"] + "（更名）") for r in existing] + [dict(r) for r in NEW_IN_BAD]
     # rows[i] is on line i + 2
     enterprise = next(i for i in range(len(existing), len(rows)) if rows[i]["kind"] == "enterprise")
@@ -45,7 +58,8 @@ def bad_rows(existing: list[dict]) -> tuple[list[dict], list[str]]:
     wrong = "0" if right != "0" else "1"
     rows[enterprise]["code"] = code[:17] + wrong
     others = [i for i in range(len(rows)) if i != enterprise]
-    region_row, risk_row, dept_row, dup_row = others[1], others[3], others[6], others[-1]
+    region_row, risk_row, dept_row, dup_row = others[-6], others[-4], others[-3], others[-1]
+    assert min(enterprise, region_row) >= 2 * BATCH and len(rows) > 4 * BATCH
     rows[region_row]["region"] = "001234"  # no province 00
     rows[risk_row]["risk"] = "戊类"
     rows[dept_row]["departments"] = "SAMR;NOPE"
