@@ -82,8 +82,12 @@ class UnitOfWork:
     async def release(self) -> None:
         """Commit whatever is open, so that no lock is held while the caller waits on something
         else (the network); the next statement begins a new transaction."""
-        if self.session is not None and self.session.in_transaction():
+        if self.session is None or not self.session.in_transaction():
+            return
+        if self.session.is_active:
             await self._commit()
+        else:  # a statement failed: nothing of this transaction can be kept, and its locks go all the same
+            await self.rollback()
 
     async def _commit(self) -> None:
         await self.session.commit()

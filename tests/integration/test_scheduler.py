@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import func, select, text, update
 
 from jointcheck.core.db import make_engine
-from jointcheck.core.models import OutboxMessage, Round
+from jointcheck.core.models import AuditEvent, OutboxMessage, ReceivedUpdate, Round
+from jointcheck.core.services.audit_heads import published_heads
 from jointcheck.core.services.rounds import approve_round, enter_seed, propose_round, respond_to_round
 from jointcheck.scheduler.jobs import Scheduler, draw_job_id
 from jointcheck.scheduler.leader import Leadership
@@ -127,3 +128,24 @@ async def test_sqlite_has_one_process_which_leads_at_once(db_url):
         await asyncio.wait_for(Leadership(engine).acquire(), 1)
     finally:
         await engine.dispose()
+
+
+async def test_the_sweep_publishes_the_days_audit_head_once_and_forgets_old_updates(sessionmaker, uow_factory, world):
+    now = dt.datetime.now(dt.UTC)
+    async with uow_factory() as uow:
+        uow.session.add_all(
+            [
+                ReceivedUpdate(update_id=1, payload="{}", received_at=now - dt.timedelta(days=3), handled_at=now - dt.timedelta(days=3)),
+                ReceivedUpdate(update_id=2, payload="{}", received_at=now - dt.timedelta(minutes=1), handled_at=now),
+            ]
+        )
+        await uow.commit()
+    scheduler = Scheduler(sessionmaker, sweep_seconds=3600)
+    await scheduler.sweep()
+    await scheduler.sweep()  # the day's head is published once
+    async with uow_factory() as uow:
+        heads = await published_heads(uow)
+        last = (await uow.session.execute(select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1))).one()
+        kept = (await uow.session.execute(select(ReceivedUpdate.update_id))).scalars().all()
+    assert [(h.occasion, h.seq, h.hash) for h in heads] == [("daily", last.seq, last.hash)]
+    assert kept == [2]
