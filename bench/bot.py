@@ -260,8 +260,10 @@ async def run(args: argparse.Namespace) -> None:
         floor_updates = [
             press(floor_bot, k + 1, s.telegram_id, TaskSubmit(task_id=s.task_id, confirm=True).pack()) for k, s in enumerate(submissions)
         ]
-        refused_updates = [press(refused_bot, k + 1, s.telegram_id, FORGED) for k, s in enumerate(submissions)]
-        memory_updates = [press(memory_bot, k + 1, s.telegram_id, FORGED) for k, s in enumerate(submissions)]
+        # Update ids are the bot's, unique: the sides on jointcheck's database record them
+        # (received_updates) and would skip one they had handled already.
+        refused_updates = [press(refused_bot, 10**6 + k + 1, s.telegram_id, FORGED) for k, s in enumerate(submissions)]
+        memory_updates = [press(memory_bot, 2 * 10**6 + k + 1, s.telegram_id, FORGED) for k, s in enumerate(submissions)]
         floor_statements, jc_statements = count_statements(floor_engine), count_statements(jc_engine)
         sides = {  # name: (dispatcher, bot, updates, statement counter of its engine)
             "floor": (floor_dp, floor_bot, floor_updates, floor_statements),
