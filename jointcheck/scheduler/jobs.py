@@ -20,6 +20,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from jointcheck.core.clock import Clock
+from jointcheck.core.services import received_updates
 from jointcheck.core.services.audit_heads import publish_daily_head
 from jointcheck.core.services.deadlines import DeadlinePolicy, due_draws, run_due_draw, scheduled_draws, sweep
 from jointcheck.core.uow import UnitOfWork
@@ -27,8 +28,6 @@ from jointcheck.core.uow import UnitOfWork
 log = logging.getLogger("jointcheck.scheduler")
 
 SWEEP_JOB = "sweep"
-# Telegram delivers an update again for 24 hours at most: a day more of received ids is plenty.
-KEEP_RECEIVED_UPDATES = dt.timedelta(days=2)
 
 
 def draw_job_id(round_id: int) -> str:
@@ -140,7 +139,7 @@ class Scheduler:
             async with self._uow() as uow:
                 if head := await publish_daily_head(uow):
                     log.warning("audit chain head of the day published: %s", head.anchor)
-                await uow.received_updates.prune(uow.clock() - KEEP_RECEIVED_UPDATES)
+                await received_updates.forget_old(uow)
                 await uow.commit()
             if any(counts.values()):
                 log.info("sweep queued %s", counts)

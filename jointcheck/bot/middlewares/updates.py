@@ -24,7 +24,8 @@ from aiogram.types import Update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from jointcheck.core.clock import Clock
-from jointcheck.core.repositories.received_updates import Arrival
+from jointcheck.core.services import received_updates
+from jointcheck.core.services.received_updates import Arrival
 from jointcheck.core.uow import UnitOfWork
 
 log = logging.getLogger("jointcheck.bot.updates")
@@ -43,7 +44,7 @@ class ReceivedUpdatesMiddleware(BaseMiddleware):
     async def __call__(self, handler: Callable[[Update, dict[str, Any]], Awaitable[Any]], update: Update, data: dict[str, Any]) -> Any:
         async with self._uow() as uow:
             payload = update.model_dump_json(exclude_none=True, by_alias=True)
-            arrival = await uow.received_updates.arrive(update.update_id, payload, uow.clock())
+            arrival = await received_updates.arrive(uow, update.update_id, payload)
             await uow.commit()
         if arrival is Arrival.HANDLED:
             log.info("update %s was handled already: skipped", update.update_id)
@@ -62,7 +63,7 @@ class ReceivedUpdatesMiddleware(BaseMiddleware):
         # Shielded: a shutdown cancelling the update after its handler returned must not leave it to be replayed.
         async def finish() -> None:
             async with self._uow() as uow:
-                await uow.received_updates.finish(update_id, uow.clock())
+                await received_updates.finish(uow, update_id)
                 await uow.commit()
 
         await asyncio.shield(finish())
@@ -70,7 +71,7 @@ class ReceivedUpdatesMiddleware(BaseMiddleware):
     async def replay(self, dispatcher: Dispatcher, bot: Bot) -> int:
         """Handle again, oldest first, the updates whose handling a crash cut off; how many."""
         async with self._uow(read_only=True) as uow:
-            unfinished = await uow.received_updates.unfinished()
+            unfinished = await received_updates.unfinished(uow)
         for update_id, payload in unfinished:
             try:
                 await dispatcher.feed_update(bot, Update.model_validate_json(payload, context={"bot": bot}))

@@ -1,14 +1,14 @@
 """published audit heads, received updates, bounded free text, notices sent part by part, an append-only audit table on PostgreSQL
 
 Revision ID: 0005
-Revises: 0004
+Revises: 0007
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0004"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
