@@ -17,6 +17,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from jointcheck.core import limits
 from jointcheck.core.authz import Action, Actor, Scope, authorize
 from jointcheck.core.clock import local_date
 from jointcheck.core.directory_io.errors import HeaderError, RowError
@@ -25,7 +26,7 @@ from jointcheck.core.errors import NotFound
 from jointcheck.core.models import CheckItem, Inspector, Result, RoundItem, Target, Task, TeamMember
 from jointcheck.core.result_categories import CATEGORIES, FOLLOW_UPS
 from jointcheck.core.services.notify import notify_departments
-from jointcheck.core.services.results import EDITABLE, NOTE_LIMIT
+from jointcheck.core.services.results import EDITABLE
 from jointcheck.core.uow import UnitOfWork
 from jointcheck.i18n import translations
 
@@ -132,8 +133,8 @@ def _read(path: str | Path, today: dt.date) -> tuple[list[ResultRow], list[RowEr
             follow_up = _FOLLOW_UP.get(follow_text.lower()) or _FOLLOW_UP.get(follow_text)
             if follow_up is None:
                 fail("follow_up", f"is not a follow-up action ({', '.join(FOLLOW_UPS)})")
-            if len(values.get("note", "")) > NOTE_LIMIT:
-                fail("note", f"has more than {NOTE_LIMIT} characters")
+            if len(values.get("note", "")) > limits.NOTE:
+                fail("note", f"has more than {limits.NOTE} characters")
             day = None
             if values.get("date"):
                 try:
