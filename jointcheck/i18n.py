@@ -28,3 +28,13 @@ def normalize_language(code: str | None) -> str:
 def translations(language: str) -> gettext.GNUTranslations:
     """The compiled catalog; a missing .mo is an install error (run `make catalogs`), not a fallback."""
     return gettext.translation(DOMAIN, localedir=LOCALES_DIR, languages=[language])
+
+
+def console_language(environ) -> str:
+    """The operator's language at a console: JOINTCHECK_LANGUAGE, else the locale (LC_ALL,
+    LC_MESSAGES, LANG); 'zh_CN' for any Chinese, 'en' otherwise."""
+    for name in ("JOINTCHECK_LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = environ.get(name)
+        if value:
+            return "zh_CN" if value.lower().startswith("zh") else "en"
+    return "en"

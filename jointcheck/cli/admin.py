@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from jointcheck.cli.context import new_uow, open_database, operator_actor
 from jointcheck.core.errors import InvalidInput
-from jointcheck.core.services.departments import add_department
+from jointcheck.core.services.departments import add_department, add_department_alias
 from jointcheck.core.services.invites import issue_invite, redeem_invite
 
 
@@ -18,6 +18,10 @@ def register(commands) -> None:
     add.add_argument("code")
     add.add_argument("name")
     add.set_defaults(handler=department_add)
+    alias = dept_sub.add_parser("alias", help="another name of a department, as registers write it (市场监管局 for SCJG)")
+    alias.add_argument("code")
+    alias.add_argument("alias")
+    alias.set_defaults(handler=department_alias)
 
     invite = sub.add_parser("invite", help="print a one-time invite code and its t.me link")
     invite.add_argument("--role", required=True, help="admin, convener, officer or inspector")
@@ -38,6 +42,14 @@ async def department_add(args, settings) -> int:
         department = await add_department(uow, operator_actor(), args.code, args.name)
         await uow.commit()
     print(f"department {department.code} added: {department.name}")
+    return 0
+
+
+async def department_alias(args, settings) -> int:
+    async with open_database(settings) as sessionmaker, new_uow(sessionmaker) as uow:
+        department = await add_department_alias(uow, operator_actor(), args.code, args.alias)
+        await uow.commit()
+    print(f"department {department.code} ({department.name}) may be written {args.alias} in imports")
     return 0
 
 

@@ -87,6 +87,16 @@ class Department(Base):
     created_at: Mapped[dt.datetime] = _now_column()
 
 
+class DepartmentAlias(Base):
+    """Another name a department goes by in imported registers (市场监管局 for SCJG)."""
+
+    __tablename__ = "department_aliases"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    alias: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[dt.datetime] = _now_column()
+
+
 class Region(Base):
     """GB/T 2260 administrative division; conveners' jurisdictions are regions."""
 
@@ -106,13 +116,14 @@ class CheckItem(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     is_current: Mapped[bool] = mapped_column(Boolean, default=True)
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
-    name: Mapped[str] = mapped_column(String(500))
+    name: Mapped[str] = mapped_column(Text)  # up to 4,000 characters, line breaks kept
+    item_group: Mapped[str] = mapped_column(Text, default="", server_default="")  # 抽查类别
     category: Mapped[str] = mapped_column(String(16))  # general | key
     basis: Mapped[str] = mapped_column(Text, default="")
     subject: Mapped[str] = mapped_column(Text, default="")
     content: Mapped[str] = mapped_column(Text, default="")
     method: Mapped[str] = mapped_column(String(100), default="")
-    object_kind: Mapped[str] = mapped_column(String(32), default="")
+    object_kind: Mapped[str] = mapped_column(Text, default="")  # 检查对象, free text
     ratio_cap: Mapped[int | None] = mapped_column(Integer)  # per mille; None for key items
     created_at: Mapped[dt.datetime] = _now_column()
 

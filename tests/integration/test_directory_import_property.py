@@ -25,11 +25,11 @@ ROWS = list(itertools.islice(iter_synthetic_targets(30, 11, ("SAMR",)), 30))
 BAD = {
     "code": ["", "91350100M000100Y44", "9135010OM000100Y43", "x" * 65],
     "name": ["", "a\x00b"],
-    "kind": ["company", "企业x", ""],
+    "kind": ["company", "外星人", ""],  # a company-type name (有限责任公司...) is an enterprise
     "region": ["44010", "4401066", "abcdef", ""],
     "industry": ["Z99", "F123456", "1"],
-    "risk": ["E", "AB", "", "5"],
-    "departments": ["NOPE", "", "SAMR;NOPE"],
+    "risk": ["E", "AB", "5"],  # empty is the unclassified class U
+    "departments": ["NOPE", "SAMR;NOPE"],  # a target may have no supervising department
     "status": ["closed", "maybe"],
 }
 corruption = st.lists(

@@ -24,13 +24,24 @@ INSPECTORS = [
         "skills": "特种设备;食品",
         "region": "350102",
         "conflicts": "91350100M000100Y43;CP-1",
+        "status": "active",
     },
-    {"cert_no": "E-001", "name": 'O\'Brien, "Pat"', "department": "HEALTH", "kind": "expert", "skills": "", "region": "", "conflicts": ""},
+    {
+        "cert_no": "E-001",
+        "name": 'O\'Brien, "Pat"',
+        "department": "HEALTH",
+        "kind": "expert",
+        "skills": "",
+        "region": "",
+        "conflicts": "",
+        "status": "excluded",
+    },
 ]
 ITEMS = [
     {
         "code": "SAMR-001",
         "department": "SAMR",
+        "group": "一般检查事项",
         "name": "食品生产企业监督检查",
         "category": "general",
         "basis": "《食品安全法》\n第一百一十条",
@@ -43,6 +54,7 @@ ITEMS = [
     {
         "code": "TAX-9",
         "department": "TAX",
+        "group": "",
         "name": "发票检查",
         "category": "key",
         "basis": "税收征管法",
@@ -84,7 +96,7 @@ def test_csv_has_bom_and_crlf(tmp_path):
     path = tmp_path / "t.csv"
     write_csv(path, "inspectors", INSPECTORS)
     data = path.read_bytes()
-    assert data.startswith(codecs.BOM_UTF8 + b"cert_no,name,department,kind,skills,region,conflicts\r\n")
+    assert data.startswith(codecs.BOM_UTF8 + b"cert_no,name,department,kind,skills,region,status,conflicts\r\n")
 
 
 def test_xlsx_cells_are_text(tmp_path):
@@ -93,16 +105,16 @@ def test_xlsx_cells_are_text(tmp_path):
     sheet = openpyxl.load_workbook(path).worksheets[0]
     assert sheet.title == "items"
     assert sheet["A1"].value == "事项编码"
-    content = sheet.cell(row=2, column=7)
+    content = sheet.cell(row=2, column=8)
     assert content.value == "=生产环境, 条件" and content.data_type == "s"  # never a formula
-    cap = sheet.cell(row=2, column=10)
+    cap = sheet.cell(row=2, column=11)
     assert cap.value == "30" and cap.data_type == "s"
 
 
 def test_write_to_streams():
     text = io.StringIO(newline="")
     assert write_csv(text, "items", ITEMS) == 2
-    assert text.getvalue().splitlines()[0] == "code,department,name,category,basis,subject,content,method,object_kind,ratio_cap"
+    assert text.getvalue().splitlines()[0] == "code,department,group,name,category,basis,subject,content,method,object_kind,ratio_cap"
     binary = io.BytesIO()
     write_xlsx(binary, "items", ITEMS)
     binary.seek(0)

@@ -18,7 +18,7 @@ from jointcheck.core.directory_io.schemas import (
 
 
 def test_the_three_kinds_have_the_spec_columns_in_order():
-    assert KINDS == ("targets", "inspectors", "items")
+    assert KINDS == ("targets", "inspectors", "items", "joint_items")
     assert get_schema("targets").fields == (
         "code",
         "name",
@@ -31,10 +31,11 @@ def test_the_three_kinds_have_the_spec_columns_in_order():
         "status",
         "address",
     )
-    assert get_schema("inspectors").fields == ("cert_no", "name", "department", "kind", "skills", "region", "conflicts")
+    assert get_schema("inspectors").fields == ("cert_no", "name", "department", "kind", "skills", "region", "status", "conflicts")
     assert get_schema("items").fields == (
         "code",
         "department",
+        "group",
         "name",
         "category",
         "basis",
@@ -60,7 +61,7 @@ def test_match_header_names_every_problem():
         get_schema("items").match_header(["code", "部门", "事项名称", "department", "colour"])
     assert caught.value.unknown == ["colour"]
     assert caught.value.duplicated == ["部门 (department)"]
-    assert caught.value.missing == ["事项类别 (category)", "抽查依据 (basis)", "抽查方式 (method)", "检查对象 (object_kind)"]
+    assert caught.value.missing == ["抽查方式 (method)"]
 
 
 def test_department_codes_match_case_insensitively_unless_ambiguous():

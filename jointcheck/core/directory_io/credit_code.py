@@ -29,6 +29,9 @@ __all__ = [
     "WEIGHTS",
     "check_digit",
     "credit_code_error",
+    "credit_code_reason",
+    "registration_number_check_digit",
+    "registration_number_reason",
     "is_valid_credit_code",
     "make_credit_code",
     "normalize_credit_code",
@@ -97,28 +100,55 @@ def is_valid_credit_code(code: str) -> bool:
     return _fast_ok(normalize_credit_code(code))
 
 
-def credit_code_error(code: str) -> str | None:
-    """None for a valid code, else one sentence saying what is wrong (for an error report)."""
+def credit_code_reason(code: str) -> tuple[str, dict] | None:
+    """None for a valid code, else what is wrong as (English sentence with {fields}, fields): the
+    sentence is the msgid of its translation."""
     code = normalize_credit_code(code)
     if _fast_ok(code):
         return None
     if not code:
-        return "is empty"
+        return "is empty", {}
     if len(code) != 18:
-        return f"has {len(code)} characters, a credit code has 18"
+        return "has {length} characters, a credit code has 18", {"length": len(code)}
     for pos, ch in enumerate(code, 1):
         if ch not in _INDEX:
             if ch in "IOZSV":
-                return f"character {pos} is '{ch}': credit codes never use I, O, Z, S or V"
-            return f"character {pos} '{ch}' is not allowed in a credit code"
+                return "character {position} is '{char}': credit codes never use I, O, Z, S or V", {"position": pos, "char": ch}
+            return "character {position} '{char}' is not allowed in a credit code", {"position": pos, "char": ch}
     if code[0] not in AUTHORITIES:
-        return f"character 1 '{code[0]}' is not a registration authority code (1-9, A, N, Y)"
+        return "character 1 '{char}' is not a registration authority code (1-9, A, N, Y)", {"char": code[0]}
     if code[1] not in ENTITY_TYPES:
-        return f"character 2 '{code[1]}' is not an entity type code (1-9)"
+        return "character 2 '{char}' is not an entity type code (1-9)", {"char": code[1]}
     if not code[2:8].isdigit():
-        return "characters 3-8 (region code) must be digits"
-    expected = check_digit(code[:17])
-    return f"check digit should be {expected}"
+        return "characters 3-8 (region code) must be digits", {}
+    return "check digit should be {digit}", {"digit": check_digit(code[:17])}
+
+
+def credit_code_error(code: str) -> str | None:
+    """None for a valid code, else one sentence saying what is wrong (for an error report)."""
+    reason = credit_code_reason(code)
+    return None if reason is None else reason[0].format(**reason[1])
+
+
+def registration_number_check_digit(prefix14: str) -> str:
+    """ISO 7064 MOD 11,10 over the first 14 digits of a 15-digit registration number (注册号)."""
+    p = 10
+    for ch in prefix14:
+        s = (p + int(ch)) % 10 or 10
+        p = (s * 2) % 11
+    return str((11 - p) % 10)
+
+
+def registration_number_reason(value: str) -> tuple[str, dict] | None:
+    """None for a valid 15-digit registration number, else (sentence, fields) as credit_code_reason."""
+    if not value:
+        return "is empty", {}
+    if len(value) != 15 or not (value.isascii() and value.isdigit()):
+        return "a registration number (注册号) has 15 digits, this has {length} characters", {"length": len(value)}
+    expected = registration_number_check_digit(value[:14])
+    if value[14] != expected:
+        return "check digit of the registration number should be {digit}", {"digit": expected}
+    return None
 
 
 def make_credit_code(prefix17: str) -> str:

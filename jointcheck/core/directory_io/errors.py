@@ -53,7 +53,9 @@ class RowError:
     line: int
     column: str
     value: str
-    reason: str
+    reason: str  # in English
+    template: str = ""  # the reason's msgid, with {fields} (report.translate_reason)
+    params: tuple[tuple[str, object], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

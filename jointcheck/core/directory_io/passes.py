@@ -27,7 +27,7 @@ from pathlib import Path
 from jointcheck.core.directory_io.errors import BadRow, DirectoryFileError, RowError
 from jointcheck.core.directory_io.packed import pack
 from jointcheck.core.directory_io.readers import file_format, open_table
-from jointcheck.core.directory_io.schemas import get_schema
+from jointcheck.core.directory_io.schemas import ColumnMapping, get_schema
 from jointcheck.core.directory_io.validation import Validation, validate_file
 
 WORKER_THRESHOLD_BYTES = 8 << 20
@@ -39,6 +39,8 @@ _PACKAGE_ROOT = str(Path(__file__).resolve().parents[3])
 class Start:
     header: list[str]
     present: tuple[str, ...]
+    keys: list[str | None] = field(default_factory=list)  # the column key of each header cell
+    ignored: list[str] = field(default_factory=list)  # header cells left out (personal, --ignore-unknown)
 
 
 @dataclass
@@ -70,10 +72,12 @@ class Outcome:
     truncated: bool = False
     errors: list[RowError] = field(default_factory=list)
     bad_rows: list[BadRow] = field(default_factory=list)
+    layout: list[tuple[str, dict]] = field(default_factory=list)  # what the layout was understood as
 
     @classmethod
     def of(cls, v: Validation) -> Outcome:
-        return cls(v.rows_read, v.rows_ok, v.error_count, v.bad_row_count, v.truncated, list(v.errors), list(v.bad_rows))
+        layout = list(v.layout.notes) if v.layout is not None else []
+        return cls(v.rows_read, v.rows_ok, v.error_count, v.bad_row_count, v.truncated, list(v.errors), list(v.bad_rows), layout)
 
 
 def _batch(kind: str, width: int, records: list[tuple], in_key_order: bool) -> bytes | list[tuple]:
@@ -92,11 +96,15 @@ def _messages(
     stop_at_error: bool,
     in_key_order: bool,
     columnar: bool = True,
+    options: dict | None = None,
 ) -> Iterator:
     """Start, then Rows batches, then the Outcome (a Restart and a new Start may come between).
     With stop_at_error, no rows after the first error. A CSV of targets goes through the columnar
     pass first, which does the whole file when nothing in it is wrong or unusual."""
-    if kind == "targets" and columnar:
+    options = options or {}
+    mapping = ColumnMapping.from_json(options.get("mapping"))
+    plain = mapping.is_plain and not options.get("region_from_address") and not options.get("sheet")
+    if kind == "targets" and columnar and plain:
         from jointcheck.core.directory_io.columnar import NotClean  # Arrow: loaded for a CSV of targets only
 
         sent = False
@@ -108,7 +116,7 @@ def _messages(
         except NotClean:
             if sent:
                 yield Restart()
-    yield from _row_messages(kind, path, known, max_errors, batch, stop_at_error, in_key_order)
+    yield from _row_messages(kind, path, known, max_errors, batch, stop_at_error, in_key_order, options)
 
 
 def _columnar_messages(path: str, known: Iterable[str], batch: int, in_key_order: bool) -> Iterator:
@@ -119,7 +127,7 @@ def _columnar_messages(path: str, known: Iterable[str], batch: int, in_key_order
     first = next(batches, None)  # a file wrong from its first batch on sends nothing to forget
     if first is None:
         raise NotClean("no data rows")  # the row-by-row pass says what an empty file means
-    yield Start(header, get_schema("targets").present(keys))
+    yield Start(header, get_schema("targets").present(keys), keys)
     rows = 0
     for data, count in itertools.chain([first], batches):
         rows += count
@@ -151,11 +159,28 @@ def _plain_header(path: str) -> tuple[list[str], list[str | None]]:
 
 
 def _row_messages(
-    kind: str, path: str, known: Iterable[str], max_errors: int | None, batch: int, stop_at_error: bool, in_key_order: bool
+    kind: str,
+    path: str,
+    known: Iterable[str],
+    max_errors: int | None,
+    batch: int,
+    stop_at_error: bool,
+    in_key_order: bool,
+    options: dict | None = None,
 ) -> Iterator:
     """The row-by-row pass: Start, Rows batches, then the Outcome. With stop_at_error, no rows after the first error."""
-    validation = validate_file(kind, path, known, max_errors=max_errors)
-    yield Start(validation.header, validation.present)
+    options = options or {}
+    mapping = ColumnMapping.from_json(options.get("mapping"))
+    validation = validate_file(
+        kind,
+        path,
+        known,
+        max_errors=max_errors,
+        sheet=options.get("sheet"),
+        mapping=mapping,
+        region_from_address=bool(options.get("region_from_address")),
+    )
+    yield Start(validation.header, validation.present, list(validation.keys), list(validation.mapping.ignored))
     width = len(validation.schema.fields)
     with validation:
         good = validation.tuples()
@@ -197,8 +222,11 @@ class Pass:
         stop_at_error: bool,
         in_key_order: bool,
         in_worker: bool,
+        options: dict | None = None,
     ):
-        self._args = (kind, str(path), sorted(known), max_errors, batch, stop_at_error, in_key_order)
+        # `known`: department codes, or every spelling of a department (code, name, alias) -> its code.
+        known = dict(sorted(known.items())) if isinstance(known, dict) else sorted(known)
+        self._args = (kind, str(path), known, max_errors, batch, stop_at_error, in_key_order, True, options or {})
         self.in_worker = in_worker
         self._process = None
         self._conn = None

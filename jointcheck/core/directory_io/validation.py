@@ -26,13 +26,26 @@ one `itemgetter`, a handful of dict look-ups, the credit-code check and the reco
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from operator import itemgetter
 
 from jointcheck.core.directory_io.credit_code import _fast_ok as _credit_code_ok
-from jointcheck.core.directory_io.errors import BadRow, DirectoryFileError, RowError
+from jointcheck.core.directory_io.errors import BadRow, RowError
 from jointcheck.core.directory_io.readers import open_table
-from jointcheck.core.directory_io.schemas import ADDRESS_MAX, TARGET_NAME_MAX, Checker, Invalid, Schema, check_credit_code, get_schema
+from jointcheck.core.directory_io.schemas import (
+    ADDRESS_MAX,
+    EXCEL_NUMBER,
+    REGISTERED_KINDS,
+    TARGET_NAME_MAX,
+    Checker,
+    ColumnMapping,
+    Invalid,
+    Schema,
+    check_credit_code,
+    get_schema,
+    region_by_name,
+)
 
 __all__ = ["Validation", "validate_file", "validate_rows"]
 
@@ -48,7 +61,7 @@ def _memo_miss(problems: list) -> Callable:
     def miss(memo: dict, check: Checker, key: str, raw: str) -> object:
         value = check(raw)
         if value.__class__ is Invalid:
-            append((key, raw, value.reason))
+            append((key, raw, value))
         elif len(memo) < _MEMO_LIMIT:
             memo[raw] = value
         return value
@@ -69,13 +82,25 @@ class Validation:
         header_line: int = 1,
         max_errors: int | None = None,
         on_close=None,
+        mapping: ColumnMapping | None = None,
+        region_from_address: bool = False,
+        layout=None,
     ):
         self.schema: Schema = get_schema(kind)
-        self.kind = kind
+        self.kind = self.schema.kind
+        self.mapping = mapping or ColumnMapping()
+        self.layout = layout  # layout.Layout when the file's layout was looked for
+        self.region_from_address = region_from_address
         self.header = list(header)
         self.header_line = header_line
-        keys = self.schema.match_header(self.header)  # HeaderError before any row is read
-        self.present: tuple[str, ...] = self.schema.present(keys)
+        keys = self.schema.match_header(self.header, self.mapping)  # HeaderError before any row is read
+        self.keys = keys
+        present = self.schema.present(keys)
+        if self.kind == "targets" and "code" not in present:  # the key comes from the 注册号 column
+            present = ("code", *present)
+        if region_from_address and "region" not in present:
+            present = self.schema.present([*present, "region"])
+        self.present: tuple[str, ...] = present
         self.errors: list[RowError] = []
         self.bad_rows: list[BadRow] = []
         self.error_count = 0  # all errors, even past max_errors
@@ -89,11 +114,13 @@ class Validation:
         self._consumed = False
         self._checkers = self.schema.checkers(known_departments)
         self._width = len(self.header)
-        self._unnamed = tuple(i for i, key in enumerate(keys) if key is None)
+        # Cells under no header at all must be empty; an ignored column's may hold anything.
+        self._unnamed = tuple(i for i, key in enumerate(keys) if key is None and not (self.header[i] or "").strip())
         # Each field's position in a row; an absent column reads a "" appended to every row.
         index = {key: i for i, key in enumerate(keys) if key is not None}
-        self._take = itemgetter(*(index.get(key, self._width) for key in self.schema.fields))
-        self._pad = len(index) < len(self.schema.fields)
+        read = self.schema.read_fields
+        self._take = itemgetter(*(index.get(key, self._width) for key in read))
+        self._pad = len(index) < len(read)
         self._unique_seen: dict[str, int] = {}
         self._problems: list[tuple[str, str, str]] = []
         self._field_order = {key: i for i, key in enumerate(self.schema.fields)}
@@ -137,7 +164,7 @@ class Validation:
         if self._consumed:
             raise RuntimeError("a Validation can be iterated only once")
         self._consumed = True
-        loop = {"targets": self._targets, "inspectors": self._inspectors, "items": self._items}[self.kind]
+        loop = {"targets": self._targets, "inspectors": self._inspectors, "items": self._items, "joint_items": self._joint_items}[self.kind]
         try:
             yield from loop(as_dict)
             self.finished = True
@@ -157,7 +184,11 @@ class Validation:
         extra = [cell for cell in cells[width:] if cell.strip()]
         if extra:
             self._problems.append(
-                ("", "; ".join(extra), f"has {len(cells)} cells but the header has {width}: cells beyond the last column")
+                (
+                    "",
+                    "; ".join(extra),
+                    Invalid("has {cells} cells but the header has {width}: cells beyond the last column", cells=len(cells), width=width),
+                )
             )
         elif not any(cell.strip() for cell in cells):
             return None
@@ -166,7 +197,7 @@ class Validation:
     def _check_unnamed(self, cells: list[str]) -> None:
         for i in self._unnamed:
             if cells[i].strip():
-                self._problems.append(("", cells[i], f"cell {i + 1} has a value but its column has no header"))
+                self._problems.append(("", cells[i], Invalid("cell {cell} has a value but its column has no header", cell=i + 1)))
 
     def _reject(self, line: int, cells: list[str], unique_value: object) -> None:
         """Record the row's problems (self._problems), unless the row is blank."""
@@ -178,10 +209,10 @@ class Validation:
         if unique_value.__class__ is str:
             first = self._unique_seen.setdefault(unique_value, line)
             if first != line:
-                problems.append((self.schema.unique_key, unique_value, f"duplicate of line {first}"))
+                problems.append((self.schema.unique_key, unique_value, Invalid("duplicate of line {first}", first=first)))
         order = self._field_order
         problems.sort(key=lambda p: order.get(p[0], -1))
-        errors = tuple(RowError(line, key, raw, reason) for key, raw, reason in problems)
+        errors = tuple(_row_error(line, key, raw, reason) for key, raw, reason in problems)
         problems.clear()
         self.error_count += len(errors)
         self.bad_row_count += 1
@@ -191,8 +222,19 @@ class Validation:
         self.errors.extend(errors)
         self.bad_rows.append(BadRow(line, tuple(original), errors))
 
+    def _registration_number(self, code: str, reg_no: str) -> object:
+        """The key of a registered target without a credit code: its 15-digit 注册号, or a refusal."""
+        if not reg_no.strip():
+            reason = Invalid("is empty and there is no registration number (注册号) either: a target needs one of them")
+            self._problems.append(("code", code, reason))
+            return reason
+        value = self._checkers["reg_no"](reg_no)
+        if value.__class__ is Invalid:
+            self._problems.append(("reg_no", reg_no, value))
+        return value
+
     def _duplicate(self, line: int, cells: list[str], value: str, first: int) -> None:
-        self._problems.append((self.schema.unique_key, value, f"duplicate of line {first}"))
+        self._problems.append((self.schema.unique_key, value, Invalid("duplicate of line {first}", first=first)))
         self._reject(line, cells, None)
 
     # -- the hot loops -----------------------------------------------------------------------------
@@ -210,6 +252,8 @@ class Validation:
         m_tags, c_tags = {}, ck["tags"]
         m_status, c_status = {}, ck["status"]
         check_code, check_name, check_address = ck["code"], ck["name"], ck["address"]
+        registered = REGISTERED_KINDS
+        derive_region = _region_of_address if self.region_from_address else None
         credit_ok, check_credit = _credit_code_ok, check_credit_code
         name_max, address_max = TARGET_NAME_MAX, ADDRESS_MAX
         take, width, pad, fit, unnamed = self._take, self._width, self._pad, self._fit, self._unnamed
@@ -227,16 +271,21 @@ class Validation:
                     cells.append("")
                 if unnamed:
                     self._check_unnamed(cells)
-                code, name, kind, region, industry, risk, departments, tags, status, address = take(cells)
+                code, name, kind, region, industry, risk, departments, tags, status, address, reg_no = take(cells)
                 # Low-cardinality columns: a dict hit, or the checker once per distinct text.
                 try:
                     kind_v = m_kind[kind]
                 except KeyError:
                     kind_v = miss(m_kind, c_kind, "kind", kind)
-                try:
-                    region_v = m_region[region]
-                except KeyError:
-                    region_v = miss(m_region, c_region, "region", region)
+                if derive_region and not region.strip():
+                    region_v = derive_region(address)
+                    if region_v.__class__ is I:
+                        problem(("region", address, region_v))
+                else:
+                    try:
+                        region_v = m_region[region]
+                    except KeyError:
+                        region_v = miss(m_region, c_region, "region", region)
                 try:
                     industry_v = m_industry[industry]
                 except KeyError:
@@ -259,30 +308,36 @@ class Validation:
                     status_v = miss(m_status, c_status, "status", status)
                 # The code: a credit code (checked as it is, then stripped and upper-cased) or,
                 # for other kinds, any code.
-                if kind_v == "enterprise" or kind_v == "individual":
-                    if credit_ok(code):
+                if kind_v in registered:
+                    if code.__class__ is not str:  # a number cell: refused even if its check digit passes
+                        code_v = I(EXCEL_NUMBER)
+                        problem(("code", code, code_v))
+                    elif credit_ok(code):
                         code_v = code
                     else:
                         code_v = code.strip().upper()
                         if not credit_ok(code_v):
-                            code_v = check_credit(code)
-                            problem(("code", code, code_v.reason))
+                            if not code_v:
+                                code_v = self._registration_number(code, reg_no)
+                            else:
+                                code_v = check_credit(code)
+                                problem(("code", code, code_v))
                 else:
                     code_v = check_code(code)
                     if code_v.__class__ is I:
-                        problem(("code", code, code_v.reason))
+                        problem(("code", code, code_v))
                 # Free text: the fast path of schemas.text_checker, inlined.
                 name_v = name.strip()
                 if not name_v or len(name_v) > name_max or not name_v.isprintable():
                     name_v = check_name(name)
                     if name_v.__class__ is I:
-                        problem(("name", name, name_v.reason))
+                        problem(("name", name, name_v))
                 if address:
                     address_v = address.strip()
                     if len(address_v) > address_max or not address_v.isprintable():
                         address_v = check_address(address)
                         if address_v.__class__ is I:
-                            problem(("address", address, address_v.reason))
+                            problem(("address", address, address_v))
                 else:
                     address_v = ""
                 if problems:
@@ -341,7 +396,7 @@ class Validation:
                     else:
                         value = check(raw)
                         if value.__class__ is I:
-                            problem((key, raw, value.reason))
+                            problem((key, raw, value))
                     values.append(value)
                 if after is not None:
                     after(values, take(cells), problem)
@@ -361,20 +416,49 @@ class Validation:
     def _inspectors(self, as_dict: bool) -> Iterator:
         return self._generic(as_dict)
 
+    def _joint_items(self, as_dict: bool) -> Iterator:
+        fields = self.schema.fields
+        at_code, at_name = fields.index("code"), fields.index("name")
+
+        def code_rule(values: list, raws: tuple, problem: Callable) -> None:
+            if not values[at_code] and values[at_name].__class__ is str:
+                values[at_code] = generated_code("JOINT", values[at_name])
+
+        return self._generic(as_dict, code_rule)
+
     def _items(self, as_dict: bool) -> Iterator:
         fields = self.schema.fields
         at_category, at_cap = fields.index("category"), fields.index("ratio_cap")
+        at_code, at_department, at_name = fields.index("code"), fields.index("department"), fields.index("name")
 
         def ratio_cap_rule(values: list, raws: tuple, problem: Callable) -> None:
             category, cap = values[at_category], values[at_cap]
             if cap.__class__ is Invalid:
                 return
-            if category == "general" and cap is None:
-                problem(("ratio_cap", raws[at_cap], "is required for a general item (per mille, 0-1000)"))
-            elif category == "key" and cap is not None:
-                problem(("ratio_cap", raws[at_cap], "must be empty: key items have no ratio cap"))
+            if category == "key" and cap is not None:
+                problem(("ratio_cap", raws[at_cap], Invalid("must be empty: key items have no ratio cap")))
+            if not values[at_code] and values[at_department].__class__ is str and values[at_name].__class__ is str:
+                values[at_code] = generated_code(values[at_department], values[at_name])
 
         return self._generic(as_dict, ratio_cap_rule)
+
+
+def generated_code(department: str, name: str) -> str:
+    """The code of an item whose list gives none: stable, from its department and name."""
+    digest = hashlib.sha256(f"{department}\x00{' '.join(name.split())}".encode()).hexdigest()[:10].upper()
+    return f"{department}-{digest}"
+
+
+def _region_of_address(address: str) -> object:
+    if not address.strip():
+        return Invalid("is empty, and there is no address to find it in")
+    return region_by_name(address, whole=False)
+
+
+def _row_error(line: int, key: str, raw: str, reason: object) -> RowError:
+    if reason.__class__ is Invalid:
+        return RowError(line, key, raw, reason.reason, reason.template, tuple(reason.params.items()))
+    return RowError(line, key, raw, str(reason))
 
 
 def validate_rows(
@@ -401,19 +485,70 @@ def validate_file(
     *,
     filename: str | None = None,
     max_errors: int | None = None,
+    sheet: str | None = None,
+    mapping: ColumnMapping | None = None,
+    region_from_address: bool = False,
 ) -> Validation:
-    """Open a CSV/XLSX file (path, or binary file object with `filename`), read its header (the
-    first non-blank row) and return the Validation of the remaining rows. The file is closed when
-    the iteration ends or on `close()` (the Validation is a context manager)."""
-    table = open_table(source, filename=filename)
+    """Open a CSV or spreadsheet (path, or binary file object with `filename`), find its header
+    (`layout.find_layout`: title rows, a two-row header, merged cells, trailing notes) and return
+    the Validation of its data rows. The file is closed when the iteration ends or on `close()`
+    (the Validation is a context manager). `mapping.given` (--set) fills a column the file lacks,
+    or the empty cells of one it has."""
+    from jointcheck.core.directory_io.layout import find_layout
+
+    schema = get_schema(kind)
+    mapping = mapping or ColumnMapping()
+    if region_from_address and schema.kind == "targets" and "region" not in mapping.given:
+        # An empty region column: every row's region then comes from its address.
+        mapping = ColumnMapping(mapping.names, {**mapping.given, "region": ""}, mapping.ignore_unknown)
+    table = open_table(source, filename=filename, sheet=sheet)
     try:
-        rows = table.rows()
-        for line, cells in rows:  # noqa: B007  (the header line is read after the loop)
-            if any(cell.strip() for cell in cells):
-                break
-        else:
-            raise DirectoryFileError("the file is empty: the first row must name the columns")
-        return Validation(kind, cells, rows, known_departments, header_line=line, max_errors=max_errors, on_close=table.close)
+        layout = find_layout(table, schema, mapping)
+        header, rows = list(layout.header), layout.rows
+        if mapping.given:
+            header, rows = _with_given(schema, mapping, header, rows)
+        return Validation(
+            kind,
+            header,
+            rows,
+            known_departments,
+            header_line=layout.header_lines[1],
+            max_errors=max_errors,
+            on_close=table.close,
+            mapping=mapping,
+            region_from_address=region_from_address,
+            layout=layout,
+        )
     except BaseException:
         table.close()
         raise
+
+
+def _with_given(schema: Schema, mapping: ColumnMapping, header: list[str], rows: Iterable) -> tuple[list[str], Iterator]:
+    """The header and rows with the --set values: a column the file lacks is added (under its
+    Chinese name), an empty cell of one it has is filled."""
+    probe = ColumnMapping(mapping.names, dict(mapping.given), True)
+    keys = schema.match_header(header, probe) if header else []
+    fill: list[tuple[int, str]] = []
+    header = list(header)
+    for key, value in mapping.given.items():
+        if key in keys:
+            fill.append((keys.index(key), value))
+        else:
+            header.append(schema.column(key).zh)
+            fill.append((len(header) - 1, value))
+    width = len(header)
+
+    def given_rows() -> Iterator:
+        for line, cells in rows:
+            if not any(cell.strip() for cell in cells):
+                yield line, cells
+                continue
+            if len(cells) < width:
+                cells = cells + [""] * (width - len(cells))
+            for at, value in fill:
+                if not cells[at].strip():
+                    cells[at] = value
+            yield line, cells
+
+    return header, given_rows()

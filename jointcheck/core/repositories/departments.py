@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from jointcheck.core.models import Department
+from jointcheck.core.models import Department, DepartmentAlias
 
 
 class DepartmentRepository:
@@ -26,3 +26,20 @@ class DepartmentRepository:
         self._session.add(department)
         await self._session.flush()
         return department
+
+    async def aliases(self) -> list[tuple[str, str]]:
+        """(alias, department code) of every alias."""
+        query = select(DepartmentAlias.alias, Department.code).join(Department, Department.id == DepartmentAlias.department_id)
+        return [(alias, code) for alias, code in await self._session.execute(query)]
+
+    async def alias_owner(self, alias: str) -> str | None:
+        query = (
+            select(Department.code)
+            .join(DepartmentAlias, Department.id == DepartmentAlias.department_id)
+            .where(DepartmentAlias.alias == alias)
+        )
+        return (await self._session.execute(query)).scalar_one_or_none()
+
+    async def add_alias(self, department: Department, alias: str) -> None:
+        self._session.add(DepartmentAlias(department_id=department.id, alias=alias))
+        await self._session.flush()

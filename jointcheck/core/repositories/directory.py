@@ -94,6 +94,7 @@ async def export_rows(session: AsyncSession, kind: str, department_codes: dict[i
                     "kind": i.kind,
                     "skills": i.skills,
                     "region": i.region,
+                    "status": i.status,
                     "conflicts": ";".join(conflicts.get(i.id, ())),
                 }
                 for i in rows
@@ -109,6 +110,7 @@ async def export_rows(session: AsyncSession, kind: str, department_codes: dict[i
             {
                 "code": i.code,
                 "department": department_codes[i.department_id],
+                "group": i.item_group,
                 "name": i.name,
                 "category": i.category,
                 "basis": i.basis,

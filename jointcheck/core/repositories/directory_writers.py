@@ -21,7 +21,7 @@ class InspectorWriter:
     ones; recusals an officer added by hand (with their own reason) are left alone.
     """
 
-    FIELDS = {"name": "name", "department": "department_id", "kind": "kind", "skills": "skills", "region": "region"}
+    FIELDS = {"name": "name", "department": "department_id", "kind": "kind", "skills": "skills", "region": "region", "status": "status"}
     CHUNK = 1000  # rows per statement: SQLite allows 32,766 bound values
 
     def __init__(self, session: AsyncSession, departments: dict[str, int], present: tuple[str, ...]):
@@ -45,8 +45,8 @@ class InspectorWriter:
         insert = _INSERTS[self._session.bind.dialect.name]
         statement = insert(Inspector).values(
             [
-                {"cert_no": c, "name": n, "department_id": self._departments[d], "kind": k, "skills": s, "region": r, "status": "active"}
-                for c, n, d, k, s, r, _ in rows
+                {"cert_no": c, "name": n, "department_id": self._departments[d], "kind": k, "skills": s, "region": r, "status": st}
+                for c, n, d, k, s, r, st, _ in rows
             ]
         )
         if self._updated:
@@ -78,7 +78,7 @@ class InspectorWriter:
 class ItemWriter:
     """A changed item becomes a new version; the old one stays for the rounds that use it."""
 
-    FIELDS = ("department_id", "name", "category", "basis", "subject", "content", "method", "object_kind", "ratio_cap")
+    FIELDS = ("department_id", "item_group", "name", "category", "basis", "subject", "content", "method", "object_kind", "ratio_cap")
 
     def __init__(self, session: AsyncSession, departments: dict[str, int]):
         self._session = session
@@ -99,10 +99,8 @@ class ItemWriter:
                 await self._session.execute(select(CheckItem).where(CheckItem.code.in_(codes), CheckItem.is_current.is_(True)))
             ).scalars()
         }
-        for code, department, name, category, basis, subject, content, method, object_kind, ratio_cap in rows:
-            values = dict(
-                zip(self.FIELDS, (self._departments[department], name, category, basis, subject, content, method, object_kind, ratio_cap))
-            )
+        for code, department, *rest in rows:
+            values = dict(zip(self.FIELDS, (self._departments[department], *rest)))
             old = current.get(code)
             if old is not None and all(getattr(old, f) == v for f, v in values.items()):
                 continue

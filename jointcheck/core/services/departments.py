@@ -53,3 +53,37 @@ async def current_items(uow: UnitOfWork, actor: Actor, department_id: int) -> li
     if not can(actor, Action.ROUND_PROPOSE, scope):
         authorize(actor, Action.ROUND_RESPOND, scope)
     return await uow.rounds.items_of_department(department_id)
+
+
+async def add_department_alias(uow: UnitOfWork, actor: Actor, code: str, alias: str) -> Department:
+    """Let imports name the department `code` as `alias` too (市场监管局 for SCJG)."""
+    authorize(actor, Action.DEPARTMENT_MANAGE)
+    alias = " ".join(alias.split())
+    if not alias:
+        raise InvalidInput("the alias is empty")
+    department = await department_by_code(uow, code.strip())
+    departments = await uow.departments.all()
+    if any(alias in (d.code, d.name) for d in departments):
+        raise Conflict(f"{alias} is already a department's code or name")
+    owner = await uow.departments.alias_owner(alias)
+    if owner is not None:
+        raise Conflict(f"{alias} is already an alias of {owner}")
+    await uow.departments.add_alias(department, alias)
+    await uow.audit.record(actor, "department.alias_added", "department", department.code, {"code": department.code, "alias": alias})
+    return department
+
+
+async def department_spellings(uow: UnitOfWork) -> dict[str, str]:
+    """Every way an import may name a department (code, registered name, alias) -> its code.
+    A name two departments share names neither."""
+    spellings: dict[str, str] = {}
+    shared: set[str] = set()
+    departments = await uow.departments.all()
+    for spelling, code in [(d.name, d.code) for d in departments] + await uow.departments.aliases():
+        if spellings.get(spelling, code) != code:
+            shared.add(spelling)
+        spellings[spelling] = code
+    for spelling in shared:
+        del spellings[spelling]
+    spellings.update({d.code: d.code for d in departments})
+    return spellings

@@ -21,11 +21,14 @@ from jointcheck.core.authz import Action, Actor, authorize
 from jointcheck.core.directory_io.errors import RowError
 from jointcheck.core.directory_io.passes import WORKER_THRESHOLD_BYTES, Outcome, Pass, Restart
 from jointcheck.core.directory_io.report import write_bad_rows_csv
+from jointcheck.core.directory_io.schemas import ColumnMapping
+from jointcheck.core.directory_io.validation import validate_file
 from jointcheck.core.directory_io.writers import write_table
 from jointcheck.core.errors import InvalidInput
 from jointcheck.core.repositories.bulk_targets import TargetBulkWriter
 from jointcheck.core.repositories.directory import export_rows
 from jointcheck.core.repositories.directory_writers import InspectorWriter, ItemWriter
+from jointcheck.core.services.departments import department_spellings
 from jointcheck.core.uow import UnitOfWork
 
 KINDS = ("targets", "inspectors", "items")
@@ -47,6 +50,8 @@ class ImportResult:
     dry_run: bool = False
     bad_rows_file: Path | None = None
     file_sha256: str = ""
+    layout: list[tuple[str, dict]] = field(default_factory=list)  # how the file's layout was read
+    ignored_columns: list[str] = field(default_factory=list)
 
 
 def _check_kind(kind: str) -> None:
@@ -67,6 +72,46 @@ async def _department_codes(uow: UnitOfWork, actor: Actor) -> dict[str, int]:
     return {d.code: d.id for d in await uow.departments.all()}
 
 
+@dataclass
+class ImportOptions:
+    """How to read a register as it is: `sheet` (name or 1-based number), the column mapping
+    (--map, --map-file, --set, --ignore-unknown) and --region-from-address."""
+
+    sheet: str | None = None
+    mapping: ColumnMapping = field(default_factory=ColumnMapping)
+    region_from_address: bool = False
+
+    def as_json(self) -> dict:
+        return {"sheet": self.sheet, "mapping": self.mapping.as_json(), "region_from_address": self.region_from_address}
+
+
+@dataclass
+class ColumnReading:
+    header: str
+    key: str | None  # None: left out
+    label: str  # '统一社会信用代码 (code)', or why it is left out
+
+
+def read_columns(kind: str, path: str | Path, options: ImportOptions | None = None) -> tuple[list[ColumnReading], list[tuple[str, dict]]]:
+    """How each column of the file would be understood, and the layout found (--show-mapping).
+    Raises HeaderError when columns are unknown, missing or duplicated."""
+    _check_kind(kind)
+    options = options or ImportOptions()
+    validation = validate_file(
+        kind, Path(path), (), sheet=options.sheet, mapping=options.mapping, region_from_address=options.region_from_address
+    )
+    try:
+        readings = []
+        for cell, key in zip(validation.header, validation.keys):
+            if key is not None:
+                readings.append(ColumnReading(cell, key, validation.schema.label(key)))
+            elif cell.strip():
+                readings.append(ColumnReading(cell, None, ""))
+        return readings, list(validation.layout.notes) if validation.layout else []
+    finally:
+        validation.close()
+
+
 async def import_directory(
     uow: UnitOfWork,
     actor: Actor,
@@ -77,8 +122,12 @@ async def import_directory(
     bad_rows_path: str | Path | None = None,
     dry_run: bool = False,
     progress: Callable[[int], None] | None = None,
+    options: ImportOptions | None = None,
+    language: str = "en",
+    keep_all_errors: bool = False,
 ) -> ImportResult:
-    """Validate and upsert; commits only when the import is to be kept. The caller owns `uow`."""
+    """Validate and upsert; commits only when the import is to be kept. The caller owns `uow`.
+    `keep_all_errors`: every error is kept in the result (for a report file), not the first 1,000."""
     _check_kind(kind)
     if skip_bad_rows and bad_rows_path is None:
         raise InvalidInput("skipping bad rows needs a file to write them to, with their reasons")
@@ -86,14 +135,17 @@ async def import_directory(
     if not path.is_file():
         raise InvalidInput(f"no such file: {path}")
     departments = await _department_codes(uow, actor)
+    spellings = await department_spellings(uow)
+    options = options or ImportOptions()
     hashing = asyncio.ensure_future(asyncio.to_thread(_sha256_of, path))
     result = ImportResult(kind=kind, dry_run=dry_run)
     strict = not skip_bad_rows
     validation = Pass(
         kind,
         path,
-        departments,
-        max_errors=STRICT_ERRORS_KEPT if strict else None,
+        spellings,
+        options=options.as_json(),
+        max_errors=STRICT_ERRORS_KEPT if strict and not keep_all_errors else None,
         batch=BATCH,
         stop_at_error=strict or dry_run,
         in_worker=path.stat().st_size >= WORKER_THRESHOLD_BYTES,
@@ -135,12 +187,13 @@ async def import_directory(
     result.bad_rows, result.error_count = outcome.bad_row_count, outcome.error_count
     result.errors, result.errors_truncated = outcome.errors, outcome.truncated
     result.written = writer.changed
+    result.layout, result.ignored_columns = outcome.layout, list(start.ignored)
     if outcome.error_count and strict or dry_run:
         await uow.rollback()
         return result
     if outcome.bad_row_count:
         result.bad_rows_file = Path(bad_rows_path)
-        write_bad_rows_csv(result.bad_rows_file, start.header, outcome.bad_rows, kind=kind)
+        write_bad_rows_csv(result.bad_rows_file, start.header, outcome.bad_rows, kind=kind, language=language)
     await uow.audit.record(
         actor,
         "directory.imported",
