@@ -10,6 +10,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from jointcheck.core.directory_io.credit_code import make_credit_code
 from tests.db_snapshot import snapshot
 
 EXCEL_CAUSE = "Excel stored this code as a number and lost digits; format the column as text at the source and export again"
@@ -89,10 +90,7 @@ def test_skip_bad_rows_exits_3_and_the_fixed_bad_rows_file_imports_as_it_is(cli,
     rows = list(csv.reader(bad.open(encoding="utf-8-sig")))
     assert rows[0][:3] == ["序号", "企业名称", "注册号"] and rows[0][-1] == "错误原因 (errors)"
     assert rows[1][1] == "丙公司" and EXCEL_CAUSE in rows[1][-1]
-    rows[1][3] = "91440106MA59TQ8F4X"  # fixed at the source: the code as text
-    from jointcheck.core.directory_io.credit_code import make_credit_code
-
-    rows[1][3] = make_credit_code("91440106MA59TQ8F4")
+    rows[1][3] = make_credit_code("91440106MA59TQ8F4")  # fixed at the source: the code as text
     with bad.open("w", encoding="utf-8-sig", newline="") as fh:
         csv.writer(fh).writerows(rows)
     again = import_targets(cli, registers_db, bad)
@@ -110,7 +108,10 @@ def test_skip_bad_rows_exits_3_and_the_fixed_bad_rows_file_imports_as_it_is(cli,
 def test_region_from_address_and_chinese_messages(cli, registers_db, tmp_path, monkeypatch):
     path = registration_export(
         tmp_path / "entities.xlsx",
-        [entity("甲公司", None, GOOD_CODE, address="广东省广州市越秀区中山五路1号"), entity("乙公司", None, FAILING_NUMBER, address="朝阳区某路")],
+        [
+            entity("甲公司", None, GOOD_CODE, address="广东省广州市越秀区中山五路1号"),
+            entity("乙公司", None, FAILING_NUMBER, address="朝阳区某路"),
+        ],
     )
     monkeypatch.setenv("JOINTCHECK_LANGUAGE", "zh")
     result = cli(registers_db, "import", "targets", str(path), "--ignore-unknown", "--region-from-address", "--dry-run")
@@ -120,7 +121,9 @@ def test_region_from_address_and_chinese_messages(cli, registers_db, tmp_path, m
     assert "试运行" in result.out
     monkeypatch.setenv("JOINTCHECK_LANGUAGE", "en")
     report = tmp_path / "report.csv"
-    result = cli(registers_db, "import", "targets", str(path), "--ignore-unknown", "--region-from-address", "--dry-run", "--report", str(report))
+    result = cli(
+        registers_db, "import", "targets", str(path), "--ignore-unknown", "--region-from-address", "--dry-run", "--report", str(report)
+    )
     lines = list(csv.reader(report.open(encoding="utf-8-sig")))
     assert [line[0] for line in lines[1:]] == ["4", "4"] and EXCEL_CAUSE in lines[1][3]
 
@@ -209,3 +212,52 @@ def test_gb18030_csv_with_real_status_and_type_names(cli, registers_db, tmp_path
     assert result.code == 1
     assert "line 2" not in result.err
     assert f"line 4, column 统一社会信用代码 (code), value '9.14690062012665E+17': {EXCEL_CAUSE}" in result.err
+
+
+def ods(path: Path, rows: list[list]) -> Path:
+    """A minimal OpenDocument spreadsheet written by hand: numbers as float cells, text as strings."""
+    import zipfile
+    from xml.sax.saxutils import escape
+
+    def cell(value) -> str:
+        if value is None:
+            return "<table:table-cell/>"
+        if isinstance(value, (int, float)):
+            return f'<table:table-cell office:value-type="float" office:value="{value!r}"><text:p>{value}</text:p></table:table-cell>'
+        return f'<table:table-cell office:value-type="string"><text:p>{escape(value)}</text:p></table:table-cell>'
+
+    body = "".join("<table:table-row>" + "".join(cell(v) for v in row) + "</table:table-row>" for row in rows)
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+        'office:version="1.2"><office:body><office:spreadsheet><table:table table:name="名录">'
+        f"{body}</table:table></office:spreadsheet></office:body></office:document-content>"
+    )
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+        '<manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>'
+    )
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
+        zf.writestr("META-INF/manifest.xml", manifest)
+        zf.writestr("content.xml", content)
+    return path
+
+
+def test_ods_numbers_are_told_from_text(cli, registers_db, tmp_path):
+    path = ods(
+        tmp_path / "entities.ods",
+        [
+            ["企业名称", "统一社会信用代码", "注册号", "主体类型", "行政区划", "监管部门"],
+            ["甲公司", GOOD_CODE, None, "企业", "440106", "市场监督管理局"],
+            ["乙公司", float(PASSING_NUMBER), None, "企业", "440106", "SCJG"],
+            ["丙店", None, float(REG_NO), "个体工商户", "440106", ""],
+        ],
+    )
+    result = cli(registers_db, "import", "targets", str(path), "--dry-run")
+    assert result.code == 1
+    assert result.err.strip() == f"line 3, column 统一社会信用代码 (code), value '{PASSING_NUMBER}': {EXCEL_CAUSE}"
+    assert "2 good, 1 bad" in result.out

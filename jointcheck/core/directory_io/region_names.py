@@ -18,7 +18,7 @@ from pathlib import Path
 
 __all__ = ["RegionNames", "region_names"]
 
-TABLE = Path(__file__).resolve().parents[2] / "data" / "gb2260.tsv"
+TABLE = Path(__file__).resolve().parents[2] / "data" / "gb2260.tsv"  # licence beside it: gb2260.LICENSE
 # Placeholders of the table, not names anyone writes for a place.
 _NOT_NAMES = frozenset({"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"})
 _SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "省", "市")
