@@ -59,7 +59,7 @@ def register(commands) -> None:
     p.add_argument("--region", required=True, help="the convening jurisdiction (6 digits)")
     p.add_argument("--items", required=True, help="comma-separated item codes of the lead")
     p.add_argument("--invite", action="append", required=True, metavar="DEPT=TEAM", help="invited department and its team size (repeat)")
-    p.add_argument("--ratio", action="append", required=True, metavar="CLASS=PERMILLE", help="sampling ratio per risk class (repeat)")
+    p.add_argument("--ratio", action="append", required=True, metavar="CLASS=PERMILLE", help="sampling ratio per risk class A-D, U for unclassified targets (repeat)")
     p.add_argument("--team", type=int, default=1, help="the lead's team size")
     p.add_argument("--cooling-off", action="append", metavar="CLASS=DAYS")
     p.add_argument("--scope-regions"), p.add_argument("--scope-kinds"), p.add_argument("--scope-industries")

@@ -15,6 +15,7 @@ from jointcheck.core import limits
 from jointcheck.core import public_proof as proof
 from jointcheck.core.authz import Action, Actor, Scope, authorize, can, reach
 from jointcheck.core.clock import DOMAIN_TZ, local_date
+from jointcheck.core.directory_io.schemas import UNCLASSIFIED
 from jointcheck.core.errors import Conflict, InvalidInput, NotFound
 from jointcheck.core.models import CheckItem, Department, Draw, Round, RoundItem, RoundParticipant
 from jointcheck.core.regions import is_region_code, region_covers
@@ -106,17 +107,22 @@ def parse_draw_at(text: str | None, default_tz: dt.tzinfo | None = None) -> dt.d
 
 
 def _check_ratios(ratios: dict[str, int]) -> dict[str, int]:
+    """A ratio per credit-risk class; the unclassified targets (U) are a stratum of their own, with
+    a ratio only when one is given for them (none: they are not drawn)."""
     clean = {}
     for risk, permille in ratios.items():
         risk = risk.strip().upper()
-        if risk not in RISK_CLASSES:
-            raise InvalidInput(f"risk class {risk!r} is not one of A, B, C, D")
+        if risk not in RISK_CLASSES and risk != UNCLASSIFIED:
+            raise InvalidInput(f"risk class {risk!r} is not one of A, B, C, D or U (unclassified)")
         if not isinstance(permille, int) or not 0 <= permille <= 1000:
             raise InvalidInput(f"ratio for class {risk} must be 0 to 1000 per mille, got {permille!r}")
         clean[risk] = permille
     if not any(clean.values()):
         raise InvalidInput("every ratio is zero: the round would draw nothing")
-    return {risk: clean.get(risk, 0) for risk in RISK_CLASSES}
+    ratios = {risk: clean.get(risk, 0) for risk in RISK_CLASSES}
+    if UNCLASSIFIED in clean:
+        ratios[UNCLASSIFIED] = clean[UNCLASSIFIED]
+    return ratios
 
 
 def _check_caps(items: list[CheckItem], ratios: dict[str, int]) -> None:
