@@ -16,6 +16,7 @@ from jointcheck.core.services.rounds import (
     RoundScope,
     approve_round,
     enter_seed,
+    joint_item_invitations,
     list_rounds,
     parse_draw_at,
     propose_round,
@@ -55,11 +56,18 @@ def register(commands) -> None:
 
     p = sub.add_parser("propose", help="propose a joint round as the lead department's officer")
     p.add_argument("--lead", required=True, help="lead department code")
-    p.add_argument("--title", required=True)
+    p.add_argument("--title", help="the round's title (by default the joint item's name)")
     p.add_argument("--region", required=True, help="the convening jurisdiction (6 digits)")
     p.add_argument("--items", required=True, help="comma-separated item codes of the lead")
-    p.add_argument("--invite", action="append", required=True, metavar="DEPT=TEAM", help="invited department and its team size (repeat)")
-    p.add_argument("--ratio", action="append", required=True, metavar="CLASS=PERMILLE", help="sampling ratio per risk class A-D, U for unclassified targets (repeat)")
+    p.add_argument("--invite", action="append", default=[], metavar="DEPT=TEAM", help="invited department and its team size (repeat)")
+    p.add_argument("--joint-item", metavar="CODE", help="propose from this entry of the joint item list, inviting the departments it names")
+    p.add_argument(
+        "--ratio",
+        action="append",
+        required=True,
+        metavar="CLASS=PERMILLE",
+        help="sampling ratio per risk class A-D, U for unclassified targets (repeat)",
+    )
     p.add_argument("--team", type=int, default=1, help="the lead's team size")
     p.add_argument("--cooling-off", action="append", metavar="CLASS=DAYS")
     p.add_argument("--scope-regions"), p.add_argument("--scope-kinds"), p.add_argument("--scope-industries")
@@ -163,12 +171,19 @@ async def show_command(args, settings) -> int:
 
 
 async def propose_command(args, settings) -> int:
+    title, invited = args.title, _pairs(args.invite, "invite")
+    if args.joint_item:
+        name, named = await _run(settings, args.as_user, joint_item_invitations, args.joint_item, args.lead, args.team, commit=False)
+        title = title or name[:200]
+        invited = {**named, **invited}  # an --invite gives its own team size
+    if not title:
+        raise InvalidInput("the round needs a title (--title)")
     proposal = Proposal(
         lead=args.lead,
-        title=args.title,
+        title=title,
         region=args.region,
         items=_csv(args.items),
-        invited=_pairs(args.invite, "invite"),
+        invited=invited,
         ratios=_pairs(args.ratio, "ratio"),
         lead_team_size=args.team,
         cooling_off_days=_pairs(args.cooling_off, "cooling-off"),

@@ -128,6 +128,21 @@ class CheckItem(Base):
     created_at: Mapped[dt.datetime] = _now_column()
 
 
+class JointItem(Base):
+    """An entry of the joint item list (联合抽查事项清单): a field, what is checked, on whom, and the
+    departments that start it and join it, named as the list names them (kinds of departments)."""
+
+    __tablename__ = "joint_items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    area: Mapped[str] = mapped_column(Text, default="")
+    name: Mapped[str] = mapped_column(Text)
+    object_kind: Mapped[str] = mapped_column(Text, default="")
+    initiator: Mapped[str] = mapped_column(Text, default="")  # ';'-joined department names
+    partners: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[dt.datetime] = _now_column()
+
+
 CODE_INDEX = "uq_targets_code"
 
 

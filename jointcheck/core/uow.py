@@ -14,7 +14,7 @@ from jointcheck.core.repositories.cases import CaseRepository
 from jointcheck.core.repositories.credit import CreditRepository
 from jointcheck.core.repositories.deadlines import DeadlineRepository
 from jointcheck.core.repositories.departments import DepartmentRepository
-from jointcheck.core.repositories.directory import InspectorRepository, TargetRepository
+from jointcheck.core.repositories.directory import InspectorRepository, JointItemRepository, TargetRepository
 from jointcheck.core.repositories.fsm_states import FsmStateRepository
 from jointcheck.core.repositories.outbox import OutboxRepository
 from jointcheck.core.repositories.plans import PlanRepository
@@ -57,6 +57,7 @@ class UnitOfWork:
     invites: InviteRepository = _repository(InviteRepository)
     inspectors: InspectorRepository = _repository(InspectorRepository)
     targets: TargetRepository = _repository(TargetRepository)
+    joint_items: JointItemRepository = _repository(JointItemRepository)
     rounds: RoundRepository = _repository(RoundRepository)
     plans: PlanRepository = _repository(PlanRepository)
     fsm_states: FsmStateRepository = _repository(FsmStateRepository)

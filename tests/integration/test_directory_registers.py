@@ -261,3 +261,41 @@ def test_ods_numbers_are_told_from_text(cli, registers_db, tmp_path):
     assert result.code == 1
     assert result.err.strip() == f"line 3, column 统一社会信用代码 (code), value '{PASSING_NUMBER}': {EXCEL_CAUSE}"
     assert "2 good, 1 bad" in result.out
+
+
+def test_joint_item_list_xls_imports_and_a_round_is_proposed_from_an_entry(cli, registers_db, tmp_path):
+    xlwt = pytest.importorskip("xlwt")
+    book = xlwt.Workbook()
+    sheet = book.add_sheet("联合抽查事项清单")
+    sheet.write_merge(0, 0, 0, 4, "附件2")
+    sheet.write_merge(1, 1, 0, 4, "某省部门联合抽查事项清单")
+    for i, name in enumerate(["抽查领域", "抽查事项", "检查对象", "发起部门", "配合部门"]):
+        sheet.write(2, i, name)
+    for i, value in enumerate(["教育", "校外培训机构检查", "培训机构", "教育部门", "市场监管部门、消防部门"]):
+        sheet.write(3, i, value)
+    sheet.write_merge(4, 4, 0, 4, "注：配合部门可根据实际增减。")
+    path = tmp_path / "joint.xls"
+    book.save(str(path))
+    result = cli(registers_db, "import", "joint-items", str(path))
+    assert result.code == 0, result.err
+    assert "row(s) 1, 2 taken as a title or notes" in result.out and "row(s) 5 under the table taken as notes" in result.out
+    export = tmp_path / "joint.csv"
+    assert cli(registers_db, "export", "joint-items", str(export)).code == 0
+    (entry,) = list(csv.DictReader(export.open(encoding="utf-8-sig")))
+    assert entry["partners"] == "市场监管部门;消防部门" and entry["code"].startswith("JOINT-")
+
+    assert cli(registers_db, "admin", "department", "add", "XF", "消防救援支队").code == 0
+    officer = cli(registers_db, "admin", "invite", "--role", "officer", "--department", "JYT").out.splitlines()[0]
+    user = cli(registers_db, "admin", "redeem", officer, "--name", "教育厅科员").out.split()[1]
+    propose = ["round", "propose", "--as", user, "--lead", "JYT", "--region", "440100", "--items", "X", "--ratio", "A=10"]
+    refused = cli(registers_db, *propose, "--joint-item", entry["code"])
+    assert refused.code == 1 and "not known here: 市场监管部门, 教育部门, 消防部门" in refused.err
+    for code, alias in (("JYT", "教育部门"), ("SCJG", "市场监管部门"), ("XF", "消防部门")):
+        assert cli(registers_db, "admin", "department", "alias", code, alias).code == 0
+    items = tmp_path / "jyt.csv"
+    items.write_text("事项编码,部门,事项名称,抽查方式\nX,教育厅,校外培训机构检查,现场检查\n", encoding="utf-8")
+    assert cli(registers_db, "import", "items", str(items)).code == 0
+    proposed = cli(registers_db, *propose, "--joint-item", entry["code"])
+    assert proposed.code == 0, proposed.err
+    shown = cli(registers_db, "round", "show", "1", "--as", user).out
+    assert '"title": "校外培训机构检查"' in shown and "SCJG" in shown and "XF" in shown

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import ColumnElement, delete, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from jointcheck.core.models import CheckItem, Conflict, Department, Inspector, Target
+from jointcheck.core.models import CheckItem, Conflict, Department, Inspector, JointItem, Target
 from jointcheck.core.regions import region_prefix
 from jointcheck.core.repositories.bulk_targets import TARGET_COLUMNS
 
@@ -72,6 +72,14 @@ class InspectorRepository:
         return result.rowcount
 
 
+class JointItemRepository:
+    def __init__(self, session: AsyncSession):
+        self._session = session
+
+    async def by_code(self, code: str) -> JointItem | None:
+        return (await self._session.execute(select(JointItem).where(JointItem.code == code))).scalar_one_or_none()
+
+
 async def export_rows(session: AsyncSession, kind: str, department_codes: dict[int, str], *, batch: int = 20_000):
     """Batches of records in the import format, in code order; department_codes maps ids to codes."""
     if kind == "targets":
@@ -99,6 +107,10 @@ async def export_rows(session: AsyncSession, kind: str, department_codes: dict[i
                 }
                 for i in rows
             ]
+    elif kind == "joint_items":
+        fields = ("code", "area", "name", "object_kind", "initiator", "partners")
+        rows = (await session.execute(select(*(getattr(JointItem, f) for f in fields)).order_by(JointItem.code))).all()
+        yield [dict(zip(fields, row)) for row in rows]
     else:
         query = (
             select(CheckItem)

@@ -6,7 +6,7 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from jointcheck.core.models import CheckItem, Conflict, Inspector
+from jointcheck.core.models import CheckItem, Conflict, Inspector, JointItem
 
 # ON CONFLICT DO UPDATE is spelled alike by both, but each dialect has its own construct.
 _INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
@@ -110,3 +110,29 @@ class ItemWriter:
             self._session.add(CheckItem(code=code, version=(old.version + 1) if old else 1, is_current=True, **values))
             self.changed += 1
         await self._session.flush()
+
+
+class JointItemWriter:
+    """Upserts entries of the joint item list by code (a few hundred rows)."""
+
+    FIELDS = ("area", "name", "object_kind", "initiator", "partners")
+
+    def __init__(self, session: AsyncSession):
+        self._session = session
+        self.changed = 0
+
+    async def finish(self) -> None:
+        pass
+
+    async def close(self) -> None:
+        pass
+
+    async def write(self, rows: list[tuple]) -> None:
+        insert = _INSERTS[self._session.bind.dialect.name]
+        statement = insert(JointItem).values([dict(zip(("code", *self.FIELDS), row)) for row in rows])
+        statement = statement.on_conflict_do_update(
+            index_elements=[JointItem.code],
+            set_={c: statement.excluded[c] for c in self.FIELDS},
+            where=or_(*(getattr(JointItem, c).is_distinct_from(statement.excluded[c]) for c in self.FIELDS)),
+        )
+        self.changed += (await self._session.execute(statement)).rowcount

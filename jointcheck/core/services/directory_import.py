@@ -27,11 +27,11 @@ from jointcheck.core.directory_io.writers import write_table
 from jointcheck.core.errors import InvalidInput
 from jointcheck.core.repositories.bulk_targets import TargetBulkWriter
 from jointcheck.core.repositories.directory import export_rows
-from jointcheck.core.repositories.directory_writers import InspectorWriter, ItemWriter
+from jointcheck.core.repositories.directory_writers import InspectorWriter, ItemWriter, JointItemWriter
 from jointcheck.core.services.departments import department_spellings
 from jointcheck.core.uow import UnitOfWork
 
-KINDS = ("targets", "inspectors", "items")
+KINDS = ("targets", "inspectors", "items", "joint-items")
 BATCH = 20_000
 STRICT_ERRORS_KEPT = 1000
 
@@ -54,9 +54,11 @@ class ImportResult:
     ignored_columns: list[str] = field(default_factory=list)
 
 
-def _check_kind(kind: str) -> None:
-    if kind not in KINDS:
+def _check_kind(kind: str) -> str:
+    """The kind as the schemas name it ('joint-items' -> 'joint_items')."""
+    if kind.replace("_", "-") not in KINDS:
         raise InvalidInput(f"unknown directory {kind!r}; expected one of {', '.join(KINDS)}")
+    return kind.replace("-", "_")
 
 
 def _sha256_of(path: Path) -> str:
@@ -95,7 +97,7 @@ class ColumnReading:
 def read_columns(kind: str, path: str | Path, options: ImportOptions | None = None) -> tuple[list[ColumnReading], list[tuple[str, dict]]]:
     """How each column of the file would be understood, and the layout found (--show-mapping).
     Raises HeaderError when columns are unknown, missing or duplicated."""
-    _check_kind(kind)
+    kind = _check_kind(kind)
     options = options or ImportOptions()
     validation = validate_file(
         kind, Path(path), (), sheet=options.sheet, mapping=options.mapping, region_from_address=options.region_from_address
@@ -128,7 +130,7 @@ async def import_directory(
 ) -> ImportResult:
     """Validate and upsert; commits only when the import is to be kept. The caller owns `uow`.
     `keep_all_errors`: every error is kept in the result (for a report file), not the first 1,000."""
-    _check_kind(kind)
+    kind = _check_kind(kind)
     if skip_bad_rows and bad_rows_path is None:
         raise InvalidInput("skipping bad rows needs a file to write them to, with their reasons")
     path = Path(path)
@@ -237,6 +239,8 @@ def _writer(kind: str, uow: UnitOfWork, departments: dict[str, int], present: tu
         return TargetBulkWriter(uow.session, present)
     if kind == "inspectors":
         return InspectorWriter(uow.session, departments, present)
+    if kind == "joint_items":
+        return JointItemWriter(uow.session)
     return ItemWriter(uow.session, departments)
 
 
@@ -247,7 +251,7 @@ _DONE = object()
 
 async def export_directory(uow: UnitOfWork, actor: Actor, kind: str, path: str | Path, *, language: str = "en") -> int:
     """Stream a directory out to CSV or XLSX (by extension), in the import format, so it re-imports."""
-    _check_kind(kind)
+    kind = _check_kind(kind)
     departments = await _department_codes(uow, actor)
     by_id = {i: c for c, i in departments.items()}
     handoff: queue.Queue = queue.Queue(maxsize=4)

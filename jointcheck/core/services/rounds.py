@@ -20,7 +20,7 @@ from jointcheck.core.errors import Conflict, InvalidInput, NotFound
 from jointcheck.core.models import CheckItem, Department, Draw, Round, RoundItem, RoundParticipant
 from jointcheck.core.regions import is_region_code, region_covers
 from jointcheck.core.services.cases import SOURCES as CASE_SOURCES
-from jointcheck.core.services.departments import department_by_code
+from jointcheck.core.services.departments import department_by_code, department_spellings
 from jointcheck.core.services.freeze import RISK_CLASSES, Frozen, StaffingWarning, freeze_round
 from jointcheck.core.services.notify import notify_departments
 from jointcheck.core.uow import UnitOfWork
@@ -179,6 +179,27 @@ async def _check_scope(uow: UnitOfWork, region: str, scope: RoundScope) -> None:
 
 
 # ---- the steps -------------------------------------------------------------------------------
+
+
+async def joint_item_invitations(uow: UnitOfWork, actor: Actor, code: str, lead: str, team_size: int) -> tuple[str, dict[str, int]]:
+    """The name of the joint item `code` and the departments it names (发起部门, 配合部门) other than
+    the lead, each with `team_size`: what a round proposed from it invites. The list names
+    departments by kind (市场监管部门); each must be a department's name or alias here."""
+    department = await department_by_code(uow, lead)
+    authorize(actor, Action.ROUND_PROPOSE, Scope.of(departments=[department.id]))
+    item = await uow.joint_items.by_code(code.strip())
+    if item is None:
+        raise NotFound(f"no joint item {code} (jointcheck import joint-items FILE)")
+    spellings = await department_spellings(uow)
+    names = [n for n in f"{item.initiator};{item.partners}".split(";") if n]
+    unknown = sorted({n for n in names if n not in spellings})
+    if unknown:
+        raise InvalidInput(
+            f"joint item {item.code} names departments not known here: {', '.join(unknown)}; "
+            "name each as an alias of a department (jointcheck admin department alias CODE NAME)"
+        )
+    invited = {spellings[n]: team_size for n in names if spellings[n] != department.code}
+    return item.name, dict(sorted(invited.items()))
 
 
 async def propose_round(uow: UnitOfWork, actor: Actor, p: Proposal) -> Round:

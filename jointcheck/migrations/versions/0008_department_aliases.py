@@ -1,4 +1,4 @@
-"""department_aliases, and check items as real lists have them (long names, a group, free-text objects)
+"""department_aliases, joint_items, and check items as real lists have them (long names, a group, free-text objects)
 
 Revision ID: 0008
 Revises: 0007
@@ -25,6 +25,19 @@ def upgrade() -> None:
         sa.UniqueConstraint("alias", name=op.f("uq_department_aliases_alias")),
     )
     op.create_index("ix_department_aliases_department_id", "department_aliases", ["department_id"])
+    op.create_table(
+        "joint_items",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("code", sa.String(length=64), nullable=False),
+        sa.Column("area", sa.Text(), nullable=False),
+        sa.Column("name", sa.Text(), nullable=False),
+        sa.Column("object_kind", sa.Text(), nullable=False),
+        sa.Column("initiator", sa.Text(), nullable=False),
+        sa.Column("partners", sa.Text(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_joint_items")),
+        sa.UniqueConstraint("code", name=op.f("uq_joint_items_code")),
+    )
     # Item names of up to 4,000 characters with line breaks; 检查对象 as free text; the 抽查类别 group.
     with op.batch_alter_table("check_items", schema=None) as batch_op:
         batch_op.alter_column("name", existing_type=sa.String(length=500), type_=sa.Text(), existing_nullable=False)
@@ -33,6 +46,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("joint_items")
     with op.batch_alter_table("check_items", schema=None) as batch_op:
         batch_op.drop_column("item_group")
         batch_op.alter_column("object_kind", existing_type=sa.Text(), type_=sa.String(length=32), existing_nullable=False)
