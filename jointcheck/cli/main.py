@@ -9,7 +9,7 @@ import os
 import sys
 import threading
 
-from jointcheck.cli import admin, audit, cases, db, directory, plans, results, rounds, run, search, site, stats, verify
+from jointcheck.cli import admin, audit, cases, db, directory, plans, results, rounds, run, search, site, stats, template, verify
 from jointcheck.config import Settings
 from jointcheck.core.errors import JointcheckError
 
@@ -17,7 +17,7 @@ from jointcheck.core.errors import JointcheckError
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jointcheck", description="Joint double-random, one-public inspections.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (db, admin, directory, search, plans, rounds, cases, results, stats, verify, audit, run, site):
+    for module in (db, admin, directory, template, search, plans, rounds, cases, results, stats, verify, audit, run, site):
         module.register(commands)
     return parser
 

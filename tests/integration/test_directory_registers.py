@@ -299,3 +299,33 @@ def test_joint_item_list_xls_imports_and_a_round_is_proposed_from_an_entry(cli, 
     assert proposed.code == 0, proposed.err
     shown = cli(registers_db, "round", "show", "1", "--as", user).out
     assert '"title": "校外培训机构检查"' in shown and "SCJG" in shown and "XF" in shown
+
+
+@pytest.mark.parametrize("kind", ["targets", "inspectors", "items", "joint-items"])
+def test_templates_have_chinese_text_columns_lists_and_instructions(cli, tmp_path, kind):
+    path = tmp_path / f"{kind}.xlsx"
+    result = cli("sqlite+aiosqlite:///unused.db", "template", kind, str(path))
+    assert result.code == 0, result.err
+    book = openpyxl.load_workbook(path)
+    sheet, notes = book.worksheets
+    assert notes.title == "填写说明" and notes["A1"].value == "列"
+    header = [cell.value for cell in sheet[1]]
+    assert all(not name.isascii() for name in header)
+    if kind == "targets":
+        assert header[:2] == ["统一社会信用代码", "名称"] and sheet["A2"].number_format == "@"
+        lists = {str(v.sqref): v.formula1 for v in sheet.data_validations.dataValidation}
+        assert '"存续,注销,吊销,迁出"' in lists.values() and '"A,B,C,D"' in lists.values()
+
+
+def test_a_filled_in_template_imports(cli, registers_db, tmp_path):
+    path = tmp_path / "targets.xlsx"
+    assert cli(registers_db, "template", "targets", str(path)).code == 0
+    book = openpyxl.load_workbook(path)
+    sheet = book.worksheets[0]
+    values = {"统一社会信用代码": GOOD_CODE, "名称": "甲公司", "类型": "企业", "行政区划": "440106", "状态": "存续", "监管部门": "SCJG"}
+    for index, cell in enumerate(sheet[1], 1):
+        sheet.cell(row=2, column=index, value=values.get(cell.value))
+    book.save(path)
+    result = cli(registers_db, "import", "targets", str(path))
+    assert result.code == 0, result.err
+    assert "1 good, 0 bad" in result.out
