@@ -131,7 +131,9 @@ def test_region_from_address_and_chinese_messages(cli, registers_db, tmp_path, m
 def test_show_mapping_names_each_column_and_changes_nothing(cli, registers_db, tmp_path):
     path = registration_export(tmp_path / "entities.xlsx", [entity("甲公司", None, GOOD_CODE)])
     before = snapshot(registers_db)
-    result = cli(registers_db, "import", "targets", str(path), "--show-mapping", "--map", "创建日期=-", "--set", "行政区划=440106")
+    map_file = tmp_path / "map.txt"
+    map_file.write_text("# the registration system's spellings\n创建日期=-\n", encoding="utf-8")
+    result = cli(registers_db, "import", "targets", str(path), "--show-mapping", "--map-file", str(map_file), "--set", "行政区划=440106")
     assert result.code == 0, result.err
     assert "TYXYDM -> 统一社会信用代码 (code)" in result.out
     assert "企业类型名称 -> 类型 (kind)" in result.out
