@@ -68,6 +68,7 @@ USE_REGION = N_("Use %(region)s")
 KIND_LABELS = {
     "enterprise": N_("enterprises"),
     "individual": N_("individual businesses"),
+    "cooperative": N_("farmers' cooperatives"),
     "product": N_("products"),
     "project": N_("projects"),
     "behaviour": N_("behaviours"),

@@ -34,7 +34,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from jointcheck.core.directory_io.credit_code import ALPHABET, AUTHORITIES, ENTITY_TYPES, WEIGHTS
-from jointcheck.core.directory_io.schemas import ADDRESS_MAX, CODE_MAX, TARGET_NAME_MAX, Invalid, get_schema
+from jointcheck.core.directory_io.schemas import ADDRESS_MAX, CODE_MAX, REGISTERED_KINDS, TARGET_NAME_MAX, Invalid, get_schema
 
 __all__ = ["NotClean", "PLAIN", "clean_batches"]
 
@@ -74,7 +74,7 @@ _CREDIT_CODE = f"^[{AUTHORITIES}][{ENTITY_TYPES}][0-9]{{6}}[{ALPHABET}]{{10}}$"
 _ALPHABET_VALUE = pa.array([max(ALPHABET.find(chr(b)), 0) for b in range(256)], pa.int64())
 _0, _31 = pa.scalar(0, pa.int64()), pa.scalar(31, pa.int64())
 _ZERO_ARRAY = pa.array([0], pa.int64())
-_CREDIT_KINDS = pa.array(["enterprise", "individual"])
+_CREDIT_KINDS = pa.array(sorted(REGISTERED_KINDS))
 _LOW_CARDINALITY = ("kind", "region", "industry", "risk", "departments", "tags", "status")
 _MEMO_LIMIT = 50_000
 BLOCK_BYTES = 2 << 20

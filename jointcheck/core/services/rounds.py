@@ -26,7 +26,7 @@ from jointcheck.core.services.notify import notify_departments
 from jointcheck.core.uow import UnitOfWork
 
 MAX_TEAM = 20
-TARGET_KINDS = ("enterprise", "individual", "product", "project", "behaviour")
+TARGET_KINDS = ("enterprise", "individual", "cooperative", "product", "project", "behaviour")
 _INDUSTRY = re.compile(r"[A-T]([0-9]{2,4})?")
 
 
