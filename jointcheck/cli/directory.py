@@ -153,9 +153,7 @@ def show_mapping(args, options: ImportOptions, language: str) -> int:
     try:
         readings, layout = read_columns(args.kind, args.file, options)
     except HeaderError as error:
-        for problem in error.problems():
-            print(problem, file=sys.stderr)
-        return 1
+        return _header_refused(error, language)
     for template, params in layout:
         _say(template, language, **params)
     for reading in readings:
@@ -166,6 +164,15 @@ def show_mapping(args, options: ImportOptions, language: str) -> int:
     for key, value in options.mapping.given.items():
         _say("  (--set) {column} = {value}", language, column=get_schema(args.kind).label(key), value=value)
     return 0
+
+
+def _header_refused(error: HeaderError, language: str) -> int:
+    for problem in error.problems(language):
+        print(translate("error: {problem}", {"problem": problem}, language), file=sys.stderr)
+    _say(
+        "nothing imported; --show-mapping shows how each column is read, --map and --ignore-unknown change it", language, stream=sys.stderr
+    )
+    return 1
 
 
 async def import_command(args, settings) -> int:
@@ -197,6 +204,8 @@ async def import_command(args, settings) -> int:
                 language=language,
                 keep_all_errors=bool(args.report),
             )
+        except HeaderError as error:
+            return _header_refused(error, language)
         finally:
             if progress:
                 progress.stop()

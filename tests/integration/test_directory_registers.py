@@ -331,3 +331,15 @@ def test_a_filled_in_template_imports(cli, registers_db, tmp_path):
     result = cli(registers_db, "import", "targets", str(path))
     assert result.code == 0, result.err
     assert "1 good, 0 bad" in result.out
+
+
+def test_unknown_columns_are_named_in_the_operators_language(cli, registers_db, tmp_path, monkeypatch):
+    path = tmp_path / "t.csv"
+    path.write_text("企业名称,TYXYDM,企业类型名称,颜色\n甲公司,91350100M000100Y43,企业,红\n", encoding="utf-8")
+    monkeypatch.setenv("JOINTCHECK_LANGUAGE", "zh")
+    result = cli(registers_db, "import", "targets", str(path))
+    assert result.code == 1
+    assert "错误：targets 中有无法识别的列：'颜色'" in result.err and "缺少必需的列：行政区划 (region)" in result.err
+    monkeypatch.setenv("JOINTCHECK_LANGUAGE", "en")
+    result = cli(registers_db, "import", "targets", str(path), "--ignore-unknown", "--set", "行政区划=440106")
+    assert result.code == 0 and "columns left out: 颜色" in result.out

@@ -31,17 +31,22 @@ class HeaderError(DirectoryFileError):
         self.hints = hints or {}
         super().__init__("; ".join(self.problems()))
 
-    def problems(self) -> list[str]:
+    def problems(self, language: str = "en") -> list[str]:
+        from jointcheck.core.directory_io.report import translate
+
         out = []
         if self.unknown:
             names = ", ".join(
-                f"'{name}'" + (f" (did you mean '{self.hints[name]}'?)" if name in self.hints else "") for name in self.unknown
+                f"'{name}'" + (translate(" (did you mean '{hint}'?)", {"hint": self.hints[name]}, language) if name in self.hints else "")
+                for name in self.unknown
             )
-            out.append(f"unknown columns for {self.kind}: {names}")
+            out.append(translate("unknown columns for {kind}: {names}", {"kind": self.kind, "names": names}, language))
         if self.missing:
-            out.append(f"missing required columns for {self.kind}: {', '.join(self.missing)}")
+            out.append(
+                translate("missing required columns for {kind}: {names}", {"kind": self.kind, "names": ", ".join(self.missing)}, language)
+            )
         if self.duplicated:
-            out.append(f"columns given more than once: {', '.join(self.duplicated)}")
+            out.append(translate("columns given more than once: {names}", {"names": ", ".join(self.duplicated)}, language))
         return out
 
 
