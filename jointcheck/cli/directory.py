@@ -212,6 +212,9 @@ async def import_command(args, settings) -> int:
         seconds = time.monotonic() - started
     for template, params in result.layout:
         _say(template, language, **params)
+    for code, name in result.generated_codes:
+        shown = " ".join(name.split())
+        _say("code {code} given to {name}", language, code=code, name=shown if len(shown) <= 40 else shown[:39] + "…")
     if result.ignored_columns:
         _say("columns left out: {columns}", language, columns=", ".join(result.ignored_columns))
     for line in render_errors(result.errors, args.kind, limit=SHOWN_ERRORS, total=result.error_count, language=language):

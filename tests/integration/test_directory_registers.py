@@ -164,6 +164,7 @@ def test_item_list_with_title_two_row_header_and_merged_cells(cli, registers_db,
     assert cli(registers_db, "export", "items", str(export)).code == 0
     items = list(csv.DictReader(export.open(encoding="utf-8-sig")))
     assert len(items) == 2 and all(item["code"].startswith("JYT-") for item in items)
+    assert all(f"code {item['code']} given to " in result.out for item in items)  # each generated code is printed
     by_name = {item["name"]: item for item in items}
     assert by_name[long_name]["method"] == "online;onsite" and by_name[long_name]["object_kind"] == "中小学校"
     assert by_name["招生收费检查"]["group"] == "重点检查事项"  # filled down from the merged cell

@@ -73,11 +73,14 @@ class Outcome:
     errors: list[RowError] = field(default_factory=list)
     bad_rows: list[BadRow] = field(default_factory=list)
     layout: list[tuple[str, dict]] = field(default_factory=list)  # what the layout was understood as
+    generated: list[tuple[str, str]] = field(default_factory=list)  # (code, name) of items given a code
 
     @classmethod
     def of(cls, v: Validation) -> Outcome:
         layout = list(v.layout.notes) if v.layout is not None else []
-        return cls(v.rows_read, v.rows_ok, v.error_count, v.bad_row_count, v.truncated, list(v.errors), list(v.bad_rows), layout)
+        return cls(
+            v.rows_read, v.rows_ok, v.error_count, v.bad_row_count, v.truncated, list(v.errors), list(v.bad_rows), layout, list(v.generated)
+        )
 
 
 def _batch(kind: str, width: int, records: list[tuple], in_key_order: bool) -> bytes | list[tuple]:

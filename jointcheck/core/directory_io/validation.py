@@ -107,6 +107,7 @@ class Validation:
         self.bad_row_count = 0
         self.rows_ok = 0
         self.truncated = False  # True when more than max_errors errors were found
+        self.generated: list[tuple[str, str]] = []  # (code, name) of items whose code was made here
         self.finished = False
         self._max_errors = max_errors
         self._rows = rows
@@ -419,10 +420,12 @@ class Validation:
     def _joint_items(self, as_dict: bool) -> Iterator:
         fields = self.schema.fields
         at_code, at_name = fields.index("code"), fields.index("name")
+        generated = self.generated
 
         def code_rule(values: list, raws: tuple, problem: Callable) -> None:
             if not values[at_code] and values[at_name].__class__ is str:
                 values[at_code] = generated_code("JOINT", values[at_name])
+                generated.append((values[at_code], values[at_name]))
 
         return self._generic(as_dict, code_rule)
 
@@ -430,6 +433,7 @@ class Validation:
         fields = self.schema.fields
         at_category, at_cap = fields.index("category"), fields.index("ratio_cap")
         at_code, at_department, at_name = fields.index("code"), fields.index("department"), fields.index("name")
+        generated = self.generated
 
         def ratio_cap_rule(values: list, raws: tuple, problem: Callable) -> None:
             category, cap = values[at_category], values[at_cap]
@@ -439,6 +443,7 @@ class Validation:
                 problem(("ratio_cap", raws[at_cap], Invalid("must be empty: key items have no ratio cap")))
             if not values[at_code] and values[at_department].__class__ is str and values[at_name].__class__ is str:
                 values[at_code] = generated_code(values[at_department], values[at_name])
+                generated.append((values[at_code], values[at_name]))
 
         return self._generic(as_dict, ratio_cap_rule)
 

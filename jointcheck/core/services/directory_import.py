@@ -52,6 +52,7 @@ class ImportResult:
     file_sha256: str = ""
     layout: list[tuple[str, dict]] = field(default_factory=list)  # how the file's layout was read
     ignored_columns: list[str] = field(default_factory=list)
+    generated_codes: list[tuple[str, str]] = field(default_factory=list)  # (code, name) of items the file gave none
 
 
 def _check_kind(kind: str) -> str:
@@ -190,6 +191,7 @@ async def import_directory(
     result.errors, result.errors_truncated = outcome.errors, outcome.truncated
     result.written = writer.changed
     result.layout, result.ignored_columns = outcome.layout, list(start.ignored)
+    result.generated_codes = outcome.generated
     if outcome.error_count and strict or dry_run:
         await uow.rollback()
         return result
