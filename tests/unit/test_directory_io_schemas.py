@@ -108,3 +108,16 @@ def test_industry_values(raw, value):
 @pytest.mark.parametrize("raw", ["U", "C1", "C13111", "A06", "99", "13a"])
 def test_industry_refusals(raw):
     assert isinstance(check_industry(raw), Invalid)
+
+
+def test_identifiers_that_went_through_a_number():
+    from jointcheck.core.directory_io.schemas import EXCEL_NUMBER, NumberText, check_cert_no, check_credit_code, check_registration_number
+
+    passing = "914401483435261000"  # its check digit passes: still refused, it was a number
+    assert check_credit_code(passing) == passing
+    assert check_credit_code(NumberText(passing)) == Invalid(EXCEL_NUMBER)
+    assert check_credit_code("9.14690062012665E+17") == Invalid(EXCEL_NUMBER)
+    assert check_registration_number(NumberText("440106000012344")) == "440106000012344"
+    assert check_registration_number("440106000012345") == Invalid("check digit of the registration number should be {digit}", digit="4")
+    assert check_cert_no(NumberText("44010012345")) == "44010012345"
+    assert check_cert_no(NumberText("4401001234567890")) == Invalid(EXCEL_NUMBER)

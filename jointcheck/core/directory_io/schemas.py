@@ -235,6 +235,8 @@ def check_cert_no(raw: str) -> object:
     value = raw.strip()
     if not value:
         return Invalid("is required")
+    if raw.__class__ is NumberText and len(value) > 15:  # past a float's 15 significant digits
+        return Invalid(EXCEL_NUMBER)
     if _WHITESPACE.search(value):
         return Invalid("must not contain spaces")
     if len(value) > CERT_NO_MAX:
