@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 
+from jointcheck.core.directory_io.errors import DirectoryFileError
 from jointcheck.core.directory_io.readers import Table
 from jointcheck.core.directory_io.schemas import BAD_ROWS_COLUMNS, IGNORE, PERSONAL_COLUMNS, SEQUENCE_COLUMNS, ColumnMapping, Schema
 
@@ -34,9 +35,6 @@ class Layout:
     rows: Iterator[tuple[int, list[str]]]
     notes: list[tuple[str, dict]] = field(default_factory=list)  # (sentence with {fields}, fields)
     filled: int = 0  # merged ranges filled in
-
-    def describe(self) -> list[tuple[str, dict]]:
-        return self.notes
 
 
 def _blank(cells: list[str]) -> bool:
@@ -101,8 +99,6 @@ def find_layout(table: Table, schema: Schema, mapping: ColumnMapping) -> Layout:
             if two > max(score, _score(schema, mapping, head[i + 1][1])) and two > best[0]:
                 best = (two, i, True)
     if best is None:
-        from jointcheck.core.directory_io.errors import DirectoryFileError
-
         raise DirectoryFileError("the file is empty: a row must name the columns")
     if best[0] == 0:  # nothing known anywhere: the first row is the header, and the header error says why
         best = (0, next(i for i, (_, cells) in enumerate(head) if not _blank(cells)), False)
