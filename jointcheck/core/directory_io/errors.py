@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from jointcheck.core.directory_io.messages import translate
 from jointcheck.core.errors import InvalidInput
 
 __all__ = ["BadRow", "DirectoryFileError", "EncodingError", "HeaderError", "RowError"]
@@ -32,8 +33,6 @@ class HeaderError(DirectoryFileError):
         super().__init__("; ".join(self.problems()))
 
     def problems(self, language: str = "en") -> list[str]:
-        from jointcheck.core.directory_io.report import translate
-
         out = []
         if self.unknown:
             names = ", ".join(

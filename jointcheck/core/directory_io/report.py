@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from typing import TextIO
 
 from jointcheck.core.directory_io.errors import BadRow, RowError
+from jointcheck.core.directory_io.messages import translate
 from jointcheck.core.directory_io.schemas import get_schema
 
 __all__ = [
@@ -39,15 +40,6 @@ def _shown(value: str) -> str:
     if len(value) > VALUE_MAX:
         value = value[: VALUE_MAX - 1] + "…"
     return value
-
-
-def translate(template: str, params: dict | Iterable = (), language: str = "en") -> str:
-    """`template` (an English msgid with {fields}) in `language` ('en' or 'zh_CN'), filled in."""
-    if language != "en":
-        from jointcheck.i18n import translations
-
-        template = translations(language).gettext(template)
-    return template.format(**dict(params)) if params else template
 
 
 def translate_reason(error: RowError, language: str = "en") -> str:
