@@ -1,14 +1,14 @@
 """department_aliases, joint_items, and check items as real lists have them (long names, a group, free-text objects)
 
 Revision ID: 0008
-Revises: 0007
+Revises: 0005
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0007"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
