@@ -279,7 +279,7 @@ async def proposal_problems(uow: UnitOfWork, actor: Actor, p: Proposal) -> tuple
     elif len(title) > TITLE_CHARS:
         problems.append(
             InvalidInput(
-                f"the title has {len(title)} characters, at most {TITLE_CHARS}",
+                f"the round's title has at most {TITLE_CHARS} characters (this one has {len(title)})",
                 code="title.too_long",
                 params={"chars": len(title), "max": TITLE_CHARS},
                 fields=("title",),
