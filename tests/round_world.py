@@ -125,6 +125,10 @@ async def build_world(uow_factory, n_targets: int = 200) -> World:
     return World(actors, ids)
 
 
+# A draw time ahead of the test run (core refuses one that has passed), on the hour.
+DRAW_AT = (dt.datetime.now(dt.UTC) + dt.timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
+
+
 def proposal(**overrides) -> Proposal:
     values = dict(
         lead="SAMR",
@@ -136,8 +140,8 @@ def proposal(**overrides) -> Proposal:
         lead_team_size=2,
         cooling_off_days={"A": 365, "B": 180},
         batch_size=5,
-        draw_at=dt.datetime(2026, 12, 1, 2, 0, tzinfo=dt.UTC),
-        due_date=dt.date(2026, 12, 31),
+        draw_at=DRAW_AT,
+        due_date=max(dt.date(2026, 12, 31), DRAW_AT.date()),
     )
     values.update(overrides)
     return Proposal(**values)

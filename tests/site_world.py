@@ -10,12 +10,12 @@ from sqlalchemy import select, update
 from jointcheck.core.filestore import FileStore
 from jointcheck.core.models import Target, Task
 from jointcheck.core.services.results import (
+    add_note,
     attach,
     list_my_tasks,
     publish_results,
     record_result,
     review_results,
-    set_note,
     submit_results,
     task_detail,
 )
@@ -70,7 +70,7 @@ async def build_site_world(uow_factory, sessionmaker) -> SiteWorld:
         for item in detail.items:
             if item.mine:
                 await step(uow_factory, record_result, me, summary.task_id, item.item_id, "A" if item.item_code == "SAMR-K01" else "1")
-                await step(uow_factory, set_note, me, summary.task_id, item.item_id, note.replace("{inspector}", inspector_names[0]))
+                await step(uow_factory, add_note, me, summary.task_id, item.item_id, note.replace("{inspector}", inspector_names[0]))
                 if summary is first and item.item_code == "SAMR-K01":
                     digest = FileStore(os.environ["JOINTCHECK_FILES_DIR"]).put(EVIDENCE)
                     await step(

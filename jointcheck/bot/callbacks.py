@@ -128,11 +128,13 @@ class ReviewDecide(CallbackData, prefix="vdec"):
 
 
 class PublishRound(CallbackData, prefix="vpub"):
-    """Publish a department's accepted results of a round: ask first (confirm=0), then do it."""
+    """Publish a department's accepted results of a round: ask first (confirm=0), then do it; or
+    cancel the question (cancel=1), which changes nothing."""
 
     round_id: Id
     department_id: Id
     confirm: bool = False
+    cancel: bool = False
 
 
 # ---- the /propose wizard (routers/propose.py) ------------------------------------------------------
@@ -144,6 +146,14 @@ class ProposeNav(CallbackData, prefix="pwnv"):
 
     owner: TelegramId
     action: str
+
+
+class ProposeEdit(CallbackData, prefix="pwed"):
+    """From a summary with problems, go to the step that must change (a Proposing state's name);
+    once it is answered the wizard comes back to the summary."""
+
+    owner: int
+    step: str
 
 
 class ProposeLead(CallbackData, prefix="pwld"):

@@ -18,10 +18,10 @@ def register(commands) -> None:
     p = sub.add_parser("open", help="open a case against a target: an immediate task for named inspectors")
     p.add_argument("--department", required=True, help="your department's code")
     p.add_argument("--target", required=True, help="the target's code (unified social credit code)")
-    p.add_argument("--source", required=True, choices=SOURCES)
+    p.add_argument("--source", required=True, choices=SOURCES, help="where the lead came from")
     p.add_argument("--inspectors", required=True, help="comma-separated certificate numbers of your department's inspectors")
     p.add_argument("--items", help="comma-separated item codes (default: all your department's current items)")
-    p.add_argument("--summary", default="")
+    p.add_argument("--summary", default="", help="what the case is about, in a sentence")
     p.add_argument("--due", help="due date, YYYY-MM-DD")
     p.set_defaults(handler=open_command)
 
@@ -30,8 +30,8 @@ def register(commands) -> None:
     p.set_defaults(handler=list_command)
 
     p = sub.add_parser("close", help="close a case with a reason")
-    p.add_argument("case", type=int)
-    p.add_argument("--reason", required=True)
+    p.add_argument("case", type=int, help="the case's number")
+    p.add_argument("--reason", required=True, help="why the case is closed, for the audit trail")
     p.set_defaults(handler=close_command)
     for action in sub.choices.values():
         add_actor_option(action)

@@ -13,7 +13,7 @@ from jointcheck.core.authz import Actor
 from jointcheck.core.db import make_engine, make_sessionmaker
 from jointcheck.core.errors import JointcheckError
 from jointcheck.core.migrate import current_revision, head_revision
-from jointcheck.core.services.users import actor_of_user
+from jointcheck.core.services.users import actor_of, find_user
 from jointcheck.core.uow import UnitOfWork
 
 
@@ -57,11 +57,13 @@ def add_actor_option(parser) -> None:
     parser.add_argument(
         "--as",
         dest="as_user",
-        type=int,
-        metavar="USER_ID",
-        help="act as this user, with their roles (default: the operator at the console, an admin)",
+        metavar="USER",
+        help="act as this user, with their roles: a user id, a Telegram @username or a name, as `jointcheck admin users` "
+        "lists them (default: the operator at the console, an admin)",
     )
 
 
-async def actor_for(uow: UnitOfWork, user_id: int | None) -> Actor:
-    return operator_actor() if user_id is None else await actor_of_user(uow, user_id)
+async def actor_for(uow: UnitOfWork, who: str | None) -> Actor:
+    if who is None:
+        return operator_actor()
+    return await actor_of(uow, await find_user(uow, operator_actor(), str(who)))

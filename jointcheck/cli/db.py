@@ -14,7 +14,7 @@ def register(commands) -> None:
     parser = commands.add_parser("db", help="database schema")
     sub = parser.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     up = sub.add_parser("upgrade", help="apply every migration up to REVISION (default: head)")
-    up.add_argument("revision", nargs="?", default="head")
+    up.add_argument("revision", nargs="?", default="head", help="the Alembic revision to reach (default: the newest)")
     up.add_argument(
         "--no-vacuum",
         action="store_true",

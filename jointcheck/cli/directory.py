@@ -29,7 +29,7 @@ EXIT_SKIPPED = 3  # imported, with rows skipped
 def register(commands) -> None:
     imp = commands.add_parser("import", help="import the item list or a directory from CSV or XLSX")
     imp.add_argument("kind", choices=(*KINDS, "results"), help="results: entered from paper by an officer of the department (--as)")
-    imp.add_argument("file")
+    imp.add_argument("file", help="a CSV (UTF-8, BOM or GB18030) or XLSX file, with zh or en headers")
     imp.add_argument("--skip-bad-rows", metavar="BAD_ROWS_CSV", help="import the good rows; write the bad ones with their reasons here")
     imp.add_argument("--dry-run", action="store_true", help="validate only; change nothing")
     imp.add_argument("--sheet", metavar="NAME|N", help="the sheet to read (name, or number from 1); the first by default")
@@ -58,8 +58,8 @@ def register(commands) -> None:
     exp = commands.add_parser(
         "export", help="export the item list, a directory, or results for the department's report (CSV or XLSX by extension)"
     )
-    exp.add_argument("kind", choices=(*KINDS, "results"))
-    exp.add_argument("file")
+    exp.add_argument("kind", choices=(*KINDS, "results"), help="what to write: the item list, a directory, or results")
+    exp.add_argument("file", help="the file to write: .csv or .xlsx")
     exp.add_argument("--language", choices=("en", "zh"), default="en", help="header language (item list and directories)")
     exp.add_argument("--round", type=int, help="results: only this round")
     exp.add_argument("--department", help="results: only this department's (default: all of yours)")

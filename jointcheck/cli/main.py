@@ -11,7 +11,7 @@ import threading
 
 from jointcheck.cli import admin, audit, cases, db, directory, plans, results, rounds, run, search, site, stats, template, verify
 from jointcheck.config import Settings
-from jointcheck.core.errors import JointcheckError
+from jointcheck.core.errors import JointcheckError, Problems
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,7 +48,8 @@ def _main(argv: list[str] | None) -> int:
         settings = Settings()
         return asyncio.run(args.handler(args, settings)) or 0
     except JointcheckError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        for problem in exc.problems if isinstance(exc, Problems) else [exc]:  # a refused proposal: each of its problems
+            print(f"error: {problem}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)

@@ -19,23 +19,23 @@ def register(commands) -> None:
 
     for name, helptext in (("accept", "accept a department's submitted results on a task"), ("return", "return them with a reason")):
         p = sub.add_parser(name, help=helptext)
-        p.add_argument("task", type=int)
-        p.add_argument("--department", required=True)
+        p.add_argument("task", type=int, help="the task's number")
+        p.add_argument("--department", required=True, help="the department whose results these are")
         if name == "accept":
             p.add_argument("--note-public", action="store_true", help="publish the inspectors' notes (masked) with the results")
         else:
-            p.add_argument("--reason", required=True)
+            p.add_argument("--reason", required=True, help="what the team should correct")
         p.set_defaults(handler=review_command, accept=name == "accept")
 
     p = sub.add_parser("publish", help="make a department's accepted results of a round public")
-    p.add_argument("--round", type=int, required=True)
-    p.add_argument("--department", required=True)
+    p.add_argument("--round", type=int, required=True, help="the round's number")
+    p.add_argument("--department", required=True, help="the department whose accepted results to publish")
     p.set_defaults(handler=publish_command)
 
     p = sub.add_parser("correct", help="correct a published result: a new public record supersedes the old, both stay")
-    p.add_argument("result", type=int)
-    p.add_argument("--category", required=True)
-    p.add_argument("--follow-up", default="none")
+    p.add_argument("result", type=int, help="the result's number")
+    p.add_argument("--category", required=True, help="the standard result category (SPEC section 6), e.g. 1 or A")
+    p.add_argument("--follow-up", default="none", help="the follow-up action, default none")
     p.add_argument("--reason", required=True, help="published with the correction")
     p.set_defaults(handler=correct_command)
 

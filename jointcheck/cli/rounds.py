@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 from jointcheck.cli.context import actor_for, add_actor_option, new_uow, open_database
 from jointcheck.core.clock import DOMAIN_TZ
 from jointcheck.core.errors import InvalidInput
 from jointcheck.core.filestore import FileStore
+from jointcheck.core.regions import region_label
 from jointcheck.core.services.archive import archive_round
 from jointcheck.core.services.draw import run_draw, short_teams, staff_by_hand
 from jointcheck.core.services.rounds import (
@@ -24,6 +24,7 @@ from jointcheck.core.services.rounds import (
     round_detail,
     schedule_draw,
 )
+from jointcheck.core.typed_input import normalized, parse_date, parse_ratio, percent
 
 
 def _csv(text: str | None) -> tuple[str, ...]:
@@ -33,10 +34,21 @@ def _csv(text: str | None) -> tuple[str, ...]:
 def _pairs(values: list[str] | None, what: str) -> dict[str, int]:
     out = {}
     for value in values or ():
-        key, sep, number = value.partition("=")
-        if not sep or not number.isdigit():
+        key, sep, number = normalized(value).partition("=")
+        if not sep or not number.strip().isdigit():
             raise InvalidInput(f"--{what} takes KEY=NUMBER, got {value!r}")
         out[key.strip()] = int(number)
+    return out
+
+
+def _ratios(values: list[str]) -> dict[str, int]:
+    """CLASS=3% (percent), CLASS=30‰ or CLASS=30 (per mille) → per mille."""
+    out = {}
+    for value in values:
+        key, sep, ratio = normalized(value).partition("=")
+        if not sep:
+            raise InvalidInput(f"--ratio takes CLASS=RATIO such as A=3%, got {value!r}")
+        out[key.strip().upper()] = parse_ratio(ratio, key.strip().upper())
     return out
 
 
@@ -47,17 +59,17 @@ def register(commands) -> None:
     sub = parser.add_subparsers(dest="round_command", required=True, metavar="ACTION")
 
     p = sub.add_parser("list", help="rounds you may see")
-    p.add_argument("--status")
+    p.add_argument("--status", help="only rounds in this state: proposed, approved, seeded, drawn, ...")
     p.set_defaults(handler=list_command)
 
     p = sub.add_parser("show", help="one round")
-    p.add_argument("round", type=int)
+    p.add_argument("round", type=int, help="the round's number")
     p.set_defaults(handler=show_command)
 
     p = sub.add_parser("propose", help="propose a joint round as the lead department's officer")
     p.add_argument("--lead", required=True, help="lead department code")
-    p.add_argument("--title", help="the round's title (by default the joint item's name)")
-    p.add_argument("--region", required=True, help="the convening jurisdiction (6 digits)")
+    p.add_argument("--title", help="the round's title, as participants will read it (by default the joint item's name)")
+    p.add_argument("--region", required=True, help="the convening jurisdiction (6 digits, GB/T 2260)")
     p.add_argument("--items", required=True, help="comma-separated item codes of the lead")
     p.add_argument("--invite", action="append", default=[], metavar="DEPT=TEAM", help="invited department and its team size (repeat)")
     p.add_argument("--joint-item", metavar="CODE", help="propose from this entry of the joint item list, inviting the departments it names")
@@ -65,66 +77,69 @@ def register(commands) -> None:
         "--ratio",
         action="append",
         required=True,
-        metavar="CLASS=PERMILLE",
-        help="sampling ratio per risk class A-D, U for unclassified targets (repeat)",
+        metavar="CLASS=RATIO",
+        help="sampling ratio of a risk class A-D, or U for unclassified targets, in percent or per mille: A=3%%, A=30‰ or A=30 (per mille) (repeat)",
     )
     p.add_argument("--team", type=int, default=1, help="the lead's team size")
-    p.add_argument("--cooling-off", action="append", metavar="CLASS=DAYS")
-    p.add_argument("--scope-regions"), p.add_argument("--scope-kinds"), p.add_argument("--scope-industries")
-    p.add_argument("--scope-tags"), p.add_argument("--scope-departments")
+    p.add_argument("--cooling-off", action="append", metavar="CLASS=DAYS", help="days a risk class's inspected targets rest (repeat)")
+    p.add_argument("--scope-regions", metavar="CODES", help="comma-separated districts inside --region to draw from")
+    p.add_argument("--scope-kinds", metavar="KINDS", help="comma-separated kinds: enterprise, individual, product, project, behaviour")
+    p.add_argument("--scope-industries", metavar="CODES", help="comma-separated GB/T 4754 industry codes, e.g. F51")
+    p.add_argument("--scope-tags", metavar="TAGS", help="comma-separated tags a target must carry")
+    p.add_argument("--scope-departments", metavar="CODES", help="comma-separated departments responsible for the targets")
     p.add_argument(
         "--scope-case-sources", help="special rounds: the targets of recent cases of these kinds (complaint,referral,monitoring)"
     )
     p.add_argument("--scope-case-days", type=int, default=365, help="how many days back a case counts (default 365)")
-    p.add_argument("--stratify-by-region", action="store_true")
-    p.add_argument("--batch-size", type=int)
-    p.add_argument("--draw-at", help="ISO time with zone, e.g. 2026-12-01T10:00+08:00")
-    p.add_argument("--due", help="due date, YYYY-MM-DD")
+    p.add_argument("--stratify-by-region", action="store_true", help="draw each district's share separately")
+    p.add_argument("--batch-size", type=int, help="split the drawn tasks into batches of this many")
+    p.add_argument("--draw-at", help="ISO time with zone, e.g. 2027-03-01T10:00+08:00; it must lie ahead")
+    p.add_argument("--due", help="due date, YYYY-MM-DD; not before the draw")
     p.add_argument("--special", action="store_true", help="a special (专项) round")
     p.set_defaults(handler=propose_command)
 
     for name, helptext in (("confirm", "join a round as an invited department"), ("decline", "decline an invitation")):
         p = sub.add_parser(name, help=helptext)
-        p.add_argument("round", type=int)
-        p.add_argument("--department", required=True)
+        p.add_argument("round", type=int, help="the round's number")
+        p.add_argument("--department", required=True, help="your department's code")
         if name == "confirm":
             p.add_argument("--items", required=True, help="comma-separated item codes of your department")
         p.set_defaults(handler=respond_command, accept=name == "confirm")
 
     p = sub.add_parser("approve", help="approve and freeze (convener)")
-    p.add_argument("round", type=int)
+    p.add_argument("round", type=int, help="the round's number")
     p.set_defaults(handler=approve_command)
 
     p = sub.add_parser("seed", help="enter the public seed digits (convener)")
-    p.add_argument("round", type=int)
-    p.add_argument("digits", help="20 to 200 decimal digits; spaces are removed")
+    p.add_argument("round", type=int, help="the round's number")
+    p.add_argument("digits", help="20 to 200 decimal digits; spaces of any width are removed, full-width digits read as ASCII")
     p.set_defaults(handler=seed_command)
 
     p = sub.add_parser("schedule", help="set or move the time of the draw (convener); the scheduler runs it once seeded")
-    p.add_argument("round", type=int)
+    p.add_argument("round", type=int, help="the round's number")
     p.add_argument("when", help="ISO time, e.g. 2026-12-01T10:00+08:00 (China's time when no zone is given)")
     p.set_defaults(handler=schedule_command)
 
     p = sub.add_parser("draw", help="run the draw, once (convener)")
-    p.add_argument("round", type=int)
+    p.add_argument("round", type=int, help="the round's number")
     p.set_defaults(handler=draw_command)
 
     p = sub.add_parser("staff", help="put an inspector on a task's team by hand, with a reason")
-    p.add_argument("task", type=int)
-    p.add_argument("--department", required=True)
-    p.add_argument("--inspector", required=True, metavar="CERT_NO")
-    p.add_argument("--reason", required=True)
+    p.add_argument("task", type=int, help="the task's number")
+    p.add_argument("--department", required=True, help="the department whose team is short")
+    p.add_argument("--inspector", required=True, metavar="CERT_NO", help="the inspector's certificate number")
+    p.add_argument("--reason", required=True, help="why this inspector, for the audit trail")
     p.set_defaults(handler=staff_command)
 
     p = sub.add_parser("unstaffed", help="tasks whose team is short for a department: what to staff by hand")
-    p.add_argument("round", type=int)
-    p.add_argument("--offset", type=int, default=0)
+    p.add_argument("round", type=int, help="the round's number")
+    p.add_argument("--offset", type=int, default=0, help="skip this many (for the next page)")
     p.add_argument("--limit", type=int, default=100, help="at most this many (1 to 1000, default 100)")
     p.set_defaults(handler=unstaffed_command)
 
     p = sub.add_parser("archive", help="write the round bundle to DIR, or a ZIP when DIR ends in .zip")
-    p.add_argument("round", type=int)
-    p.add_argument("destination")
+    p.add_argument("round", type=int, help="the round's number")
+    p.add_argument("destination", help="a folder, or a file name ending in .zip")
     p.set_defaults(handler=archive_command)
 
     for action in sub.choices.values():
@@ -142,7 +157,7 @@ async def _run(settings, as_user, fn, *args, commit=True, **kw):
 
 async def list_command(args, settings) -> int:
     async def lines(uow, actor):
-        return [f"{r.id}\t{r.status}\t{r.region}\t{r.title}" for r in await list_rounds(uow, actor, status=args.status)]
+        return [f"{r.id}\t{r.status}\t{region_label(r.region)}\t{r.title}" for r in await list_rounds(uow, actor, status=args.status)]
 
     print("\n".join(await _run(settings, args.as_user, lines, commit=False)) or "no rounds")
     return 0
@@ -156,11 +171,11 @@ async def show_command(args, settings) -> int:
             "id": r.id,
             "title": r.title,
             "status": r.status,
-            "region": r.region,
+            "region": region_label(r.region),
             "kind": r.kind,
             "participants": {d.code: {"status": p.status, "team": p.team_size, "lead": p.is_lead} for p, d in detail.participants},
             "items": [f"{i.code} v{i.version}" for i in detail.items],
-            "ratios": json.loads(r.ratios),
+            "ratios": {risk: percent(permille) for risk, permille in json.loads(r.ratios).items()},
             "commitment": draw.commitment if draw else None,
             "seed": draw.seed_digits if draw else None,
             "tasks": detail.tasks,
@@ -184,7 +199,7 @@ async def propose_command(args, settings) -> int:
         region=args.region,
         items=_csv(args.items),
         invited=invited,
-        ratios=_pairs(args.ratio, "ratio"),
+        ratios=_ratios(args.ratio),
         lead_team_size=args.team,
         cooling_off_days=_pairs(args.cooling_off, "cooling-off"),
         scope=RoundScope(
@@ -199,7 +214,7 @@ async def propose_command(args, settings) -> int:
         ),
         batch_size=args.batch_size,
         draw_at=parse_draw_at(args.draw_at),
-        due_date=dt.date.fromisoformat(args.due) if args.due else None,
+        due_date=parse_date(args.due, code="due.unreadable") if args.due else None,
         kind="special" if args.special else "regular",
     )
     round_ = await _run(settings, args.as_user, propose_round, proposal)

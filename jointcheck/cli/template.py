@@ -10,8 +10,8 @@ KINDS = ("targets", "inspectors", "items", "joint-items")
 
 def register(commands) -> None:
     p = commands.add_parser("template", help="write a blank import template (.xlsx) with Chinese columns and instructions")
-    p.add_argument("kind", choices=KINDS)
-    p.add_argument("file")
+    p.add_argument("kind", choices=KINDS, help="which register: targets, inspectors, items or joint-items")
+    p.add_argument("file", help="the .xlsx file to write")
     p.set_defaults(handler=template_command)
 
 

@@ -7,7 +7,7 @@ from jointcheck.core import public_proof
 
 def register(commands) -> None:
     parser = commands.add_parser("verify", help="check a round bundle (folder or ZIP) offline")
-    parser.add_argument("bundle")
+    parser.add_argument("bundle", help="a round bundle: the folder or .zip `round archive` wrote")
     parser.set_defaults(handler=verify_command)
 
 

@@ -90,6 +90,8 @@ class Action(enum.StrEnum):
     STATS_VIEW = "stats.view"
     CASE_MANAGE = "case.manage"
     CASE_VIEW = "case.view"
+    USERS_VIEW = "users.view"
+    CALENDAR_IMPORT = "calendar.import"
 
 
 Rule = Callable[[Grant, Scope], bool]
@@ -126,7 +128,8 @@ RULES: dict[Action, tuple[Rule, ...]] = {
     Action.ROUND_APPROVE: (_convener_of_scope,),
     Action.ROUND_SEED: (_convener_of_scope,),
     Action.ROUND_DRAW: (_convener_of_scope,),
-    Action.ROUND_VIEW: (_convener_of_scope, _officer_of_scope, _inspector_on_team),
+    # The operator answers for the platform (README): they see every round, as they archive any.
+    Action.ROUND_VIEW: (_convener_of_scope, _officer_of_scope, _inspector_on_team, _admin),
     Action.ROUND_ARCHIVE: (_convener_of_scope, _officer_of_scope, _admin),
     Action.TASK_STAFF: (_officer_of_scope,),
     Action.TASK_VIEW: (_inspector_on_team, _officer_of_scope, _convener_of_scope),
@@ -138,6 +141,8 @@ RULES: dict[Action, tuple[Rule, ...]] = {
     # target's region sees it (a case keeps its target out of every department's random draws).
     Action.CASE_MANAGE: (_officer_of_scope,),
     Action.CASE_VIEW: (_officer_of_scope, _convener_of_scope, _admin),
+    Action.USERS_VIEW: (_admin,),
+    Action.CALENDAR_IMPORT: (_admin,),
 }
 
 

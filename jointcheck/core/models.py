@@ -200,6 +200,8 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     telegram_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     display_name: Mapped[str] = mapped_column(String(limits.DISPLAY_NAME), default="")
+    # The Telegram @username when the account was bound (without the @), for the console's --as.
+    telegram_username: Mapped[str | None] = mapped_column(String(64))
     language: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[dt.datetime] = _now_column()
 
@@ -385,6 +387,22 @@ class Result(Base):
     inspected_on: Mapped[dt.date | None] = mapped_column(Date)
 
 
+class ResultEntry(Base):
+    """One thing said about a result, never changed afterwards: a finding as recorded (category and
+    follow-up), a note as typed, or a reviewer's return with its reason. The result row holds the
+    current state; these rows are its history, so a correction never overwrites what came before."""
+
+    __tablename__ = "result_entries"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    result_id: Mapped[int] = mapped_column(ForeignKey("results.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # finding | note | returned
+    category: Mapped[str] = mapped_column(String(2), default="")
+    follow_up: Mapped[str] = mapped_column(String(32), default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    author_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
 class ResultAttachment(Base):
     """A photo or document: its Telegram file id, and the SHA-256 of its content in the service's
     file store (JOINTCHECK_FILES_DIR), downloaded when the inspector sent it."""
@@ -398,6 +416,17 @@ class ResultAttachment(Base):
     sha256: Mapped[str | None] = mapped_column(String(64))
     size: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = _now_column()
+
+
+class OfficialDay(Base):
+    """A day of the State Council's yearly holiday notice, imported by the operator: a holiday
+    (放假) or a make-up workday (调休上班). It overrides the chinesecalendar package, and a year with
+    rows here is a year whose working days are known."""
+
+    __tablename__ = "official_days"
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # holiday | workday
+    name: Mapped[str] = mapped_column(String(100), default="")
 
 
 class Publication(Base):

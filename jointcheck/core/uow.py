@@ -16,6 +16,7 @@ from jointcheck.core.repositories.deadlines import DeadlineRepository
 from jointcheck.core.repositories.departments import DepartmentRepository
 from jointcheck.core.repositories.directory import InspectorRepository, JointItemRepository, TargetRepository
 from jointcheck.core.repositories.fsm_states import FsmStateRepository
+from jointcheck.core.repositories.official_days import OfficialDayRepository
 from jointcheck.core.repositories.outbox import OutboxRepository
 from jointcheck.core.repositories.plans import PlanRepository
 from jointcheck.core.repositories.public import PublicRepository
@@ -68,6 +69,7 @@ class UnitOfWork:
     stats: StatsRepository = _repository(StatsRepository)
     public: PublicRepository = _repository(PublicRepository)
     received_updates: ReceivedUpdateRepository = _repository(ReceivedUpdateRepository)
+    official_days: OfficialDayRepository = _repository(OfficialDayRepository)
 
     async def __aexit__(self, exc_type, exc, tb) -> None:
         try:

@@ -102,6 +102,17 @@ async def test_start_with_an_inspector_invite_answers_in_english(emulator, sessi
     assert "tasks" in chat_menu(emulator, bob.id) and "propose" not in chat_menu(emulator, bob.id)
 
 
+async def test_a_convener_is_bound_to_a_region_by_name_and_keeps_the_username(emulator, sessionmaker, province, running):
+    code = await invite(sessionmaker, "convener", region="440100")
+    chen = emulator.user(1003, "陈主任", username="chen_zr")
+    await chen.send(f"/start {code}")
+    reply = await chen.wait_for("欢迎")
+    assert "广州市 (440100)" in reply.text
+    async with UnitOfWork(sessionmaker) as uow:
+        found = [u.telegram_id for u in await uow.users.matching("@CHEN_ZR")]
+    assert found == [1003]  # what the console's --as finds them by
+
+
 async def test_a_used_code_is_refused_politely_and_binds_nothing(emulator, sessionmaker, province, running):
     code = await invite(sessionmaker, "officer", department="SAMR")
     alice, mallory = emulator.user(1001, "Alice"), emulator.user(1003, "Mallory", language_code="zh-TW")

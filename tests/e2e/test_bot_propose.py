@@ -15,6 +15,7 @@ from aiogram.fsm.storage.base import StorageKey
 from sqlalchemy import func, select
 
 from jointcheck.bot.fsm_storage import flat_key
+from jointcheck.core.clock import DOMAIN_TZ
 from jointcheck.core.models import CheckItem, FsmState, OutboxMessage, Round
 from jointcheck.core.services.invites import issue_invite, redeem_invite
 from jointcheck.core.services.rounds import get_round
@@ -26,6 +27,10 @@ from tests.round_world import OPERATOR, build_world
 
 SAMR, TAX, EPB, INSPECTOR, STRANGER = 1000, 1001, 1002, 1005, 4242
 TITLE = "2026年食品联合抽查"
+# A draw time ahead of the run, as an officer types it (Beijing time), and a due date after it.
+DRAW = (dt.datetime.now(DOMAIN_TZ) + dt.timedelta(days=3)).replace(hour=10, minute=0, second=0, microsecond=0)
+DRAW_TYPED = DRAW.strftime("%Y-%m-%d %H:%M")
+DUE = (DRAW + dt.timedelta(days=30)).date().isoformat()
 BUTTON_REFUSED = "此按钮不属于您或已失效"
 
 
@@ -71,7 +76,7 @@ TO_RATIOS = [
     ("toggle", "产品", None),
     ("press", "下一步", "行业代码"),
     ("send", "f51", "须带有的标签"),
-    ("press", "跳过", "所属监管部门的代码"),
+    ("press", "跳过", "所属监管部门的名称或代码"),
     ("send", "samr，tax", "抽查比例"),
 ]
 TEAMS_ON = [
@@ -83,8 +88,8 @@ TO_SUMMARY = [
     ("send", "100 200 300 300", "市场监管局的检查组人数"),
     *TEAMS_ON,
     ("send", "365 180 0 0", "抽取时间"),
-    ("send", "2026-12-01 10:00", "完成期限"),
-    ("send", "2026-12-31", "请核对"),
+    ("send", DRAW_TYPED, "完成期限"),
+    ("send", DUE, "请核对"),
 ]
 
 
@@ -165,16 +170,16 @@ async def test_a_full_run_proposes_the_round_and_invites_the_departments(emulato
         "牵头部门： 市场监管局",
         "• SAMR-001 食品经营许可检查",
         "受邀部门： 生态环境局, 税务局",
-        "区域： 440100 (下级区划： 440106 440111)\n检查对象类型： 产品",
+        "区域： 广州市 (440100) (下级区划： 天河区 (440106) 白云区 (440111))\n检查对象类型： 产品",
         "行业： F51",
         "标签： 不按标签筛选",
         "监管部门： SAMR TAX",
-        "抽查比例（千分比）： A 100 · B 200 · C 300 · D 300",
+        "抽查比例： A 10% · B 20% · C 30% · D 30%",
         "• 市场监管局: 小组 2 人",
         "• 税务局: 小组 1 人",
         "间隔期（天）： A 365 · B 180 · C 0 · D 0",
-        "抽取时间： 2026-12-01 10:00",
-        "完成期限： 2026-12-31",
+        f"抽取时间： {DRAW_TYPED}",
+        f"完成期限： {DUE}",
     ):
         assert line in summary.text, line
     assert summary.buttons == ["确认", "返回", "取消"]
@@ -190,8 +195,8 @@ async def test_a_full_run_proposes_the_round_and_invites_the_departments(emulato
         ["F51"],
         ["SAMR", "TAX"],
     )
-    assert round_.draw_at == dt.datetime(2026, 12, 1, 2, 0, tzinfo=dt.UTC)  # 10:00 in Beijing
-    assert round_.due_date == dt.date(2026, 12, 31)
+    assert round_.draw_at == DRAW  # 10:00 in Beijing
+    assert round_.due_date == dt.date.fromisoformat(DUE)
     assert await fsm_rows(sessionmaker, running) == {}  # the finished wizard leaves no state behind
 
     assert await deliver() == 2
@@ -233,13 +238,19 @@ async def test_unreadable_input_asks_the_same_step_again_with_the_reason(emulato
     await run(samr, [("send", TITLE, "请选择市场监管局本次要检查的事项")])
     await run(samr, TO_RATIOS[2:8])
     again = await run(samr, [("send", "4401", "这不是行政区划代码")])
-    assert "请发送本次抽查所属辖区的行政区划代码" in again.text
+    assert "请发送本次抽查所属辖区" in again.text
     await run(samr, [("send", "440100", "下级区划代码"), ("press", "跳过", "检查对象类型")])
     await run(samr, [("send", "products please", "请用本步骤的按钮作答")])  # a checklist takes buttons only
     await run(samr, TO_RATIOS[11:])
-    for wrong in ("30 50 200", "30 50 200 1200", "30 50 二百 600"):
-        await run(samr, [("send", wrong, "请发送四个 0 至 1000 的整数")])
-    await run(samr, [("send", "100 200 300 300", "市场监管局的检查组人数")])
+    for wrong, reason in (
+        ("30 50 200", "请发送四个比例"),
+        ("30 50 200 1200", "D 类的抽查比例 1200 超过了 100%"),
+        ("30 50 二百 600", "二百 不是比例：请用百分比（3%）或千分比（30‰）表示"),
+        ("3% 5% 2.55% 6%", "2.55% 比最小单位 0.1% 还细"),
+    ):
+        again = await run(samr, [("send", wrong, reason)])
+        assert "请发送 A、B、C、D 各风险等级的抽查比例" in again.text
+    await run(samr, [("send", "１０％ ２０％　300‰ 300", "市场监管局的检查组人数")])  # full-width, as an IME types
     team_prompt = samr.last
     two = team_prompt.button("2")["callback_data"]
     await run(samr, [("send", "0", "请发送 1 至 20 的整数")])
@@ -248,86 +259,80 @@ async def test_unreadable_input_asks_the_same_step_again_with_the_reason(emulato
     assert BUTTON_REFUSED in (await samr.wait_for_answer(replay)).text
     await run(samr, TEAMS_ON)
     await run(samr, [("send", "365 180", "请发送四个表示天数的整数"), ("send", "365 180 0 0", "抽取时间")])
-    await run(samr, [("send", "tomorrow", "时间格式不对"), ("send", "2026-12-01 10:00", "完成期限")])
-    await run(samr, [("send", "2026-13-01", "日期格式不对"), ("send", "2026-12-31", "请核对")])
+    await run(samr, [("send", "明天上午十点", "无法识别“明天上午十点”的日期时间：请按 年-月-日 时:分 的格式填写")])
+    past = await run(samr, [("send", "2020-12-01 10:00", "抽取时间 2020-12-01 10:00 已经过去")])  # refused at its own step
+    assert "发送抽取时间" in past.text
+    await run(samr, [("send", DRAW_TYPED.replace("-", "/"), "完成期限")])
+    await run(samr, [("send", "2026-13-01", "无法识别“2026-13-01”的日期")])
+    before = (DRAW - dt.timedelta(days=1)).date().isoformat()
+    await run(samr, [("send", before, f"完成期限 {before} 早于抽取时间 {DRAW_TYPED}"), ("send", DUE, "请核对")])
     round_id = await confirm(samr)
     await check_proposed(sessionmaker, world, round_id, {"A": 100, "B": 200, "C": 300, "D": 300})
 
 
-async def test_a_core_refusal_names_the_item_and_the_wizard_goes_on(emulator, sessionmaker, world, running):
+async def test_the_summary_lists_every_problem_offers_its_steps_and_no_confirm(emulator, sessionmaker, world, running):
     samr = emulator.user(SAMR, "samr")
     await run(samr, TO_RATIOS)
-    await run(
+    summary = await run(
         samr,
         [
-            ("send", "500 500 500 500", "市场监管局的检查组人数"),
+            ("send", "50% 50% 50% 50%", "市场监管局的检查组人数"),
             *TEAMS_ON,
             ("press", "跳过", "抽取时间"),
             ("press", "跳过", "完成期限"),
             ("press", "跳过", "请核对"),
         ],
     )
-    await samr.press("确认")
-    refused = await samr.wait_for("联合抽查未能发起")
-    await samr.wait_for_answer()
-    # the item and its cap, in the reader's language
-    assert "A 类的抽查比例 500‰ 超过了检查事项 SAMR-001（食品经营许可检查）的比例上限 400‰。" in refused.text
-    assert refused.buttons == ["确认", "返回", "取消"]
+    # the item and its cap, in the reader's language, once per class; no Confirm while it cannot succeed
+    assert "按当前内容无法发起联合抽查" in summary.text
+    assert "A 类的抽查比例 50% 超过了检查事项 SAMR-001（食品经营许可检查）的比例上限 40%" in summary.text
+    assert "D 类的抽查比例 50%" in summary.text
+    assert summary.buttons == ["修改：检查事项", "修改：抽查比例", "返回", "取消"]
     assert await counts(sessionmaker) == (0, 0)
 
-    # back to the ratios, one step at a time, and on to a round core accepts
-    for prompt in ("完成期限", "抽取时间", "间隔期", "市场监管局的检查组人数", "抽查比例"):
-        await run(samr, [("press", "返回", prompt)])
-    await run(
-        samr,
-        [
-            ("send", "100 200 300 300", "市场监管局的检查组人数"),
-            *TEAMS_ON,
-            ("press", "跳过", "抽取时间"),
-            ("press", "跳过", "完成期限"),
-            ("press", "跳过", "请核对"),
-        ],
-    )
+    # the Change button leads to the ratios, and the answer comes straight back to the summary
+    await run(samr, [("press", "修改：抽查比例", "抽查比例")])
+    fixed = await run(samr, [("send", "10% 20% 30% 30%", "请核对")])
+    assert "无法发起" not in fixed.text and fixed.buttons == ["确认", "返回", "取消"]
     round_id = await confirm(samr)
     await check_proposed(sessionmaker, world, round_id, {"A": 100, "B": 200, "C": 300, "D": 300})
 
 
-async def test_core_refusals_of_the_scope_are_in_the_readers_language(emulator, sessionmaker, world, running):
+async def test_core_refusals_of_the_scope_are_in_the_readers_language_all_at_once(emulator, sessionmaker, world, running):
     samr = emulator.user(SAMR, "samr")
     steps = [("send", "310104", "检查对象类型") if step[1] == "440106 440111" else step for step in TO_RATIOS if step[1] != "4401066"]
     steps = [("send", "TAX NOPE", "抽查比例") if step[1] == "samr，tax" else step for step in steps]
     await run(samr, steps)
-    await run(samr, TO_SUMMARY)
+    summary = await run(samr, TO_SUMMARY)
+    assert "区划 徐汇区 (310104) 不在本轮的辖区 广州市 (440100) 范围内。" in summary.text and "scope region" not in summary.text
+    assert "没有代码或名称为 NOPE 的部门。" in summary.text
+    assert summary.buttons == ["修改：下级区划", "修改：监管部门", "返回", "取消"]
+
+    await run(samr, [("press", "修改：下级区划", "下级区划代码"), ("send", "海珠区", "请核对")])  # by name
+    again = await run(samr, [("press", "修改：监管部门", "所属监管部门"), ("send", "市场监管局，tax", "请核对")])
+    assert "监管部门： SAMR TAX" in again.text and again.buttons == ["确认", "返回", "取消"]
+    round_id = await confirm(samr)
+    async with UnitOfWork(sessionmaker) as uow:
+        round_ = await uow.rounds.get(round_id)
+        assert json.loads(round_.scope)["regions"] == ["440105"]
+
+
+async def test_a_proposal_refused_at_confirm_lists_its_problems(emulator, sessionmaker, uow_factory, world, running):
+    """Something changed between the summary and Confirm (an item withdrawn): the refusal names it
+    and offers the step, without a Confirm."""
+    from sqlalchemy import update
+
+    samr = emulator.user(SAMR, "samr")
+    await run(samr, TO_RATIOS)
+    summary = await run(samr, TO_SUMMARY)
+    assert summary.buttons[0] == "确认"
+    async with uow_factory() as uow:
+        await uow.session.execute(update(CheckItem).where(CheckItem.code == "SAMR-K01").values(is_current=False))
+        await uow.commit()
     await samr.press("确认")
     refused = await samr.wait_for("联合抽查未能发起")
-    assert "区划 310104 不在本轮的辖区 440100 范围内。" in refused.text and "scope region" not in refused.text
-    for prompt in (
-        "完成期限",
-        "抽取时间",
-        "间隔期",
-        "市场监管局的检查组人数",
-        "抽查比例",
-        "所属监管部门的代码",
-        "须带有的标签",
-        "行业代码",
-        "检查对象类型",
-        "下级区划代码",
-    ):
-        await run(samr, [("press", "返回", prompt)])
-    await run(
-        samr,
-        [
-            ("send", "440106", "检查对象类型"),
-            ("press", "下一步", "行业代码"),
-            ("press", "跳过", "须带有的标签"),
-            ("press", "跳过", "所属监管部门的代码"),
-            ("send", "TAX NOPE", "抽查比例"),
-            *TO_SUMMARY,
-        ],
-    )
-    await samr.press("确认")
-    refused = await samr.wait_for(lambda m: "没有代码为 NOPE 的部门。" in (m.text or ""))
-    assert refused.buttons == ["确认", "返回", "取消"]
+    assert "之前选择的市场监管局检查事项已不是现行事项：请重新选择检查事项。" in refused.text
+    assert "确认" not in refused.buttons and "修改：检查事项" in refused.buttons
     assert await counts(sessionmaker) == (0, 0)
 
 

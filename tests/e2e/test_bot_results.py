@@ -77,8 +77,10 @@ async def test_an_inspector_records_and_submits_and_the_officer_reviews_and_publ
     await inspector.wait_for("请选择检查结果类别")
     await inspector.press("备注、照片、文件")
     await inspector.wait_for("完成后发送 /done")
-    await inspector.send("后门消防通道堵塞")
-    await inspector.wait_for("备注已保存")
+    await inspector.send("后门消防通道堵塞，")
+    await inspector.wait_for("备注已添加")
+    await inspector.send("已责令当场清理")  # one note typed as two messages: both are kept
+    await inspector.wait_for("备注已添加")
     await inspector.send_photo(b"\xff\xd8jpeg")
     await inspector.wait_for("照片已附上")
     await inspector.send_document(b"%PDF", "整改通知书.pdf", "application/pdf")
@@ -86,6 +88,7 @@ async def test_an_inspector_records_and_submits_and_the_officer_reviews_and_publ
     await inspector.send("/done")
     shown = await inspector.wait_for("后门消防通道堵塞")
     assert "照片和文件：2 个" in shown.text and "后续处置：责令改正" in shown.text
+    assert "已责令当场清理" in shown.text
 
     # review-and-submit, pressed twice: one submission
     await inspector.press("提交")
@@ -108,7 +111,9 @@ async def test_an_inspector_records_and_submits_and_the_officer_reviews_and_publ
 
     # the team and the officer hear of it
     await deliver()
-    await samr.wait_for("待您审核")
+    told = await samr.wait_for("待您审核")
+    # the notice says where and what was found, without opening the task
+    assert detail.summary.target_name in told.text and "SAMR-K01 特种设备重点检查: A 发现问题待后续处理" in told.text
     tax_member = emulator.user(telegram_of(actors[team["TAX"][0]]), "t")
     await tax_member.wait_for("已提交")
 
@@ -170,7 +175,17 @@ async def test_an_inspector_records_and_submits_and_the_officer_reviews_and_publ
     await samr.send("/review")
     await samr.wait_for("待您审核的结果")
     await samr.press(f"{task_id} · SAMR · {detail.summary.target_name}")
-    await samr.wait_for(lambda m: m.buttons == ["通过", "退回"])
+    review = await samr.wait_for(lambda m: m.buttons == ["通过", "退回"])
+    # the reviewer sees what came before the correction: the first finding, both notes, the return
+    history = review.text.split("历次记录")[1]
+    for said in (
+        "SAMR-K01: 结果 A 发现问题待后续处理",
+        "备注“后门消防通道堵塞，”",
+        "备注“已责令当场清理”",
+        "退回：请补充整改期限",
+        "结果 E",
+    ):
+        assert said in history, said
     await samr.press("通过")
     await samr.wait_for("已通过审核")
     assert {s for s, c in (await results_of(sessionmaker, task_id)).values()} == {"accepted"}
@@ -182,6 +197,14 @@ async def test_an_inspector_records_and_submits_and_the_officer_reviews_and_publ
     await step(uow_factory, review_results, world.actors["tax"], task_id, "TAX", accept=True)
     async with sessionmaker() as session:
         assert (await session.get(Task, task_id)).completed_at is not None
+    await samr.send("/publish")
+    await samr.wait_for("已通过、尚未公示的结果")
+    await samr.press(f"公示 · {round_id} · SAMR · 2")
+    asked = await samr.wait_for("公示后即对外公开")
+    assert asked.buttons == ["公示", "取消"]
+    await samr.press("取消")  # a Cancel on the confirm: nothing is published
+    await samr.wait_for("未公示任何结果")
+    assert (await results_of(sessionmaker, task_id))[item_id(detail, "SAMR-001")][0] == "accepted"
     await samr.send("/publish")
     await samr.wait_for("已通过、尚未公示的结果")
     await samr.press(f"公示 · {round_id} · SAMR · 2")

@@ -128,9 +128,12 @@ async def test_the_convener_approves_seeds_and_draws_in_chat(emulator, sessionma
     await convener.press("录入随机种子")
     await convener.wait_for("下一条消息")
     await convener.send("3141 59x6")
-    await convener.wait_for("输入的内容无效")
+    await convener.wait_for("随机种子只能包含数字和空格，“x”两者都不是。请至少发送 20 位数字。")
+    await convener.send("3141 5926")
+    await convener.wait_for("随机种子只有 8 位数字，至少需要 20 位。请重新发送完整的种子。")
     assert (await round_state(sessionmaker, round_id))[0] == "approved"
-    await convener.send(SEED)
+    # typed with a Chinese input method: full-width digits and an ideographic space read as ASCII
+    await convener.send(SEED.replace("3141 5926", "３１４１\u3000５９２６"))
     seeded = await convener.wait_for("随机种子已录入")
     status, draw, _ = await round_state(sessionmaker, round_id)
     assert status == "seeded" and draw.seed_digits == SEED.replace(" ", "")
@@ -140,9 +143,9 @@ async def test_the_convener_approves_seeds_and_draws_in_chat(emulator, sessionma
     await convener.press("设定抽取时间")
     await convener.wait_for("北京时间")
     await convener.send("2020-01-01 10:00")
-    await convener.wait_for("输入的内容无效")
+    await convener.wait_for("抽取时间 2020-01-01 10:00 已经过去")
     await convener.send("明天上午")
-    await convener.wait_for("输入的内容无效")
+    await convener.wait_for("无法识别“明天上午”的日期时间")
     await convener.send("2026-12-30 10:00")
     scheduled = await convener.wait_for("将于 2026-12-30 10:00")
     assert scheduled.buttons == ["立即抽取", "设定抽取时间"]

@@ -12,6 +12,7 @@ from jointcheck.core.errors import Conflict, InvalidInput, NotFound, PermissionD
 from jointcheck.core.models import OutboxMessage, Result, Task, TeamMember
 from jointcheck.core.services.invites import issue_invite, redeem_invite
 from jointcheck.core.services.results import (
+    add_note,
     attach,
     awaiting_review,
     list_my_tasks,
@@ -19,7 +20,6 @@ from jointcheck.core.services.results import (
     publishable,
     record_result,
     review_results,
-    set_note,
     submit_results,
     task_detail,
 )
@@ -127,7 +127,7 @@ async def test_record_submit_return_resubmit_accept_complete_publish(sessionmake
     with pytest.raises(InvalidInput, match="SAMR-K01"):
         await step(uow_factory, submit_results, me, task_id)
     await step(uow_factory, record_result, me, task_id, item_id(detail, "SAMR-K01"), "A", "order_correction")
-    await step(uow_factory, set_note, me, task_id, item_id(detail, "SAMR-K01"), "  后门消防通道堵塞  ")
+    await step(uow_factory, add_note, me, task_id, item_id(detail, "SAMR-K01"), "  后门消防通道堵塞  ")
     await step(uow_factory, attach, me, task_id, item_id(detail, "SAMR-K01"), "photo", "AgAC-photo-1")
     with pytest.raises(PermissionDenied, match="TAX-001"):
         await step(uow_factory, record_result, me, task_id, item_id(detail, "TAX-001"), "1")
@@ -225,12 +225,12 @@ async def test_notes_and_attachments_need_a_category_and_stay_in_bounds(sessionm
     detail = await step(uow_factory, task_detail, me, tasks[0].task_id)
     item = item_id(detail, "SAMR-001")
     with pytest.raises(InvalidInput, match="category"):
-        await step(uow_factory, set_note, me, detail.summary.task_id, item, "note")
+        await step(uow_factory, add_note, me, detail.summary.task_id, item, "note")
     with pytest.raises(InvalidInput, match="category"):
         await step(uow_factory, attach, me, detail.summary.task_id, item, "photo", "file")
     await step(uow_factory, record_result, me, detail.summary.task_id, item, "F")
     with pytest.raises(InvalidInput, match="2000"):
-        await step(uow_factory, set_note, me, detail.summary.task_id, item, "x" * 2001)
+        await step(uow_factory, add_note, me, detail.summary.task_id, item, "x" * 2001)
     with pytest.raises(InvalidInput):
         await step(uow_factory, attach, me, detail.summary.task_id, item, "video", "file")
     async with sessionmaker() as session:

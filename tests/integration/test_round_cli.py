@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from jointcheck.core.directory_io.writers import write_table
-from tests.round_world import target_rows
+from tests.round_world import DRAW_AT, target_rows
 
 ITEMS = [
     {
@@ -112,7 +112,7 @@ def test_round_from_the_console(cli, db_url, province, tmp_path):
     assert "no redraw" in cli(db_url, "round", "draw", "1", "--as", u["convener"]).err
     shown = cli(db_url, "round", "show", "1", "--as", u["tax"])
     assert '"status": "drawn"' in shown.out and '"tasks": 12' in shown.out
-    assert cli(db_url, "round", "list", "--as", u["tax"]).out.startswith("1\tdrawn\t440100")
+    assert cli(db_url, "round", "list", "--as", u["tax"]).out.startswith("1\tdrawn\t广州市 (440100)")
     assert cli(db_url, "round", "unstaffed", "1", "--as", u["tax"]).out.strip() == "no short team from offset 0"
 
     bundle = tmp_path / "round-1.zip"
@@ -208,8 +208,9 @@ def test_draw_time_must_carry_its_time_zone(cli, db_url, province):
         "A=100",
     )
     assert "needs a time zone" in cli(db_url, *args, "--draw-at", "2026-12-01T10:00").err
-    assert "not ISO 8601" in cli(db_url, *args, "--draw-at", "tomorrow").err
-    assert cli(db_url, *args, "--draw-at", "2026-12-01T10:00+08:00").code == 0
+    assert "is not a date and time such as 2026-12-01 10:00" in cli(db_url, *args, "--draw-at", "tomorrow").err
+    assert "has passed" in cli(db_url, *args, "--draw-at", "2020-12-01T10:00+08:00").err
+    assert cli(db_url, *args, "--draw-at", f"{DRAW_AT.year + 1}-12-01T10:00+08:00").code == 0
 
 
 def _page(result) -> tuple[list[list[str]], str]:

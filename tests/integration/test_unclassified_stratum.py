@@ -29,7 +29,7 @@ def test_unclassified_targets_are_a_stratum_with_their_own_ratio(cli, db_url, pr
     drawn = cli(db_url, "round", "draw", "1", "--as", u["convener"])
     assert drawn.code == 0 and "drawn: 6 targets" in drawn.out  # A: 30 of 120 -> 3; U: 10 -> 3
     shown = json.loads(cli(db_url, "round", "show", "1", "--as", u["tax"]).out)
-    assert shown["ratios"] == {"A": 100, "B": 0, "C": 0, "D": 0, "U": 300}
+    assert shown["ratios"] == {"A": "10%", "B": "0%", "C": "0%", "D": "0%", "U": "30%"}
     bundle = tmp_path / "round-1.zip"
     assert cli(db_url, "round", "archive", "1", str(bundle), "--as", u["samr"]).code == 0
     with zipfile.ZipFile(bundle) as zf:

@@ -37,3 +37,20 @@ def test_beyond_the_known_years_weekdays_count_and_the_log_says_so(caplog):
 def test_zero_days_and_reversed_ranges():
     assert add_working_days(D(2026, 10, 1), 0) == D(2026, 10, 1)
     assert working_days_between(D(2026, 10, 9), D(2026, 10, 1)) == 0
+
+
+def test_an_imported_notice_comes_before_the_library_and_makes_its_year_known():
+    from jointcheck.core.workdays import Calendar, knows, unknown_years
+
+    # 2027's Spring Festival as a notice might set it: 6–12 February off, Sunday 14 February worked
+    notice = Calendar.of([*((D(2027, 2, d), "holiday") for d in range(6, 13)), (D(2027, 2, 14), "workday")])
+    assert not is_working_day(D(2027, 2, 8), notice) and is_working_day(D(2027, 2, 14), notice)
+    assert is_working_day(D(2027, 2, 15), notice) and not is_working_day(D(2027, 2, 13), notice)  # ordinary days
+    # Friday 5 February + 3 working days: 14 (Sunday, worked), 15, 16; Monday to Friday would give the 10th
+    assert add_working_days(D(2027, 2, 5), 3, notice) == D(2027, 2, 16)
+    assert add_working_days(D(2027, 2, 5), 3) == D(2027, 2, 10)
+    assert knows(2027, notice) and not knows(2027) and knows(2026)
+    assert unknown_years(D(2026, 12, 28), D(2028, 1, 5), notice) == [2028]
+    assert unknown_years(D(2026, 12, 28), D(2027, 1, 5)) == [2027]
+    # the imported calendar overrides the library where both speak
+    assert is_working_day(D(2026, 10, 1), Calendar.of([(D(2026, 10, 1), "workday")]))

@@ -49,7 +49,7 @@ def create_router() -> Router:
 async def start_with_code(message: Message, command: CommandObject, uow: UnitOfWork, texts: Texts, bot: Bot) -> None:
     sender = message.from_user
     try:
-        user, grant = await redeem_invite(uow, command.args, sender.id, sender.full_name, texts.language)
+        user, grant = await redeem_invite(uow, command.args, sender.id, sender.full_name, texts.language, sender.username)
     except (NotFound, Conflict) as error:
         await uow.rollback()
         log.info("invite refused for tg:%s: %s", sender.id, error)

@@ -10,9 +10,13 @@ the summary with Confirm, Back and Cancel. Back and Cancel are on every step, /c
 The answers live in the FSM data (ids and typed values only), so a restarted bot carries on where
 the user was. Every step's prompt is a new message and only its buttons count: a press on an older
 message, on a step the wizard has left, or by anyone but the owner finds no handler here and gets
-the fallback router's refusal, changing nothing. Typed input the bot cannot read asks the same step
-again with the reason; the rest is core's to judge when Confirm calls propose_round, and a refusal
-is shown with the summary's buttons, so the user can go back and change an answer, or cancel.
+the fallback router's refusal, changing nothing. Typed input is read as core reads it (full-width
+digits, ratios in % or ‰, regions and departments by name); what cannot be read, or what core
+refuses on its own (a draw time that has passed, a due date before the draw), asks the same step
+again with the reason. The summary runs all of core's checks first: while any fails it lists every
+problem with a Change button to each step concerned (answered, it comes back to the summary) and
+offers no Confirm. Confirm calls propose_round; a refusal then (something changed meanwhile) is
+shown the same way.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from jointcheck.bot.callbacks import ProposeInvite, ProposeItem, ProposeKind, ProposeLead, ProposeNav, ProposeTeam
+from jointcheck.bot.callbacks import ProposeEdit, ProposeInvite, ProposeItem, ProposeKind, ProposeLead, ProposeNav, ProposeTeam
 from jointcheck.bot.filters import HasRole, OwnButton
 from jointcheck.bot.keyboards import checklist_markup
 from jointcheck.bot.long_text import send_long, show
@@ -41,9 +45,9 @@ from jointcheck.bot.texts import N_, Texts
 from jointcheck.core import limits
 from jointcheck.core.authz import Actor
 from jointcheck.core.clock import DOMAIN_TZ
-from jointcheck.core.errors import Conflict, InvalidInput, JointcheckError, NotFound
+from jointcheck.core.errors import Conflict, InvalidInput, JointcheckError, NotFound, Problems
 from jointcheck.core.models import Department, Role
-from jointcheck.core.regions import is_region_code
+from jointcheck.core.regions import region_code_for, region_label
 from jointcheck.core.services.departments import current_items, get_department, list_departments
 from jointcheck.core.services.freeze import RISK_CLASSES
 from jointcheck.core.services.rounds import (
@@ -51,10 +55,14 @@ from jointcheck.core.services.rounds import (
     TARGET_KINDS,
     Proposal,
     RoundScope,
+    check_draw_at,
+    check_due_date,
     list_rounds,
     parse_draw_at,
+    proposal_problems,
     propose_round,
 )
+from jointcheck.core.typed_input import normalized, parse_date, parse_ratio, percent, words
 from jointcheck.core.uow import UnitOfWork
 
 log = logging.getLogger("jointcheck.bot")
@@ -65,6 +73,25 @@ BACK = N_("Back")
 CANCEL = N_("Cancel")
 CONFIRM = N_("Confirm")
 USE_REGION = N_("Use %(region)s")
+CHANGE = N_("Change: %(step)s")
+# What each step is called on the button that leads back to it from a refused summary.
+STEP_LABELS = {
+    "title": N_("title"),
+    "lead": N_("lead department"),
+    "items": N_("items"),
+    "invited": N_("invited departments"),
+    "region": N_("region"),
+    "subregions": N_("districts"),
+    "kinds": N_("target kinds"),
+    "industries": N_("industries"),
+    "tags": N_("tags"),
+    "departments": N_("responsible departments"),
+    "ratios": N_("ratios"),
+    "teams": N_("team sizes"),
+    "cooling": N_("cooling-off"),
+    "draw_at": N_("draw time"),
+    "due": N_("due date"),
+}
 KIND_LABELS = {
     "enterprise": N_("enterprises"),
     "individual": N_("individual businesses"),
@@ -126,6 +153,7 @@ def create_router() -> Router:
     router.callback_query.register(skip_pressed, *press(ProposeNav.filter(F.action == "skip"), *SKIPPABLE))
     router.callback_query.register(default_region, *press(ProposeNav.filter(F.action == "default"), Proposing.region))
     router.callback_query.register(confirm, *press(ProposeNav.filter(F.action == "confirm"), Proposing.summary))
+    router.callback_query.register(edit_pressed, *press(ProposeEdit.filter(), Proposing.summary))
     router.callback_query.register(choose_lead, *press(ProposeLead.filter(), Proposing.lead))
     router.callback_query.register(toggle_item, *press(ProposeItem.filter(), Proposing.items))
     router.callback_query.register(toggle_invite, *press(ProposeInvite.filter(), Proposing.invited))
@@ -157,16 +185,12 @@ class Unreadable(Exception):
 _WHOLE = re.compile(r"[0-9]{1,9}")
 
 
-def _words(text: str) -> list[str]:
-    return [word for word in re.split(r"[\s,，、;；]+", text.strip()) if word]
-
-
 def _numbers(text: str, reason: str, low: int, high: int | None = None) -> list[int]:
-    """One whole number per risk class."""
-    words = _words(text)
-    if len(words) != len(RISK_CLASSES) or not all(_WHOLE.fullmatch(w) for w in words):
+    """One whole number per risk class (full-width digits read as ASCII)."""
+    typed = words(text)
+    if len(typed) != len(RISK_CLASSES) or not all(_WHOLE.fullmatch(w) for w in typed):
         raise Unreadable(reason)
-    numbers = [int(w) for w in words]
+    numbers = [int(w) for w in typed]
     if any(n < low or (high is not None and n > high) for n in numbers):
         raise Unreadable(reason)
     return numbers
@@ -180,25 +204,32 @@ def read_title(text: str) -> str:
 
 
 def read_region(text: str) -> str:
-    if not is_region_code(text.strip()):
+    """A region code, or a name the region lookup knows (广州市)."""
+    code = region_code_for(normalized(text))
+    if code is None:
         raise Unreadable("region")
-    return text.strip()
+    return code
 
 
 def read_subregions(text: str) -> list[str]:
-    """Region codes; whether each lies inside the round's region is core's to say."""
-    codes = _words(text)
-    if not codes or not all(is_region_code(code) for code in codes):
+    """Region codes or names; whether each lies inside the round's region is core's to say."""
+    codes = [region_code_for(word) for word in words(text)]
+    if not codes or None in codes:
         raise Unreadable("subregions")
     return codes
 
 
 def read_ratios(text: str) -> list[int]:
-    return _numbers(text, "ratios", 0, 1000)
+    """Four ratios, each in percent (3%), per mille (30‰) or a bare per mille number (30)."""
+    typed = words(text)
+    if len(typed) != len(RISK_CLASSES):
+        raise Unreadable("ratios")
+    return [parse_ratio(word, risk) for word, risk in zip(typed, RISK_CLASSES)]
 
 
 def read_team(text: str) -> int:
-    if not _WHOLE.fullmatch(text.strip()) or not 1 <= int(text) <= MAX_TEAM:
+    text = normalized(text)
+    if not _WHOLE.fullmatch(text) or not 1 <= int(text) <= MAX_TEAM:
         raise Unreadable("team")
     return int(text)
 
@@ -208,19 +239,11 @@ def read_cooling(text: str) -> list[int]:
 
 
 def read_draw_at(text: str) -> str:
-    try:
-        return parse_draw_at(text.strip(), DOMAIN_TZ).isoformat()
-    except InvalidInput:
-        raise Unreadable("draw_at") from None
+    return parse_draw_at(text, DOMAIN_TZ).isoformat()
 
 
 def read_due(text: str) -> str:
-    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text.strip()):
-        raise Unreadable("due")
-    try:
-        return dt.date.fromisoformat(text.strip()).isoformat()
-    except ValueError:
-        raise Unreadable("due") from None
+    return parse_date(text, code="due.unreadable").isoformat()
 
 
 # FSM data key and reader of each typed step (teams are kept per department, apart).
@@ -228,9 +251,9 @@ READERS = {
     Proposing.title: ("title", read_title),
     Proposing.region: ("region", read_region),
     Proposing.subregions: ("subregions", read_subregions),
-    Proposing.industries: ("industries", lambda text: [w.upper() for w in _words(text)]),
-    Proposing.tags: ("tags", _words),
-    Proposing.departments: ("responsible", _words),
+    Proposing.industries: ("industries", lambda text: [w.upper() for w in words(text)]),
+    Proposing.tags: ("tags", words),
+    Proposing.departments: ("responsible", words),
     Proposing.ratios: ("ratios", read_ratios),
     Proposing.cooling: ("cooling", read_cooling),
     Proposing.draw_at: ("draw_at", read_draw_at),
@@ -297,10 +320,11 @@ class Wizard:
             index += direction
         return STEPS[index]
 
-    async def enter(self, step: State, reason: str = "") -> None:
-        """Make `step` the current one and ask it: a new prompt, the previous one losing its buttons."""
+    async def enter(self, step: State, reason: str = "", detail: str = "") -> None:
+        """Make `step` the current one and ask it: a new prompt, the previous one losing its buttons.
+        `reason` names a format explanation of propose/_reason.html, `detail` is core's reason."""
         await self.state.set_state(step)
-        await self.post(*await self.prompt(step, await self.state.get_data(), reason))
+        await self.post(*await self.prompt(step, await self.state.get_data(), reason, detail))
 
     async def post(self, text: str, markup: InlineKeyboardMarkup) -> None:
         """Send the prompt of the current step; the previous prompt loses its buttons."""
@@ -309,7 +333,12 @@ class Wizard:
         await self.state.update_data(prompt=sent[-1].message_id)
 
     async def advance(self, step: State) -> None:
-        await self._arrive(self._neighbour(step, +1))
+        """On to the next step; or, when the step was reached from the summary's Change button,
+        straight back to the summary."""
+        if await self.state.get_value("editing"):
+            await self._arrive(Proposing.summary)
+        else:
+            await self._arrive(self._neighbour(step, +1))
 
     async def back(self, step: State) -> None:
         await self._arrive(self._neighbour(step, -1))
@@ -317,6 +346,8 @@ class Wizard:
     async def _arrive(self, step: State) -> None:
         if step == Proposing.teams:  # from either side, the team sizes are asked from the lead on
             await self.state.update_data(team_for=await self.state.get_value("lead"))
+        elif step == Proposing.summary:
+            await self.state.update_data(editing=False)
         await self.enter(step)
 
     async def drop_buttons(self, message_id: int | None) -> None:
@@ -329,19 +360,28 @@ class Wizard:
 
     # -- prompts -----------------------------------------------------------------------------------
 
-    async def prompt(self, step: State, data: dict, reason: str = "") -> tuple[str, InlineKeyboardMarkup]:
+    async def prompt(self, step: State, data: dict, reason: str = "", detail: str = "") -> tuple[str, InlineKeyboardMarkup]:
         if step == Proposing.summary:
-            text = self.texts.render("propose/summary.html", reason=reason, **await self.summary(data))
-            return text, self.summary_markup()
+            problems = await self.problems(data)
+            text = self.texts.render(
+                "propose/summary.html", reason=reason, problems=[self.explain(p) for p in problems], **await self.summary(data)
+            )
+            return text, self.summary_markup(problems)
         params: dict = {}
         if step == Proposing.items:
             params["lead"] = (await get_department(self.uow, data["lead"])).name
         elif step == Proposing.teams:
             params["department"] = (await get_department(self.uow, data["team_for"])).name
         elif step == Proposing.subregions:
-            params["region"] = data["region"]
+            params["region"] = region_label(data["region"])
         text = self.texts.render(
-            "propose/step.html", step=step.state.split(":")[1], reason=reason, max_title=TITLE_CHARS, max_team=MAX_TEAM, **params
+            "propose/step.html",
+            step=step.state.split(":")[1],
+            reason=reason,
+            detail=detail,
+            max_title=TITLE_CHARS,
+            max_team=MAX_TEAM,
+            **params,
         )
         return text, await self.markup(step, data)
 
@@ -379,11 +419,34 @@ class Wizard:
         chosen = set(data.get("kinds", []))
         return [(self.texts.gettext(KIND_LABELS[kind]), kind in chosen, ProposeKind(owner=self.owner, kind=kind)) for kind in TARGET_KINDS]
 
-    def summary_markup(self) -> InlineKeyboardMarkup:
+    def summary_markup(self, problems: list[JointcheckError]) -> InlineKeyboardMarkup:
+        """Confirm while the proposal can succeed; otherwise a button to each step that must change."""
         builder = InlineKeyboardBuilder()
-        builder.row(self.button(*self.nav("confirm")))
+        fields = {field for problem in problems for field in problem.fields}
+        if not self.several_leads():
+            fields.discard("lead")
+        if not problems:
+            builder.row(self.button(*self.nav("confirm")))
+        for step in STEPS:
+            name = step.state.split(":")[1]
+            if name in fields and name in STEP_LABELS:
+                label = self.texts.gettext(CHANGE) % {"step": self.texts.gettext(STEP_LABELS[name])}
+                builder.row(self.button(label, ProposeEdit(owner=self.owner, step=name)))
         builder.row(self.button(*self.nav("back")), self.button(*self.nav("cancel")))
         return builder.as_markup()
+
+    async def problems(self, data: dict) -> list[JointcheckError]:
+        """Everything core would refuse in these answers, found before Confirm is offered."""
+        try:
+            found, _ = await proposal_problems(self.uow, self.actor, await self.proposal(data))
+        except JointcheckError as error:
+            found = list(error.problems) if isinstance(error, Problems) else [error]
+        return found
+
+    def explain(self, error: JointcheckError) -> str:
+        # The reason names what to change (an item, a region), so every reader gets it, in English
+        # where it has no translation yet.
+        return reason(error, self.texts, english_otherwise=True)
 
     async def summary(self, data: dict) -> dict:
         participants = await self.participants(data)
@@ -395,13 +458,13 @@ class Wizard:
             "lead": participants[0].name,
             "items": [{"code": i.code, "name": i.name} for i in items],
             "invited": [d.name for d in participants[1:]],
-            "region": data["region"],
-            "subregions": data.get("subregions", []),
+            "region": region_label(data["region"]),
+            "subregions": [region_label(code) for code in data.get("subregions", [])],
             "kinds": [self.texts.gettext(KIND_LABELS[k]) for k in TARGET_KINDS if k in data.get("kinds", [])],
             "industries": data.get("industries", []),
             "tags": data.get("tags", []),
             "responsible": await self.responsible(data),
-            "ratios": list(zip(RISK_CLASSES, data["ratios"])),
+            "ratios": [(risk, percent(permille)) for risk, permille in zip(RISK_CLASSES, data["ratios"])],
             "teams": [(d.name, teams[str(d.id)]) for d in participants],
             "cooling": list(zip(RISK_CLASSES, data["cooling"])) if data.get("cooling") else [],
             "draw_at": parse_draw_at(data["draw_at"]).astimezone(DOMAIN_TZ).strftime(DRAW_FORMAT) if data.get("draw_at") else "",
@@ -409,12 +472,13 @@ class Wizard:
         }
 
     async def responsible(self, data: dict) -> list[str]:
-        """The typed department codes as the directory spells them (samr is SAMR); a code that
-        matches none stays as typed, for core to refuse by name."""
+        """The typed departments, by code or by name, as the directory's codes (samr and 市场监管局
+        are SAMR); a word that matches none stays as typed, for core to refuse by name."""
         departments = (await self.departments()).values()
-        exact = {d.code for d in departments}
-        folded = {d.code.casefold(): d.code for d in departments}
-        return [code if code in exact else folded.get(code.casefold(), code) for code in data.get("responsible", [])]
+        known = {d.code: d.code for d in departments}
+        known |= {d.code.casefold(): d.code for d in departments}
+        known |= {d.name: d.code for d in departments}
+        return [known.get(word, known.get(word.casefold(), word)) for word in data.get("responsible", [])]
 
     async def proposal(self, data: dict) -> Proposal:
         """The answers as core's Proposal; an answer that went stale since it was given is refused."""
@@ -423,7 +487,12 @@ class Wizard:
         chosen = set(data["items"])
         items = [i.code for i in await current_items(self.uow, self.actor, lead.id) if i.id in chosen]
         if len(items) != len(chosen):
-            raise Conflict(f"an item of {lead.code} chosen earlier is no longer current: go back and choose again")
+            raise Conflict(
+                f"an item of {lead.code} chosen earlier is no longer current: go back and choose again",
+                code="items.changed",
+                params={"department": lead.name},
+                fields=("items",),
+            )
         teams = data["teams"]
         return Proposal(
             lead=lead.code,
@@ -470,11 +539,25 @@ async def typed(message: Message, state: FSMContext, raw_state: str, uow: UnitOf
             await _team_answered(w, read_team(message.text))
             return
         key, read = READERS[step]
-        await state.update_data({key: read(message.text)})
+        value = read(message.text)
+        await _check_typed(w, step, value)
+        await state.update_data({key: value})
     except Unreadable as unreadable:
         await w.enter(step, unreadable.reason)
         return
+    except (InvalidInput, NotFound) as error:
+        await w.enter(step, detail=w.explain(error))
+        return
     await w.advance(step)
+
+
+async def _check_typed(w: Wizard, step: State, value) -> None:
+    """Core's checks that need only this answer and the earlier ones: a draw time that has passed
+    is refused at its own step, and a due date before the draw at the due step."""
+    if step == Proposing.draw_at:
+        check_draw_at(parse_draw_at(value), w.uow.clock())
+    elif step == Proposing.due:
+        check_due_date(dt.date.fromisoformat(value), parse_draw_at(await w.state.get_value("draw_at")))
 
 
 async def buttons_expected(message: Message, state: FSMContext, raw_state: str, uow: UnitOfWork, actor: Actor, texts: Texts) -> None:
@@ -533,6 +616,16 @@ async def default_region(query: CallbackQuery, state: FSMContext, uow: UnitOfWor
         raise NotFound("no earlier round of this department to take the region from")
     await state.update_data(region=region)
     await w.advance(Proposing.region)
+
+
+async def edit_pressed(
+    query: CallbackQuery, callback_data: ProposeEdit, state: FSMContext, uow: UnitOfWork, actor: Actor, texts: Texts
+) -> None:
+    step = next((s for s in STEPS if s.state.split(":")[1] == callback_data.step and callback_data.step in STEP_LABELS), None)
+    if step is None or (step == Proposing.lead and len(actor.department_ids()) < 2):
+        raise NotFound(f"no step {callback_data.step!r} to change")
+    await state.update_data(editing=True)
+    await Wizard.of(query, state, uow, actor, texts)._arrive(step)
 
 
 async def choose_lead(
@@ -602,14 +695,13 @@ async def confirm(
     try:
         round_ = await propose_round(uow, actor, await w.proposal(data))
         await uow.commit()
-    except JointcheckError as error:
+    except JointcheckError as error:  # the answers were checked at the summary: something changed since
         await uow.rollback()
         log.info("proposal refused for %s: %s", actor.label, error)
-        # The reason names what to change (an item, a region), so every reader gets it, in English
-        # where it has no translation yet.
+        problems = list(error.problems) if isinstance(error, Problems) else [error]
         await w.post(
-            texts.render("propose/refused.html", kind=error_kind(error), detail=reason(error, texts, english_otherwise=True)),
-            w.summary_markup(),
+            texts.render("propose/refused.html", kind=error_kind(error), problems=[w.explain(p) for p in problems]),
+            w.summary_markup(problems),
         )
         callback_answer.text = texts.render("errors/core_error.txt", kind=error_kind(error), detail="")
         return

@@ -27,14 +27,18 @@ from jointcheck.bot.routers.tasks import task_text
 from jointcheck.bot.texts import N_, Texts
 from jointcheck.config import Settings
 from jointcheck.core.authz import Actor
+from jointcheck.core.clock import DOMAIN_TZ
 from jointcheck.core.errors import Conflict, NotFound
 from jointcheck.core.models import Role
+from jointcheck.core.result_categories import FOLLOW_UPS
 from jointcheck.core.services.departments import get_department
 from jointcheck.core.services.evidence import evidence_to_review
 from jointcheck.core.services.results import (
+    HistoryEntry,
     awaiting_review,
     publish_results,
     publishable,
+    result_history,
     review_results,
     submission_to_review,
     task_detail,
@@ -44,6 +48,7 @@ from jointcheck.core.uow import UnitOfWork
 ACCEPT = N_("Accept")
 RETURN = N_("Return")
 PUBLISH = N_("Publish")
+CANCEL = N_("Cancel")
 
 
 class ReturnReason(StatesGroup):
@@ -112,8 +117,28 @@ async def open_submission(query: CallbackQuery, callback_data: ReviewOpen, uow: 
         )
     builder.adjust(2)
     evidence = await evidence_to_review(uow, actor, callback_data.task_id, department)
-    await show(query, task_text(texts, detail), builder.as_markup())
+    history = await result_history(uow, actor, callback_data.task_id, department.id)
+    await show(query, task_text(texts, detail) + "\n" + history_text(texts, history), builder.as_markup())
     await send_evidence(query.bot, chat_id_of(query), evidence)
+
+
+def history_text(texts: Texts, history: list[HistoryEntry]) -> str:
+    """Every finding, note and return so far, so a reviewer sees what a correction changed."""
+    return texts.render(
+        "review/history.html",
+        entries=[
+            {
+                "at": e.at.astimezone(DOMAIN_TZ).strftime("%Y-%m-%d %H:%M"),
+                "author": e.author,
+                "code": e.item_code,
+                "kind": e.kind,
+                "category": e.category,
+                "follow_up": texts.gettext(FOLLOW_UPS[e.follow_up]) if e.follow_up not in ("", "none") else "",
+                "text": e.text,
+            }
+            for e in history
+        ],
+    )
 
 
 async def decide(
@@ -196,6 +221,10 @@ async def show_publishable(message: Message, uow: UnitOfWork, actor: Actor, text
 async def publish(
     query: CallbackQuery, callback_data: PublishRound, uow: UnitOfWork, actor: Actor, texts: Texts, callback_answer: CallbackAnswer
 ) -> None:
+    if callback_data.cancel:  # nothing to check: cancelling changes nothing
+        await show(query, texts.render("review/publish_cancelled.html"))
+        callback_answer.text = texts.gettext(CANCEL)
+        return
     department = await get_department(uow, callback_data.department_id)
     if not callback_data.confirm:
         entry = next(
@@ -207,7 +236,10 @@ async def publish(
         builder.button(
             text=texts.gettext(PUBLISH), callback_data=PublishRound(round_id=entry.round_id, department_id=department.id, confirm=True)
         )
-        builder.adjust(1)
+        builder.button(
+            text=texts.gettext(CANCEL), callback_data=PublishRound(round_id=entry.round_id, department_id=department.id, cancel=True)
+        )
+        builder.adjust(2)
         await show(
             query,
             texts.render(

@@ -32,10 +32,10 @@ from jointcheck.core.services.results import (
     EDITABLE,
     ItemResult,
     TaskDetail,
+    add_note,
     attach,
     list_my_tasks,
     record_result,
-    set_note,
     submit_and_detail,
     task_detail,
 )
@@ -263,7 +263,7 @@ async def _input_target(state: FSMContext) -> tuple[int, int]:
 async def note_typed(message: Message, uow: UnitOfWork, actor: Actor, texts: Texts, state: FSMContext) -> None:
     task_id, item_id = await _input_target(state)
     async with retry_on_typo(state):
-        await set_note(uow, actor, task_id, item_id, message.text or "")
+        await add_note(uow, actor, task_id, item_id, message.text or "")
     await uow.commit()
     await message.answer(texts.render("tasks/note_saved.html"))
 
@@ -278,7 +278,7 @@ async def file_sent(message: Message, uow: UnitOfWork, actor: Actor, texts: Text
     async with retry_on_typo(state):
         await attach(uow, actor, task_id, item_id, kind, file_id, name, sha256=sha256, size=size)
         if message.caption:
-            await set_note(uow, actor, task_id, item_id, message.caption)
+            await add_note(uow, actor, task_id, item_id, message.caption)
     await uow.commit()
     await message.answer(texts.render("tasks/attached.html", kind=kind))
 

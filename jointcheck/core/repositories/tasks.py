@@ -18,12 +18,14 @@ from jointcheck.core.models import (
     Publication,
     Result,
     ResultAttachment,
+    ResultEntry,
     Round,
     RoundItem,
     RoundParticipant,
     Target,
     Task,
     TeamMember,
+    User,
 )
 
 # A task is open while any item of the round lacks an accepted (or published) result.
@@ -165,6 +167,24 @@ class TaskRepository:
 
     def add_attachment(self, attachment: ResultAttachment) -> None:
         self._session.add(attachment)
+
+    def add_entry(self, entry: ResultEntry) -> None:
+        self._session.add(entry)
+
+    async def entries(self, task_id: int, department_id: int | None = None) -> list[tuple[ResultEntry, CheckItem, User | None]]:
+        """Every finding, note and return of the task's results (of one department's items when
+        given), oldest first, with the item and the author."""
+        query = (
+            select(ResultEntry, CheckItem, User)
+            .join(Result, Result.id == ResultEntry.result_id)
+            .join(CheckItem, CheckItem.id == Result.item_id)
+            .outerjoin(User, User.id == ResultEntry.author_user_id)
+            .where(Result.task_id == task_id)
+            .order_by(ResultEntry.created_at, ResultEntry.id)
+        )
+        if department_id is not None:
+            query = query.where(CheckItem.department_id == department_id)
+        return [(e, i, u) for e, i, u in await self._session.execute(query)]
 
     async def flush(self) -> None:
         await self._session.flush()

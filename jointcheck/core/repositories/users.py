@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from functools import cache
 
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jointcheck.core.authz import Actor, Grant
-from jointcheck.core.models import Inspector, Invite, Role, RoleGrant, User
+from jointcheck.core.models import Department, Inspector, Invite, Role, RoleGrant, User
+from jointcheck.core.regions import region_covers
 
 
 class UserRepository:
@@ -23,8 +24,34 @@ class UserRepository:
         query = select(User.language).where(User.telegram_id == chat_id)
         return (await self._session.execute(query)).scalar_one_or_none()
 
-    async def add(self, telegram_id: int | None, display_name: str, language: str | None = None) -> User:
-        user = User(telegram_id=telegram_id, display_name=display_name, language=language)
+    async def matching(self, who: str, limit: int = 10) -> list[User]:
+        """Users whose id, Telegram @username (case aside) or name is `who`."""
+        clauses = [User.display_name == who, func.lower(User.telegram_username) == who.removeprefix("@").lower()]
+        if who.isdigit():
+            clauses.append(User.id == int(who))
+        query = select(User).where(or_(*clauses)).order_by(User.id).limit(limit)
+        return list((await self._session.execute(query)).scalars())
+
+    async def with_grants(self, offset: int, limit: int) -> list[tuple[User, list[tuple[RoleGrant, str | None, str | None]]]]:
+        """A page of users by id, each with their live grants and the grant's department code and
+        inspector certificate number."""
+        users = list((await self._session.execute(select(User).order_by(User.id).offset(offset).limit(limit))).scalars())
+        query = (
+            select(RoleGrant, Department.code, Inspector.cert_no)
+            .outerjoin(Department, Department.id == RoleGrant.department_id)
+            .outerjoin(Inspector, Inspector.id == RoleGrant.inspector_id)
+            .where(RoleGrant.user_id.in_([u.id for u in users]), RoleGrant.revoked_at.is_(None))
+            .order_by(RoleGrant.id)
+        )
+        grants: dict[int, list] = {}
+        for grant, department, cert in await self._session.execute(query):
+            grants.setdefault(grant.user_id, []).append((grant, department, cert))
+        return [(u, grants.get(u.id, [])) for u in users]
+
+    async def add(
+        self, telegram_id: int | None, display_name: str, language: str | None = None, telegram_username: str | None = None
+    ) -> User:
+        user = User(telegram_id=telegram_id, display_name=display_name, language=language, telegram_username=telegram_username)
         self._session.add(user)
         await self._session.flush()
         return user
@@ -49,6 +76,17 @@ class UserRepository:
     async def officer_chats(self, department_ids: list[int]) -> list[tuple[int, int]]:
         """(user id, Telegram chat id) of every officer of these departments who has Telegram."""
         return [(u, t) for u, t in await self._session.execute(_officer_chats(), {"ids": list(department_ids)})]
+
+    async def convener_chats(self, region: str) -> list[tuple[int, int]]:
+        """(user id, Telegram chat id) of every convener whose jurisdiction covers this region."""
+        query = (
+            select(User.id, User.telegram_id, RoleGrant.region)
+            .join(RoleGrant, RoleGrant.user_id == User.id)
+            .where(RoleGrant.role == Role.CONVENER.value, RoleGrant.revoked_at.is_(None), User.telegram_id.is_not(None))
+            .order_by(User.id)
+        )
+        chats = {u: t for u, t, covers in await self._session.execute(query) if covers and region_covers(covers, region)}
+        return sorted(chats.items())
 
     async def inspector_chats(self, inspector_ids: list[int]) -> list[tuple[int, int]]:
         """(inspector id, Telegram chat id) of the accounts bound to these inspector records."""

@@ -18,9 +18,9 @@ from jointcheck.core.clock import local_date
 from jointcheck.core.errors import Conflict
 from jointcheck.core.models import Role
 from jointcheck.core.services.draw import DrawReport, run_draw
-from jointcheck.core.services.notify import notify_departments, notify_inspectors
+from jointcheck.core.services.notify import notify_conveners, notify_departments, notify_inspectors
 from jointcheck.core.uow import UnitOfWork
-from jointcheck.core.workdays import add_working_days, working_days_between
+from jointcheck.core.workdays import Calendar, add_working_days, unknown_years, working_days_between
 
 log = logging.getLogger("jointcheck.deadlines")
 
@@ -100,17 +100,41 @@ async def escalate_overdue(uow: UnitOfWork) -> int:
     return queued
 
 
-async def chase_invitations(uow: UnitOfWork, policy: DeadlinePolicy) -> int:
+async def _guessed(
+    uow: UnitOfWork, round_id: int, start: dt.date, deadline: dt.date, calendar: Calendar, what: str
+) -> tuple[list[int], int]:
+    """The years between `start` and `deadline` whose working days nobody knows (a Monday-to-Friday
+    guess), and how many conveners were told: the round's conveners hear once per round and year,
+    as the notice about the deadline tells its readers."""
+    years, told = unknown_years(start, deadline, calendar), 0
+    for year in years:
+        round_ = await uow.rounds.get(round_id)
+        log.warning("round %s: the %s deadline %s is counted Monday to Friday: no holiday calendar for %s", round_id, what, deadline, year)
+        told += await notify_conveners(
+            uow,
+            round_.region,
+            "calendar_unknown",
+            {"round_id": round_id, "year": year, "deadline": deadline.isoformat(), "what": what},
+            f"round:{round_id}:calendar-unknown:{year}",
+            once=True,
+        )
+    return years, told
+
+
+async def chase_invitations(uow: UnitOfWork, policy: DeadlinePolicy, calendar: Calendar | None = None) -> int:
     """An invitation unanswered after `invitation_working_days`: its officers are reminded and the
     lead is told who has not answered, once."""
+    calendar = calendar or await uow.official_days.calendar()
     today = local_date(uow.clock())
     queued = 0
     for round_id, lead_id, department_id, created in await uow.deadlines.unanswered_invitations():
-        deadline = add_working_days(local_date(created), policy.invitation_working_days)
+        deadline = add_working_days(local_date(created), policy.invitation_working_days, calendar)
         if today <= deadline:
             continue
         department = await uow.departments.by_id(department_id)
-        params = {"round_id": round_id, "department": department.code, "deadline": deadline.isoformat()}
+        guessed, told = await _guessed(uow, round_id, local_date(created), deadline, calendar, "invitation")
+        queued += told
+        params = {"round_id": round_id, "department": department.code, "deadline": deadline.isoformat(), "unknown_years": guessed}
         queued += await notify_departments(
             uow, [department_id], "invitation_reminder", params, f"round:{round_id}:answer-due:d{department_id}", once=True
         )
@@ -120,26 +144,30 @@ async def chase_invitations(uow: UnitOfWork, policy: DeadlinePolicy) -> int:
     return queued
 
 
-async def warn_publication(uow: UnitOfWork, policy: DeadlinePolicy) -> int:
+async def warn_publication(uow: UnitOfWork, policy: DeadlinePolicy, calendar: Calendar | None = None) -> int:
     """Accepted results not yet public: the department's officers are warned once when the deadline
     is near, and once more when it has passed."""
+    calendar = calendar or await uow.official_days.calendar()
     today = local_date(uow.clock())
     queued = 0
     for round_id, department_id, completed, count in await uow.deadlines.unpublished_results():
-        deadline = add_working_days(local_date(completed), PUBLICATION_WORKING_DAYS)
-        left = working_days_between(today, deadline)
+        deadline = add_working_days(local_date(completed), PUBLICATION_WORKING_DAYS, calendar)
+        left = working_days_between(today, deadline, calendar)
         if today > deadline:
             stage = "overdue"
         elif left <= policy.publication_warning_working_days:
             stage = "due"
         else:
             continue
+        guessed, told = await _guessed(uow, round_id, local_date(completed), deadline, calendar, "publication")
+        queued += told
         params = {
             "round_id": round_id,
             "deadline": deadline.isoformat(),
             "results": count,
             "working_days_left": left,
             "overdue": stage == "overdue",
+            "unknown_years": guessed,
         }
         queued += await notify_departments(
             uow,
@@ -154,9 +182,10 @@ async def warn_publication(uow: UnitOfWork, policy: DeadlinePolicy) -> int:
 
 async def sweep(uow: UnitOfWork, policy: DeadlinePolicy) -> dict[str, int]:
     """Every notice due now, in one transaction (the caller commits)."""
+    calendar = await uow.official_days.calendar()
     return {
         "reminders": await remind_due_soon(uow, policy),
         "escalations": await escalate_overdue(uow),
-        "invitations": await chase_invitations(uow, policy),
-        "publication": await warn_publication(uow, policy),
+        "invitations": await chase_invitations(uow, policy, calendar),
+        "publication": await warn_publication(uow, policy, calendar),
     }

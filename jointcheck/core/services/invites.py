@@ -122,7 +122,12 @@ async def issue_invite(
 
 
 async def redeem_invite(
-    uow: UnitOfWork, code: str, telegram_id: int | None, display_name: str, language: str | None = None
+    uow: UnitOfWork,
+    code: str,
+    telegram_id: int | None,
+    display_name: str,
+    language: str | None = None,
+    telegram_username: str | None = None,
 ) -> tuple[User, RoleGrant]:
     """Bind the Telegram account to the invite's role; the code works once and only before it expires.
 
@@ -140,7 +145,9 @@ async def redeem_invite(
 
     user = await uow.users.by_telegram_id(telegram_id) if telegram_id is not None else None
     if user is None:
-        user = await uow.users.add(telegram_id, display_name, language)
+        user = await uow.users.add(telegram_id, display_name, language, telegram_username)
+    elif telegram_username:
+        user.telegram_username = telegram_username  # the console's --as finds them by it
     role = Role(invite.role)
     if invite.inspector_id is not None:
         holder = await uow.users.inspector_holder(invite.inspector_id)

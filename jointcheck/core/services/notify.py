@@ -31,6 +31,15 @@ async def notify_departments(
     return len(keyed)
 
 
+async def notify_conveners(uow: UnitOfWork, region: str, template: str, params: dict, dedupe: str, *, once: bool = False) -> int:
+    """One message to every convener whose jurisdiction covers this region."""
+    chats = await uow.users.convener_chats(region)
+    keyed = await _fresh(uow, [(f"{dedupe}:u{user_id}", user_id, chat_id) for user_id, chat_id in chats], once)
+    for key, _, chat_id in keyed:
+        uow.outbox.add(chat_id, template, params, dedupe_key=key)
+    return len(keyed)
+
+
 async def notify_inspectors(
     uow: UnitOfWork,
     inspector_ids: Iterable[int],

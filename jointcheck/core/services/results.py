@@ -13,12 +13,24 @@ To anyone not entitled to see a task, the task answers as one that does not exis
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 
 from jointcheck.core import limits
 from jointcheck.core.authz import Action, Actor, Scope, authorize, can
 from jointcheck.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from jointcheck.core.models import CheckItem, Department, Inspector, Result, ResultAttachment, Round, Target, Task, TeamMember
+from jointcheck.core.models import (
+    CheckItem,
+    Department,
+    Inspector,
+    Result,
+    ResultAttachment,
+    ResultEntry,
+    Round,
+    Target,
+    Task,
+    TeamMember,
+)
 from jointcheck.core.repositories.tasks import TaskContext
 from jointcheck.core.result_categories import CATEGORIES, FOLLOW_UPS
 from jointcheck.core.services.cases import close_cases_of_round
@@ -28,6 +40,7 @@ from jointcheck.core.services.notify import notify_departments, notify_inspector
 from jointcheck.core.services.publication import write_public_records
 from jointcheck.core.uow import UnitOfWork
 
+NOTE_LIMIT = limits.NOTE
 ATTACHMENT_KINDS = ("photo", "document")
 # A draft may change; a submission waits for review; a returned result may change again.
 EDITABLE = ("draft", "returned")
@@ -98,6 +111,21 @@ class TaskDetail:
     def ready_to_submit(self) -> bool:
         mine = [i for i in self.items if i.mine]
         return bool(mine) and all(i.status in EDITABLE for i in mine) and any(i.status in EDITABLE for i in mine)
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One finding, note or return of a result, as it was given: what a reviewer reads to see
+    what changed since the first submission."""
+
+    item_code: str
+    item_name: str
+    kind: str  # finding | note | returned
+    category: str
+    follow_up: str
+    text: str
+    author: str
+    at: dt.datetime
 
 
 @dataclass(frozen=True)
@@ -204,14 +232,35 @@ async def record_result(uow: UnitOfWork, actor: Actor, task_id: int, item_id: in
         uow.tasks.add_result(result)
     result.category, result.follow_up, result.status = category, follow_up, "draft"
     await uow.tasks.flush()
+    entry = _entry(uow, actor, result, "finding", category=category, follow_up=follow_up)
+    await uow.tasks.flush()
     await uow.audit.record(
         actor,
         "result.recorded",
         "task",
         task.id,
-        {"item": item.code, "version": item.version, "category": category, "follow_up": follow_up},
+        {"item": item.code, "version": item.version, "category": category, "follow_up": follow_up, "entry": entry.id},
     )
     return result
+
+
+def _entry(uow: UnitOfWork, actor: Actor, result: Result, kind: str, **fields) -> ResultEntry:
+    """Append to the result's history: nothing said about a result is ever overwritten."""
+    entry = ResultEntry(
+        result_id=result.id,
+        kind=kind,
+        category=fields.get("category", ""),
+        follow_up=fields.get("follow_up", ""),
+        text=fields.get("text", ""),
+        author_user_id=actor.user_id,
+        created_at=uow.clock(),
+    )
+    uow.tasks.add_entry(entry)
+    return entry
+
+
+def _text_digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 async def _draft(uow: UnitOfWork, actor: Actor, task_id: int, item_id: int) -> tuple[Task, CheckItem, Result]:
@@ -221,11 +270,32 @@ async def _draft(uow: UnitOfWork, actor: Actor, task_id: int, item_id: int) -> t
     return task, item, result
 
 
-async def set_note(uow: UnitOfWork, actor: Actor, task_id: int, item_id: int, note: str) -> Result:
-    note = limits.bounded(note, limits.NOTE, "a note")
+async def add_note(uow: UnitOfWork, actor: Actor, task_id: int, item_id: int, note: str) -> Result:
+    """Add a note to an item's result: notes accumulate (a note typed as two messages keeps both),
+    each kept apart with its author and time. The audit event carries the note's SHA-256 and the
+    id of its stored copy rather than the text, because the audit trail goes into the round's
+    public bundle and a field note may name people."""
+    note = note.strip()
+    if not note:
+        raise InvalidInput("a note needs some text", code="note.empty")
+    if len(note) > NOTE_LIMIT:
+        raise InvalidInput(
+            f"a note has at most {NOTE_LIMIT} characters (this one has {len(note)})",
+            code="note.too_long",
+            params={"limit": NOTE_LIMIT, "chars": len(note)},
+        )
     task, item, result = await _draft(uow, actor, task_id, item_id)
-    result.note, result.status = note, "draft"
-    await uow.audit.record(actor, "result.noted", "task", task.id, {"item": item.code, "note_chars": len(note)})
+    result.note = f"{result.note}\n{note}" if result.note else note
+    result.status = "draft"
+    entry = _entry(uow, actor, result, "note", text=note)
+    await uow.tasks.flush()
+    await uow.audit.record(
+        actor,
+        "result.noted",
+        "task",
+        task.id,
+        {"item": item.code, "note_chars": len(note), "note_sha256": _text_digest(note), "entry": entry.id},
+    )
     return result
 
 
@@ -300,7 +370,9 @@ async def submit_and_detail(uow: UnitOfWork, actor: Actor, task_id: int) -> tupl
     )
     # A returned result is submitted again: the event's sequence number tells the submissions apart.
     teammates = [m.inspector_id for m, _, _ in team if m.inspector_id not in actor.inspector_ids()]
-    params = {"task_id": task.id, "round_id": round_.id, "items": codes}
+    # What was found, with the target's name, so a notice reads without opening the task.
+    findings = [{"code": i.item_code, "name": i.item_name, "category": i.category} for i in mine if i.item_id in open_ids]
+    params = {"task_id": task.id, "round_id": round_.id, "items": codes, "target": seen.target.name, "findings": findings}
     await notify_inspectors(uow, teammates, "results_submitted", lambda _: params, f"task:{task.id}:submitted:{event.seq}")
     await notify_departments(uow, sorted(_my_departments(actor, team)), "results_to_review", params, f"task:{task.id}:review:{event.seq}")
     return submitted, _detail(actor, seen, rows)
@@ -331,7 +403,11 @@ async def review_results(
     authorize(actor, Action.RESULT_REVIEW, Scope.of(departments=[department.id]))
     reason = limits.bounded(reason, limits.REASON, "a reason")
     if not accept and not reason:
-        raise InvalidInput("returning results needs a reason")
+        raise InvalidInput("returning results needs a reason", code="review.reason_missing")
+    if len(reason) > NOTE_LIMIT:
+        raise InvalidInput(
+            f"a reason has at most {NOTE_LIMIT} characters", code="note.too_long", params={"limit": NOTE_LIMIT, "chars": len(reason)}
+        )
     rows = [(i, r) for i, d, r, _ in await uow.tasks.items_with_results(task) if d.id == department.id]
     items = {i.id: i for i, _ in rows}
     pending = [r for _, r in rows if r is not None and r.status == "submitted"]
@@ -342,6 +418,8 @@ async def review_results(
         result.status = "accepted" if accept else "returned"
         result.reviewed_by_user_id, result.reviewed_at, result.review_reason = actor.user_id, now, reason
         result.note_public = accept and note_public
+        if not accept:
+            _entry(uow, actor, result, "returned", text=reason)
     codes = sorted(items[r.item_id].code for r in pending)
     payload = {"department": department.code, "items": codes, "reason": reason}
     if accept and note_public:
@@ -357,10 +435,30 @@ async def review_results(
             uow,
             members,
             "results_returned",
-            lambda _: {"task_id": task.id, "items": codes, "reason": reason},
+            lambda _: {"task_id": task.id, "items": codes, "reason": reason, "target": seen.target.name},
             f"task:{task.id}:returned:{event.seq}",
         )
     return pending
+
+
+async def result_history(uow: UnitOfWork, actor: Actor, task_id: int, department_id: int | None = None) -> list[HistoryEntry]:
+    """Every finding, note and return of a task's results, oldest first, for whoever may see the
+    task (of one department's items when given): a returned result's first finding stays here
+    after its correction."""
+    await _visible_task(uow, actor, task_id)
+    return [
+        HistoryEntry(
+            item.code,
+            item.name,
+            entry.kind,
+            entry.category,
+            entry.follow_up,
+            entry.text,
+            author.display_name if author is not None else "",
+            entry.created_at,
+        )
+        for entry, item, author in await uow.tasks.entries(task_id, department_id)
+    ]
 
 
 async def awaiting_review(uow: UnitOfWork, actor: Actor, *, offset: int = 0, limit: int = 10) -> list[ReviewEntry]:

@@ -16,18 +16,20 @@ from jointcheck.core import public_proof as proof
 from jointcheck.core.authz import Action, Actor, Scope, authorize, can, reach
 from jointcheck.core.clock import DOMAIN_TZ, local_date
 from jointcheck.core.directory_io.schemas import UNCLASSIFIED
-from jointcheck.core.errors import Conflict, InvalidInput, NotFound
+from jointcheck.core.errors import Conflict, InvalidInput, JointcheckError, NotFound, Problems
 from jointcheck.core.models import CheckItem, Department, Draw, Round, RoundItem, RoundParticipant
-from jointcheck.core.regions import is_region_code, region_covers
+from jointcheck.core.regions import is_region_code, region_covers, region_label
 from jointcheck.core.services.cases import SOURCES as CASE_SOURCES
 from jointcheck.core.services.departments import department_by_code, department_spellings
 from jointcheck.core.services.freeze import RISK_CLASSES, Frozen, StaffingWarning, freeze_round
 from jointcheck.core.services.notify import notify_departments
+from jointcheck.core.typed_input import DRAW_FORMAT, normalized, parse_moment, percent
 from jointcheck.core.uow import UnitOfWork
 
 MAX_TEAM = 20
 TARGET_KINDS = ("enterprise", "individual", "cooperative", "product", "project", "behaviour")
 _INDUSTRY = re.compile(r"[A-T]([0-9]{2,4})?")
+TITLE_CHARS = limits.ROUND_TITLE
 
 
 @dataclass(frozen=True)
@@ -88,22 +90,46 @@ class ApprovalReport:
 
 
 def parse_draw_at(text: str | None, default_tz: dt.tzinfo | None = None) -> dt.datetime | None:
-    """An ISO 8601 draw time (`2026-12-01 10:00` too). Files must say their time zone, since 10:00 is
-    a different moment in Urumqi; a person typing in chat means China's time (`default_tz`)."""
-    if not text:
-        return None
-    try:
-        value = dt.datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise InvalidInput(f"draw time {text!r} is not ISO 8601, e.g. 2026-12-01T10:00+08:00") from None
-    if value.tzinfo is None:
-        if default_tz is None:
-            raise InvalidInput("the draw time needs a time zone, e.g. 2026-12-01T10:00+08:00")
-        value = value.replace(tzinfo=default_tz)
-    return value
+    """An ISO 8601 draw time (`2026-12-01 10:00` too); see typed_input.parse_moment."""
+    return parse_moment(text, default_tz)
+
+
+def _local(moment: dt.datetime) -> str:
+    return moment.astimezone(DOMAIN_TZ).strftime(DRAW_FORMAT)
+
+
+def check_draw_at(draw_at: dt.datetime, now: dt.datetime) -> None:
+    """A draw time must lie ahead: a round whose draw time has passed would be drawn at once."""
+    if draw_at <= now:
+        raise InvalidInput(
+            f"the draw time {draw_at.isoformat()} has passed (it is now {now.isoformat()})",
+            code="draw_at.past",
+            params={"draw_at": _local(draw_at), "now": _local(now)},
+            fields=("draw_at",),
+        )
+
+
+def check_due_date(due: dt.date, draw_at: dt.datetime | None) -> None:
+    """A due date must not come before the draw."""
+    if draw_at is not None and due < draw_at.astimezone(DOMAIN_TZ).date():
+        raise InvalidInput(
+            f"the due date {due.isoformat()} is before the draw on {_local(draw_at)}",
+            code="due.before_draw",
+            params={"due": due.isoformat(), "draw_at": _local(draw_at)},
+            fields=("due", "draw_at"),
+        )
 
 
 # ---- validation helpers ----------------------------------------------------------------------
+
+
+async def _department(uow: UnitOfWork, code: str, field: str = "") -> Department:
+    """`department_by_code`, its refusal naming the step of a proposal that gave the code."""
+    try:
+        return await department_by_code(uow, code)
+    except NotFound as missing:
+        missing.fields = (field,) if field else ()
+        raise
 
 
 def _check_ratios(ratios: dict[str, int]) -> dict[str, int]:
@@ -113,69 +139,211 @@ def _check_ratios(ratios: dict[str, int]) -> dict[str, int]:
     for risk, permille in ratios.items():
         risk = risk.strip().upper()
         if risk not in RISK_CLASSES and risk != UNCLASSIFIED:
-            raise InvalidInput(f"risk class {risk!r} is not one of A, B, C, D or U (unclassified)")
+            raise InvalidInput(
+                f"risk class {risk!r} is not one of A, B, C, D or U (unclassified)",
+                code="ratio.unknown_class",
+                params={"risk": risk},
+                fields=("ratios",),
+            )
         if not isinstance(permille, int) or not 0 <= permille <= 1000:
-            raise InvalidInput(f"ratio for class {risk} must be 0 to 1000 per mille, got {permille!r}")
+            raise InvalidInput(
+                f"ratio for class {risk} must be 0 to 1000 per mille, got {permille!r}",
+                code="ratio.out_of_range",
+                params={"risk": risk, "text": str(permille)},
+                fields=("ratios",),
+            )
         clean[risk] = permille
     if not any(clean.values()):
-        raise InvalidInput("every ratio is zero: the round would draw nothing")
+        raise InvalidInput("every ratio is zero: the round would draw nothing", code="ratio.all_zero", fields=("ratios",))
     ratios = {risk: clean.get(risk, 0) for risk in RISK_CLASSES}
     if UNCLASSIFIED in clean:
         ratios[UNCLASSIFIED] = clean[UNCLASSIFIED]
     return ratios
 
 
-def _check_caps(items: list[CheckItem], ratios: dict[str, int]) -> None:
+def _check_caps(items: list[CheckItem], ratios: dict[str, int]) -> list[InvalidInput]:
     """A general item caps every class's ratio; key items have no cap."""
-    for item in items:
-        if item.category != "general" or item.ratio_cap is None:
-            continue
-        for risk, permille in ratios.items():
-            if permille > item.ratio_cap:
-                raise InvalidInput(
-                    f"ratio {permille}‰ for class {risk} is above the cap {item.ratio_cap}‰ of item {item.code} ({item.name})",
-                    code="ratio.above_cap",
-                    params={"ratio": permille, "risk": risk, "cap": item.ratio_cap, "item": item.code, "name": item.name},
-                )
+    return [
+        InvalidInput(
+            f"ratio {permille}‰ for class {risk} is above the cap {item.ratio_cap}‰ of item {item.code} ({item.name})",
+            code="ratio.above_cap",
+            params={
+                "ratio": permille,
+                "risk": risk,
+                "cap": item.ratio_cap,
+                "item": item.code,
+                "name": item.name,
+                "ratio_percent": percent(permille),
+                "cap_percent": percent(item.ratio_cap),
+            },
+            fields=("ratios", "items"),
+        )
+        for item in items
+        if item.category == "general" and item.ratio_cap is not None
+        for risk, permille in ratios.items()
+        if permille > item.ratio_cap
+    ]
+
+
+def _raise_first(problems: list[InvalidInput]) -> None:
+    if problems:
+        raise problems[0]
 
 
 def _check_team(department: str, size: int) -> int:
     if not isinstance(size, int) or not 1 <= size <= MAX_TEAM:
-        raise InvalidInput(f"team size of {department} must be 1 to {MAX_TEAM}, got {size!r}")
+        raise InvalidInput(
+            f"team size of {department} must be 1 to {MAX_TEAM}, got {size!r}",
+            code="team.out_of_range",
+            params={"department": department, "size": size, "max": MAX_TEAM},
+            fields=("teams",),
+        )
     return size
 
 
 async def _own_items(uow: UnitOfWork, department: Department, codes: tuple[str, ...]) -> list[CheckItem]:
     if not codes:
-        raise InvalidInput(f"choose at least one item of {department.code}")
+        raise InvalidInput(
+            f"choose at least one item of {department.code}", code="items.none", params={"department": department.name}, fields=("items",)
+        )
     found = await uow.rounds.current_items(department.id, codes)
     for code in codes:
         if code not in found:
-            raise InvalidInput(f"item {code} is not a current item of {department.code}")
+            raise InvalidInput(
+                f"item {code} is not a current item of {department.code}",
+                code="items.not_current",
+                params={"item": code, "department": department.name},
+                fields=("items",),
+            )
     return [found[c] for c in dict.fromkeys(codes)]
 
 
-async def _check_scope(uow: UnitOfWork, region: str, scope: RoundScope) -> None:
+async def _scope_problems(uow: UnitOfWork, region: str, scope: RoundScope) -> list[JointcheckError]:
+    problems: list[JointcheckError] = []
     for r in scope.regions:
         if not is_region_code(r) or not region_covers(region, r):
-            raise InvalidInput(
-                f"scope region {r} is not inside the round's region {region}",
-                code="scope.region_outside",
-                params={"subregion": r, "region": region},
+            problems.append(
+                InvalidInput(
+                    f"scope region {r} is not inside the round's region {region}",
+                    code="scope.region_outside",
+                    params={"subregion": r, "region": region, "subregion_name": region_label(r), "region_name": region_label(region)},
+                    fields=("subregions",),
+                )
             )
     for kind in scope.kinds:
         if kind not in TARGET_KINDS:
-            raise InvalidInput(f"target kind {kind!r} is not one of enterprise, individual, product, project, behaviour")
+            problems.append(
+                InvalidInput(
+                    f"target kind {kind!r} is not one of enterprise, individual, product, project, behaviour",
+                    code="scope.kind_unknown",
+                    params={"kind": kind},
+                    fields=("kinds",),
+                )
+            )
     for industry in scope.industries:
         if not _INDUSTRY.fullmatch(industry):
-            raise InvalidInput(f"industry {industry!r} is not a GB/T 4754 code such as F or F51")
+            problems.append(
+                InvalidInput(
+                    f"industry {industry!r} is not a GB/T 4754 code such as F or F51",
+                    code="scope.industry_unreadable",
+                    params={"industry": industry},
+                    fields=("industries",),
+                )
+            )
     for code in scope.departments:
-        await department_by_code(uow, code)
+        try:
+            await _department(uow, code, "departments")
+        except NotFound as missing:
+            problems.append(missing)
     for source in scope.case_sources:
         if source not in CASE_SOURCES:
-            raise InvalidInput(f"case kind {source!r} is not one of {', '.join(CASE_SOURCES)}")
+            problems.append(InvalidInput(f"case kind {source!r} is not one of {', '.join(CASE_SOURCES)}"))
     if scope.case_sources and not (isinstance(scope.case_days, int) and 1 <= scope.case_days <= 3650):
-        raise InvalidInput("recent cases go back 1 to 3650 days")
+        problems.append(InvalidInput("recent cases go back 1 to 3650 days"))
+    return problems
+
+
+async def _collect(problems: list[JointcheckError], check) -> object:
+    """Run one check; its refusal joins the list instead of ending the pass."""
+    try:
+        result = check()
+        if hasattr(result, "__await__"):
+            result = await result
+        return result
+    except (InvalidInput, NotFound) as problem:
+        problems.append(problem)
+        return None
+
+
+async def proposal_problems(uow: UnitOfWork, actor: Actor, p: Proposal) -> tuple[list[JointcheckError], dict]:
+    """Everything wrong with a proposal, in the order of the wizard's steps, and what the checks
+    read on the way (the lead, its items, the invited departments, clean ratios and cooling-off)
+    for `propose_round` to write. Authorization is checked first and refuses outright."""
+    lead = await _department(uow, p.lead, "lead")
+    authorize(actor, Action.ROUND_PROPOSE, Scope.of(departments=[lead.id]))
+    problems: list[JointcheckError] = []
+    title = p.title.strip()
+    if not title:
+        problems.append(InvalidInput("the round needs a title", code="title.empty", fields=("title",)))
+    elif len(title) > TITLE_CHARS:
+        problems.append(
+            InvalidInput(
+                f"the round's title has at most {TITLE_CHARS} characters (this one has {len(title)})",
+                code="title.too_long",
+                params={"chars": len(title), "max": TITLE_CHARS},
+                fields=("title",),
+            )
+        )
+    if p.kind not in ("regular", "special"):
+        problems.append(InvalidInput(f"round kind {p.kind!r} is not regular or special", code="kind.unknown", params={"kind": p.kind}))
+    if p.scope.case_sources and p.kind != "special":
+        problems.append(InvalidInput("a round on the targets of recent cases is a special round"))
+    items = await _collect(problems, lambda: _own_items(uow, lead, p.items)) or []
+    if p.lead in p.invited:
+        problems.append(InvalidInput("a lead department cannot invite itself", code="invited.self", fields=("invited",)))
+    if not p.invited:
+        problems.append(InvalidInput("a joint round invites at least one other department", code="invited.none", fields=("invited",)))
+    invited = []
+    for code, size in sorted(p.invited.items()):
+        department = await _collect(problems, lambda code=code: _department(uow, code, "invited"))
+        if department is not None and await _collect(problems, lambda code=code, size=size: _check_team(code, size)) is not None:
+            invited.append((department, size))
+    if not is_region_code(p.region):
+        problems.append(
+            InvalidInput(
+                f"region {p.region!r} is not a 6-digit GB/T 2260 code",
+                code="region.not_code",
+                params={"region": p.region},
+                fields=("region",),
+            )
+        )
+    else:
+        problems.extend(await _scope_problems(uow, p.region, p.scope))
+    ratios = await _collect(problems, lambda: _check_ratios(p.ratios))
+    if ratios is not None:
+        problems.extend(_check_caps(items, ratios))
+    await _collect(problems, lambda: _check_team(p.lead, p.lead_team_size))
+    cooling = {}
+    for risk, days in p.cooling_off_days.items():
+        if risk.upper() not in RISK_CLASSES or not isinstance(days, int) or not 0 <= days <= 3650:
+            problems.append(
+                InvalidInput(
+                    f"cooling-off for class {risk!r} must be 0 to 3650 days",
+                    code="cooling.out_of_range",
+                    params={"risk": risk, "days": days},
+                    fields=("cooling",),
+                )
+            )
+        else:
+            cooling[risk.upper()] = days
+    if p.batch_size is not None and p.batch_size < 1:
+        problems.append(InvalidInput("batch size must be at least 1", code="batch.too_small"))
+    now = uow.clock()
+    if p.draw_at is not None:
+        await _collect(problems, lambda: check_draw_at(p.draw_at, now))
+    if p.due_date is not None:
+        await _collect(problems, lambda: check_due_date(p.due_date, p.draw_at))
+    return problems, {"lead": lead, "items": items, "invited": invited, "ratios": ratios, "cooling": cooling}
 
 
 # ---- the steps -------------------------------------------------------------------------------
@@ -203,40 +371,18 @@ async def joint_item_invitations(uow: UnitOfWork, actor: Actor, code: str, lead:
 
 
 async def propose_round(uow: UnitOfWork, actor: Actor, p: Proposal) -> Round:
-    lead = await department_by_code(uow, p.lead)
-    authorize(actor, Action.ROUND_PROPOSE, Scope.of(departments=[lead.id]))
-    title = limits.bounded(p.title, limits.ROUND_TITLE, "the round's title", required=True)
-    if not is_region_code(p.region):
-        raise InvalidInput(f"region {p.region!r} is not a 6-digit GB/T 2260 code")
-    if p.kind not in ("regular", "special"):
-        raise InvalidInput(f"round kind {p.kind!r} is not regular or special")
-    if p.scope.case_sources and p.kind != "special":
-        raise InvalidInput("a round on the targets of recent cases is a special round")
-    if p.lead in p.invited:
-        raise InvalidInput("a lead department cannot invite itself")
-    if not p.invited:
-        raise InvalidInput("a joint round invites at least one other department")
-    ratios = _check_ratios(p.ratios)
-    items = await _own_items(uow, lead, p.items)
-    _check_caps(items, ratios)
-    _check_team(p.lead, p.lead_team_size)
-    invited = [(await department_by_code(uow, code), _check_team(code, size)) for code, size in sorted(p.invited.items())]
-    cooling = {}
-    for risk, days in p.cooling_off_days.items():
-        if risk.upper() not in RISK_CLASSES or not isinstance(days, int) or not 0 <= days <= 3650:
-            raise InvalidInput(f"cooling-off for class {risk!r} must be 0 to 3650 days")
-        cooling[risk.upper()] = days
-    await _check_scope(uow, p.region, p.scope)
-    if p.batch_size is not None and p.batch_size < 1:
-        raise InvalidInput("batch size must be at least 1")
-    if p.draw_at and p.due_date and p.due_date < p.draw_at.date():
-        raise InvalidInput("the due date is before the draw")
+    problems, checked = await proposal_problems(uow, actor, p)
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise Problems(problems)
+    lead, items, invited, ratios, cooling = (checked[k] for k in ("lead", "items", "invited", "ratios", "cooling"))
 
     round_ = await uow.rounds.add(
         Round(
             plan_id=p.plan_id,
             lead_department_id=lead.id,
-            title=title,
+            title=p.title.strip(),
             region=p.region,
             kind=p.kind,
             status="proposed",
@@ -296,7 +442,7 @@ async def open_invitation(
     """The round, the department and its participant row, while this actor may still answer the
     invitation for that department; otherwise the refusal respond_to_round would give."""
     round_ = await round_for(uow, actor, round_id, for_update=for_update)
-    department = await department_by_code(uow, department_code)
+    department = await _department(uow, department_code)
     authorize(actor, Action.ROUND_RESPOND, Scope.of(departments=[department.id]))
     participant = next((p for p, d in await uow.rounds.participants(round_id) if d.id == department.id), None)
     if participant is None or participant.is_lead:
@@ -315,7 +461,7 @@ async def respond_to_round(
     chosen: list[CheckItem] = []
     if accept:
         chosen = await _own_items(uow, department, items)
-        _check_caps(chosen, json.loads(round_.ratios))
+        _raise_first(_check_caps(chosen, json.loads(round_.ratios)))
         for item in chosen:
             uow.rounds.add_item(RoundItem(round_id=round_id, item_id=item.id, department_id=department.id))
     participant.status = "confirmed" if accept else "declined"
@@ -389,6 +535,31 @@ def _new_draw(round_id: int, frozen: Frozen, now: dt.datetime) -> Draw:
     )
 
 
+def seed_digits(text: str) -> str:
+    """The digits of a typed seed: full-width digits read as ASCII (８４２９ is 8429), spaces of
+    any width dropped, and whatever is left explained when it is not 20 to 200 digits. The ASCII
+    digits are what is hashed, published and shown to everyone afterwards."""
+    digits = "".join(char for char in normalized(text) if not char.isspace())
+    wrong = next((char for char in digits if not "0" <= char <= "9"), None)
+    if wrong is not None:
+        raise InvalidInput(
+            f"seed: {wrong!r} is not a digit 0-9", code="seed.not_digit", params={"char": wrong, "min": proof.SEED_MIN_DIGITS}
+        )
+    if len(digits) < proof.SEED_MIN_DIGITS:
+        raise InvalidInput(
+            f"seed: {len(digits)} digits; at least {proof.SEED_MIN_DIGITS} are needed",
+            code="seed.too_short",
+            params={"count": len(digits), "min": proof.SEED_MIN_DIGITS},
+        )
+    if len(digits) > proof.SEED_MAX_DIGITS:
+        raise InvalidInput(
+            f"seed: {len(digits)} digits; at most {proof.SEED_MAX_DIGITS} are allowed",
+            code="seed.too_long",
+            params={"count": len(digits), "max": proof.SEED_MAX_DIGITS},
+        )
+    return digits
+
+
 async def open_seed_entry(uow: UnitOfWork, actor: Actor, round_id: int, *, for_update: bool = False) -> tuple[Round, Draw]:
     """The round and its frozen draw, while this actor may enter its seed; otherwise the refusal
     enter_seed would give (asked before the digits are, so nothing is written)."""
@@ -403,10 +574,7 @@ async def open_seed_entry(uow: UnitOfWork, actor: Actor, round_id: int, *, for_u
 async def enter_seed(uow: UnitOfWork, actor: Actor, round_id: int, text: str) -> str:
     """The public seed digits; the server's secret is revealed with them. Returns the seed material."""
     round_, draw = await open_seed_entry(uow, actor, round_id, for_update=True)
-    try:
-        digits = proof.normalize_seed_digits(text)
-    except proof.SeedError as exc:
-        raise InvalidInput(str(exc)) from None
+    digits = proof.normalize_seed_digits(seed_digits(text))
     material = proof.make_seed_material(digits, draw.server_secret.hex())
     draw.seed_digits = digits
     draw.seeded_at = uow.clock()
@@ -442,11 +610,15 @@ async def schedule_draw(uow: UnitOfWork, actor: Actor, round_id: int, draw_at: d
     the seed is in. The draw time is not part of the frozen inputs, so an approved round may move it."""
     round_ = await open_draw_schedule(uow, actor, round_id, for_update=True)
     if draw_at.tzinfo is None:
-        raise InvalidInput("the draw time needs a time zone")
-    if draw_at <= uow.clock():
-        raise InvalidInput(f"the draw time {draw_at.isoformat()} has passed")
+        raise InvalidInput("the draw time needs a time zone", code="draw_at.no_zone", params={"text": draw_at.isoformat()})
+    check_draw_at(draw_at, uow.clock())
     if round_.due_date and round_.due_date < draw_at.astimezone(DOMAIN_TZ).date():
-        raise InvalidInput("the draw time is after the due date")
+        raise InvalidInput(
+            f"the draw time {_local(draw_at)} is after the due date {round_.due_date.isoformat()}",
+            code="due.before_draw",
+            params={"due": round_.due_date.isoformat(), "draw_at": _local(draw_at)},
+            fields=("draw_at",),
+        )
     previous = round_.draw_at
     round_.draw_at = draw_at
     event = await uow.audit.record(

@@ -1,11 +1,14 @@
-"""Who is acting, and what users set for themselves."""
+"""Who is acting, what users set for themselves, and how the operator finds them."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from jointcheck.core import limits
-from jointcheck.core.authz import Actor
-from jointcheck.core.errors import InvalidInput, NotFound
+from jointcheck.core.authz import Action, Actor, authorize
+from jointcheck.core.errors import Conflict, InvalidInput, NotFound
 from jointcheck.core.models import RoleGrant, User
+from jointcheck.core.regions import region_label
 from jointcheck.core.uow import UnitOfWork
 from jointcheck.i18n import LANGUAGES
 
@@ -40,20 +43,48 @@ async def actor_of(uow: UnitOfWork, user: User) -> Actor:
     return await uow.users.actor_for(user)
 
 
-async def actor_of_user(uow: UnitOfWork, user_id: int) -> Actor:
-    """The user with this id (a console user acting through the CLI's --as), with their roles."""
-    user = await uow.session.get(User, user_id)
-    if user is None:
-        raise NotFound(f"no user {user_id}")
-    return await actor_of(uow, user)
-
-
 async def grant_scope(uow: UnitOfWork, grant: RoleGrant) -> str:
-    """What a grant covers, in words for its holder: a department's name, an inspector record, a region code."""
+    """What a grant covers, in words for its holder: a department's name, an inspector record, a
+    region by name with its code."""
     if grant.department_id is not None:
         department = await uow.departments.by_id(grant.department_id)
         return department.name if department else ""
     if grant.inspector_id is not None:
         inspector = await uow.inspectors.by_id(grant.inspector_id)
         return f"{inspector.name} {inspector.cert_no}" if inspector else ""
-    return grant.region or ""
+    return region_label(grant.region) if grant.region else ""
+
+
+@dataclass(frozen=True)
+class UserEntry:
+    user_id: int
+    name: str
+    telegram_username: str | None
+    has_telegram: bool
+    roles: list[str]  # "officer SAMR", "convener 440100", "inspector SAMR-00", "admin"
+
+
+async def list_users(uow: UnitOfWork, actor: Actor, *, offset: int = 0, limit: int = 100) -> list[UserEntry]:
+    """The accounts with their live roles, a page at a time: what the operator picks --as from."""
+    authorize(actor, Action.USERS_VIEW)
+    entries = []
+    for user, grants in await uow.users.with_grants(max(offset, 0), max(1, min(limit, 1000))):
+        roles = [" ".join(filter(None, (g.role, department, g.region, cert))) for g, department, cert in grants]
+        entries.append(UserEntry(user.id, user.display_name, user.telegram_username, user.telegram_id is not None, roles))
+    return entries
+
+
+async def find_user(uow: UnitOfWork, actor: Actor, who: str) -> User:
+    """The one user whose id, Telegram @username or name is `who`; a name two people share is
+    refused with both ids, so the operator can say which."""
+    authorize(actor, Action.USERS_VIEW)
+    who = who.strip()
+    found = await uow.users.matching(who)
+    if who.isdigit():  # an id wins over a name made of digits
+        found = [u for u in found if u.id == int(who)] or found
+    if not found:
+        raise NotFound(f"no user with the id, Telegram username or name {who!r} (see `jointcheck admin users`)")
+    if len(found) > 1:
+        ids = ", ".join(f"{u.id} ({u.display_name})" for u in found)
+        raise Conflict(f"{who!r} names several users: {ids}; use the id")
+    return found[0]
