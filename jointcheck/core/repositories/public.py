@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from jointcheck.core.models import (
     CheckItem,
+    CreditChange,
     Department,
     Draw,
     Inspector,
@@ -87,6 +88,7 @@ RECORD_COLUMNS = (
     PublicResult.supersedes_id,
     PublicResult.superseded_by_id,
     PublicResult.correction_reason,
+    Round.kind,
 )
 
 
@@ -95,6 +97,7 @@ def _records():
         select(*RECORD_COLUMNS)
         .join(Department, Department.id == PublicResult.department_id)
         .join(CheckItem, CheckItem.id == PublicResult.item_id)
+        .join(Round, Round.id == PublicResult.round_id)
     )
 
 
@@ -270,6 +273,24 @@ class PublicRepository:
         """A target's whole public record across departments and rounds, newest first."""
         query = _records().where(PublicResult.target_code == target_code).order_by(PublicResult.id.desc()).limit(limit)
         return list((await self._session.execute(query)).all())
+
+    async def class_changes(self, target_code: str, limit: int) -> list[tuple]:
+        """(changed at, from, to, reason, ';'-joined categories) of the target's changes of class, newest first."""
+        query = (
+            select(CreditChange.changed_at, CreditChange.from_class, CreditChange.to_class, CreditChange.reason, CreditChange.categories)
+            .join(Target, Target.id == CreditChange.target_id)
+            .where(Target.code == target_code)
+            .order_by(CreditChange.id.desc())
+            .limit(limit)
+        )
+        return [tuple(row) for row in await self._session.execute(query)]
+
+    async def first_year(self) -> int | None:
+        """The earliest year of a plan or of an approved round's proposal (UTC year: a bound, not a figure)."""
+        plan = (await self._session.execute(select(func.min(Plan.year)))).scalar_one()
+        created = (await self._session.execute(select(func.min(Round.created_at)).where(Round.approved_at.is_not(None)))).scalar_one()
+        years = [y for y in (plan, created.year if created else None) if y]
+        return min(years) if years else None
 
     # ---- approved rounds -------------------------------------------------------------------------
 
