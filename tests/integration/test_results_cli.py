@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from jointcheck.core.clock import local_date, utcnow
 from jointcheck.core.db import make_engine, make_sessionmaker
-from jointcheck.core.models import AuditEvent, PublicResult
+from jointcheck.core.models import AuditEvent, PublicResult, Target
 from jointcheck.core.uow import UnitOfWork
 from jointcheck.web.app import create_app
 from tests.conftest import run_in_thread
@@ -32,6 +32,11 @@ async def _world_with_case(sessionmaker):
     data = await _world(sessionmaker)
     data.case_round_id = await published_case(lambda clock=None: UnitOfWork(sessionmaker, clock), data)
     return data
+
+
+async def _risks(sessionmaker, codes):
+    async with sessionmaker() as session:
+        return dict((await session.execute(select(Target.code, Target.risk).where(Target.code.in_(codes)))).all())
 
 
 async def _records(sessionmaker, code):
@@ -110,6 +115,11 @@ def test_console_review_publish_and_correct(db_url, cli, tmp_path):
     assert {r["检查实施机关"] for r in by_header} == {"市场监管局"} and {r["检查类型"] for r in by_header} == {"双随机抽查"}
     assert {"未发现问题", "发现问题已责令改正"} <= {r["检查结果"] for r in by_header}
     assert all(len(r["检查日期"]) == 10 for r in by_header)
+    # the credit class once each result was published: nothing has moved these targets since
+    risks = run_in_thread(_with_db(db_url, lambda sm: _risks(sm, {r["统一社会信用代码/注册号"] for r in by_header})))
+    assert {r["公示后信用风险分类"] for r in by_header if r["结果状态"] == "已公示"} <= set("ABCD")
+    assert all(r["公示后信用风险分类"] == risks[r["统一社会信用代码/注册号"]] for r in by_header if r["结果状态"] == "已公示")
+    assert all(not r["公示后信用风险分类"] for r in by_header if r["结果状态"] != "已公示")
     assert cli(db_url, "export", "results", str(plain), "--from", "2000-01-01", "--to", "2000-01-02", "--as", samr).out.startswith(
         "exported 0"
     )
