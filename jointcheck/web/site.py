@@ -62,6 +62,9 @@ RESULT_FIELD_MEANINGS = {
     "supersedes": N_("the record this one corrects, if any"),
     "superseded_by": N_("the record that corrects this one, if any"),
     "correction_reason": N_("why the correction was made"),
+    "inspection_type": N_(
+        "random: an inspection of a random draw; case: the inspection of a case (a complaint, referral or monitoring lead)"
+    ),
 }
 
 

@@ -161,6 +161,9 @@ async def test_feeds_are_stable_streamed_and_cacheable(site):  # both backends: 
     records = await (await client.get("/results.json")).json()
     assert [sorted(r) for r in records] == [sorted(RESULT_FIELDS)] * 6 and modified
     assert all(r["on_time"] is True and r["due_by"] for r in records)
+    types = {(r["round_id"], r["inspection_type"]) for r in records}
+    assert types == {(data.round_id, "random"), (data.case_round_id, "case")}
+    assert {(int(r[1]), r[-2]) for r in rows[1:]} == types
     items = await (await client.get("/items.json")).json()
     assert {i["code"] for i in items} >= {"SAMR-001", "TAX-001"}
     rounds = await (await client.get("/rounds.json")).json()

@@ -215,30 +215,28 @@ class PublicRepository:
         """(id, the record as a line of the feed) of every public record matching `f`, oldest
         first, a keyset batch at a time: a feed of millions of rows never holds more than one
         batch. The database puts each line together from the stored serialization and the two
-        fields it lacks (core/public_record.py), and rows are read on the connection, without
-        the ORM's per-row loading."""
+        fields it lacks around it (core/public_record.py), and rows are read on the connection,
+        without the ORM's per-row loading. The inspection type goes in between: the batch's case
+        rounds are read once, by key, instead of a look-up of the round on every line (which cost
+        the feed a quarter of its speed on PostgreSQL)."""
         record_id = cast(PublicResult.id, String)
         superseded_by = cast(PublicResult.superseded_by_id, String)
         if kind == "csv":
-            line = record_id + "," + PublicResult.csv_cells + "," + func.coalesce(superseded_by, "") + "\r\n"
+            head = record_id + "," + PublicResult.csv_cells + ","
+            tail = "," + func.coalesce(superseded_by, "") + "\r\n"
         else:
-            line = (
-                '{"record_id":'
-                + record_id
-                + ","
-                + PublicResult.json_members
-                + ',"superseded_by":'
-                + func.coalesce(superseded_by, "null")
-                + "}"
-            )
+            head = '{"record_id":' + record_id + "," + PublicResult.json_members + ',"inspection_type":"'
+            tail = '","superseded_by":' + func.coalesce(superseded_by, "null") + "}"
         last = 0
         connection = await self._session.connection()
         while True:
-            query = self._filtered(select(PublicResult.id, line), f).where(PublicResult.id > last).order_by(PublicResult.id).limit(batch)
-            rows = (await connection.execute(query)).all()
+            query = self._filtered(select(PublicResult.id, PublicResult.round_id, head, tail), f)
+            rows = (await connection.execute(query.where(PublicResult.id > last).order_by(PublicResult.id).limit(batch))).all()
             if not rows:
                 return
-            yield rows
+            rounds = {round_id for _, round_id, _, _ in rows}
+            cases = set((await connection.execute(select(Round.id).where(Round.id.in_(rounds), Round.kind == "case"))).scalars())
+            yield [(i, h + ("case" if r in cases else "random") + t) for i, r, h, t in rows]
             last = rows[-1][0]
             if len(rows) < batch:
                 return
