@@ -120,11 +120,13 @@ class ReviewOpen(CallbackData, prefix="vopn"):
 
 
 class ReviewDecide(CallbackData, prefix="vdec"):
-    """Accept, or return (the reason is the next message), a department's submission on a task."""
+    """Accept, or return (the reason is the next message), a department's submission on a task;
+    `note_public`: accepted with its notes made public (masked)."""
 
     task_id: Id
     department_id: Id
     accept: bool
+    note_public: bool = False
 
 
 class PublishRound(CallbackData, prefix="vpub"):

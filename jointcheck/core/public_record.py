@@ -2,10 +2,11 @@
 once, when it is written, as a CSV line and a JSON object. A feed of a million records then only
 joins stored text, instead of converting twenty values a record on every download.
 
-Two fields are not in the stored text: `record_id` (the database gives it on insert) and
-`superseded_by` (set when a correction comes); the database puts them around it as a feed
-streams (PublicRepository.stream): `record_id,<cells>,superseded_by` and
-`{"record_id":…,<members>,"superseded_by":…}`.
+Three fields are not in the stored text: `record_id` (the database gives it on insert),
+`inspection_type` (the kind of the record's round: `case` for a case's inspection, else `random`)
+and `superseded_by` (set when a correction comes); the database puts them around it as a feed
+streams (PublicRepository.stream): `record_id,<cells>,inspection_type,superseded_by` and
+`{"record_id":…,<members>,"inspection_type":…,"superseded_by":…}`.
 """
 
 from __future__ import annotations
@@ -37,9 +38,10 @@ RESULT_FIELDS = (
     "on_time",
     "supersedes",
     "correction_reason",
+    "inspection_type",
     "superseded_by",
 )
-STORED_FIELDS = RESULT_FIELDS[1:-1]
+STORED_FIELDS = RESULT_FIELDS[1:-2]
 
 
 def _value(value):

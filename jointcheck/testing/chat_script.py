@@ -52,7 +52,7 @@ async def accept(officer: UserHandle, task_id: int, department: str, target: str
     await officer.send("/review")
     await officer.wait_for("待您审核的结果")
     await officer.press(f"{task_id} · {department} · {target}")
-    await officer.wait_for(lambda m: m.buttons == ["通过", "退回"])
+    await officer.wait_for(lambda m: m.buttons[:1] == ["通过"] and m.buttons[-1:] == ["退回"])  # with a note, "通过并公开备注" between
     await officer.press("通过")
     return (await officer.wait_for("已通过审核")).text
 

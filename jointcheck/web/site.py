@@ -8,6 +8,7 @@ zh-CN is the default; English is the same path under /en, or any page with ?lang
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 from urllib.parse import urlencode
@@ -20,13 +21,16 @@ from jointcheck.core.result_categories import CATEGORIES
 from jointcheck.core.services import disclosure
 from jointcheck.core.uow import UnitOfWork
 from jointcheck.web import feeds
-from jointcheck.web.keys import DEPARTMENTS_CACHE, SITE_SESSIONMAKER, STATIC_MODE
-from jointcheck.web.texts import N_, render
+from jointcheck.web.keys import DEPARTMENTS_CACHE, SITE_SESSIONMAKER, STATIC_MODE, STATISTICS_CACHE
+from jointcheck.web.texts import HTML_LANG, N_, render
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 VERIFIER = Path(__file__).resolve().parent.parent / "core" / "public_proof.py"
 STATIC_LIMIT = 1_000_000
 DEPARTMENTS_TTL = 60.0
+# The year's statistics group every result of the year, and a chart takes a quarter of a second
+# to draw: each is made at most once in this long per process, however often it is asked for.
+STATISTICS_TTL = 300.0
 # A query string longer than this is refused before it is parsed into anything.
 MAX_QUERY = 1000
 
@@ -58,6 +62,9 @@ RESULT_FIELD_MEANINGS = {
     "supersedes": N_("the record this one corrects, if any"),
     "superseded_by": N_("the record that corrects this one, if any"),
     "correction_reason": N_("why the correction was made"),
+    "inspection_type": N_(
+        "random: an inspection of a random draw; case: the inspection of a case (a complaint, referral or monitoring lead)"
+    ),
 }
 
 
@@ -268,7 +275,8 @@ async def target_page(request: web.Request) -> web.Response:
     page = _page(request)
     async with _uow(request) as uow:
         records = await disclosure.target_history(uow, request.match_info["code"])
-    return _html(page.render("target.html", records=records))
+        changes = await disclosure.class_history(uow, request.match_info["code"])
+    return _html(page.render("target.html", records=records, changes=changes))
 
 
 async def data_page(request: web.Request) -> web.Response:
@@ -278,7 +286,58 @@ async def data_page(request: web.Request) -> web.Response:
 
 
 async def statistics_page(request: web.Request) -> web.Response:
-    return _html(_page(request).render("statistics.html"))
+    """The year's public statistics: the chart as an SVG file beside the page (its drawing styles
+    are inline, which the page's Content-Security-Policy would block inline in HTML), and every
+    figure of it in tables, readable without the picture. /statistics is this year."""
+    page = _page(request)
+    async with _uow(request) as uow:
+        years = await disclosure.statistics_years(uow)
+        year = _year(request) or years[0]
+        stats = await _cached(request, ("stats", year), lambda: disclosure.statistics(uow, year))
+    return _html(
+        page.render(
+            "statistics.html",
+            stats=stats,
+            years=[(y, page.link(f"/statistics/{y}")) for y in years],
+            chart=page.link(f"/statistics/{year}/chart-{HTML_LANG[page.language]}.svg"),
+        )
+    )
+
+
+def _year(request: web.Request) -> int | None:
+    text = request.match_info.get("year", "")
+    return int(text) if text else None  # four digits, by the route
+
+
+async def statistics_chart(request: web.Request) -> web.Response:
+    language = {v: k for k, v in HTML_LANG.items()}[request.match_info["lang"]]
+    year = _year(request)
+
+    async def draw() -> bytes:
+        async with _uow(request) as uow:
+            stats = await _cached(request, ("stats", year), lambda: disclosure.statistics(uow, year))
+        return await asyncio.to_thread(_svg, stats, language)
+
+    svg = await _cached(request, ("svg", year, language), draw)
+    return web.Response(body=svg, content_type="image/svg+xml", charset="utf-8")
+
+
+def _svg(stats, language: str) -> bytes:
+    # matplotlib is imported here, in the worker thread, the first time a chart is asked for.
+    from jointcheck.core.charts import stats_svg
+    from jointcheck.i18n import translations
+
+    return stats_svg(stats, translations(language).gettext).encode()
+
+
+async def _cached(request: web.Request, key: tuple, make):
+    cache = request.app[STATISTICS_CACHE]
+    now = time.monotonic()
+    at, value = cache.get(key, (None, None))
+    if at is None or now - at > STATISTICS_TTL:
+        value = await make()
+        cache[key] = (now, value)
+    return value
 
 
 async def bundle(request: web.Request) -> web.StreamResponse:
@@ -299,6 +358,7 @@ def mount_site(app: web.Application, sessionmaker: async_sessionmaker) -> None:
     """The public pages and feeds on `app`, under / (zh-CN) and /en (English)."""
     app[SITE_SESSIONMAKER] = sessionmaker
     app[DEPARTMENTS_CACHE] = {}
+    app[STATISTICS_CACHE] = {}
     app.middlewares.append(site_middleware)
     app.on_response_prepare.append(security_headers)
     routes = [
@@ -310,6 +370,8 @@ def mount_site(app: web.Application, sessionmaker: async_sessionmaker) -> None:
         ("/targets/{code}", target_page),
         ("/data", data_page),
         ("/statistics", statistics_page),
+        (r"/statistics/{year:\d{4}}", statistics_page),
+        (r"/statistics/{year:\d{4}}/chart-{lang:zh-CN|en}.svg", statistics_chart),
         ("/verifier/public_proof.py", verifier),
         ("/results.csv", feeds.results_csv),
         ("/results.json", feeds.results_json),

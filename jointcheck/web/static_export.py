@@ -29,6 +29,9 @@ async def _paths(sessionmaker: async_sessionmaker) -> tuple[list[str], list[str]
     files = list(FILES)
     async with UnitOfWork(sessionmaker, read_only=True) as uow:
         rounds, drawn = await disclosure.public_round_ids(uow)
+        for year in await disclosure.statistics_years(uow):
+            pages.append(f"/statistics/{year}")
+            files += [f"/statistics/{year}/chart-{language}.svg" for language in ("zh-CN", "en")]
         pages += [f"/rounds/{r}" for r in rounds]
         files += [f"/rounds/{r}/bundle.zip" for r in drawn]
         after = ""

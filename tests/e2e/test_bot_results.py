@@ -18,7 +18,15 @@ from sqlalchemy import func, select, update
 
 from jointcheck.bot.callbacks import PublishRound, ResultPick, ReviewDecide, TaskOpen
 from jointcheck.core.models import AuditEvent, OutboxMessage, Result, Target, Task
-from jointcheck.core.services.results import list_my_tasks, record_result, review_results, submit_results, task_detail
+from jointcheck.core.services.results import (
+    add_note,
+    list_my_tasks,
+    publish_results,
+    record_result,
+    review_results,
+    submit_results,
+    task_detail,
+)
 from jointcheck.testing import chat_script as chat
 from tests.integration.test_results import a_full_task, bind_inspectors, item_id
 from tests.integration.test_round_lifecycle import drawn_round
@@ -122,7 +130,7 @@ async def test_an_inspector_records_and_submits_and_the_officer_reviews_and_publ
     queue = await samr.wait_for("待您审核的结果")
     assert queue.buttons == [f"{task_id} · SAMR · {detail.summary.target_name}"]
     await samr.press(queue.buttons[0])
-    await samr.wait_for(lambda m: m.buttons == ["通过", "退回"])
+    await samr.wait_for(lambda m: m.buttons == ["通过", "通过并公开备注", "退回"])  # the submission has a note
     # the evidence was kept at submission and comes back to the reviewer from the file store
     photo = await samr.wait_for(lambda m: m.kind == "photo")
     document = await samr.wait_for(lambda m: m.kind == "document")
@@ -175,7 +183,7 @@ async def test_an_inspector_records_and_submits_and_the_officer_reviews_and_publ
     await samr.send("/review")
     await samr.wait_for("待您审核的结果")
     await samr.press(f"{task_id} · SAMR · {detail.summary.target_name}")
-    review = await samr.wait_for(lambda m: m.buttons == ["通过", "退回"])
+    review = await samr.wait_for(lambda m: m.buttons == ["通过", "通过并公开备注", "退回"])
     # the reviewer sees what came before the correction: the first finding, both notes, the return
     history = review.text.split("历次记录")[1]
     for said in (
@@ -214,6 +222,56 @@ async def test_an_inspector_records_and_submits_and_the_officer_reviews_and_publ
     statuses = await results_of(sessionmaker, task_id)
     assert statuses[item_id(detail, "SAMR-001")][0] == statuses[item_id(detail, "SAMR-K01")][0] == "published"
     assert statuses[item_id(detail, "TAX-001")][0] == "accepted"
+    # accepted without making it public, the note stays internal
+    page = await public_page(sessionmaker, f"/targets/{detail.summary.target_code}")
+    assert "SAMR-K01" in page and "后门消防通道堵塞" not in page
+
+
+async def public_page(sessionmaker, path: str) -> str:
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from jointcheck.web.app import create_app
+
+    async with TestClient(TestServer(create_app(sessionmaker))) as client:
+        response = await client.get(path)
+        assert response.status == 200, path
+        return await response.text()
+
+
+async def test_the_officer_accepts_with_the_note_public_and_it_is_published(emulator, sessionmaker, uow_factory, world, running):
+    round_id = await drawn_round(uow_factory, world)
+    actors = await bind_inspectors(uow_factory, world)
+    me = actors["SAMR-00"]
+    tasks, _ = await step(uow_factory, list_my_tasks, me, limit=50)
+    noted, plain = [t for t in tasks if t.round_id == round_id][:2]
+    for summary, note in ((noted, "后门消防通道堵塞，店主电话13812345678"), (plain, "")):
+        detail = await step(uow_factory, task_detail, me, summary.task_id)
+        for item in detail.items:
+            if item.mine:
+                await step(uow_factory, record_result, me, summary.task_id, item.item_id, "A" if item.item_code == "SAMR-K01" else "1")
+                if note and item.item_code == "SAMR-K01":
+                    await step(uow_factory, add_note, me, summary.task_id, item.item_id, note)
+        await step(uow_factory, submit_results, me, summary.task_id)
+    samr = emulator.user(SAMR, "samr")
+    await samr.send("/review")
+    queue = await samr.wait_for("待您审核的结果")
+    # no note, nothing to make public: no such button
+    await samr.press(next(b for b in queue.buttons if b.startswith(f"{plain.task_id} ·")))
+    await samr.wait_for(lambda m: m.buttons == ["通过", "退回"])
+    await samr.press("通过")
+    await samr.wait_for("已通过审核")
+    await samr.send("/review")
+    queue = await samr.wait_for(lambda m: "待您审核的结果" in (m.text or "") and m.message_id != queue.message_id)
+    await samr.press(next(b for b in queue.buttons if b.startswith(f"{noted.task_id} ·")))
+    await samr.wait_for(lambda m: m.buttons == ["通过", "通过并公开备注", "退回"])
+    await samr.press("通过并公开备注")
+    await samr.wait_for("已通过审核")
+    async with sessionmaker() as session:
+        flags = (await session.execute(select(Result.note_public).where(Result.task_id == noted.task_id))).scalars().all()
+        assert flags and all(flags)
+    await step(uow_factory, publish_results, world.actors["samr"], round_id, "SAMR")
+    page = await public_page(sessionmaker, f"/targets/{noted.target_code}")
+    assert "后门消防通道堵塞" in page and "138****5678" in page and "13812345678" not in page  # public, masked
 
 
 async def test_tasks_are_the_inspectors_own(emulator, sessionmaker, uow_factory, world, running):

@@ -59,6 +59,26 @@ async def test_search_open_round_download_verifier(uow_factory, sessionmaker, tm
             await download.save_as(saved)
             assert download.suggested_filename == "public_proof.py"
             assert saved.read_bytes() == (Path(__file__).resolve().parents[2] / "jointcheck/core/public_proof.py").read_bytes()
+
+            # the statistics chart, an SVG file under the site's Content-Security-Policy, draws in colour
+            blocked = []
+            page.on("console", lambda message: blocked.append(message.text) if "Content Security Policy" in message.text else None)
+            await page.get_by_role("link", name="统计").first.click()
+            await page.wait_for_url("**/statistics")
+            chart = page.locator("main figure img")
+            await chart.scroll_into_view_if_needed()
+            assert await chart.evaluate("img => img.complete && img.naturalWidth > 0")
+            shot = ARTIFACTS / "site_statistics_chart.png"
+            await chart.screenshot(path=str(shot))
             await browser.close()
     finally:
         await server.close()
+    from PIL import Image
+
+    shot_image = Image.open(shot).convert("RGB")
+    colours = {
+        pixel for row in range(shot_image.height) for pixel in [shot_image.getpixel((x, row)) for x in range(0, shot_image.width, 2)]
+    }
+    # the "checked" bars' blue (core/charts.py): with its styles blocked, the SVG would draw black
+    assert any(abs(r - 0x2E) + abs(g - 0x86) + abs(b - 0xC1) < 12 for r, g, b in colours)
+    assert not blocked, blocked

@@ -309,3 +309,26 @@ async def test_one_inspection_raises_by_its_largest_step_however_many_department
     assert await risk_of(uow_factory, code) == ladder[ladder.index(before) + 1]
     history = await step(uow_factory, target_history, world.actors["convener"], code)
     assert [(c.reason, c.from_class) for c in history.changes] == [("raise", before)]
+
+
+async def test_the_results_report_gives_the_class_once_each_result_was_published(uow_factory, world, tmp_path):
+    import csv
+
+    from jointcheck.core.services.results_export import export_results
+
+    first = await inspected(uow_factory, world, "T0005", {"SAMR-001": "A", "SAMR-K01": "1"}, WHEN)  # B → C
+    second = await inspected(uow_factory, world, "T0005", {"SAMR-001": "1", "SAMR-K01": "1"}, WHEN + dt.timedelta(days=10))
+    third = await inspected(uow_factory, world, "T0005", {"SAMR-001": "1", "SAMR-K01": "F"}, WHEN + dt.timedelta(days=380))  # C → B
+    report = tmp_path / "results.csv"
+    await step(uow_factory, export_results, world.actors["samr"], report, department="SAMR")
+    rows = list(csv.DictReader(report.open(encoding="utf-8-sig")))
+    after = {(int(r["抽查任务编号"]), r["抽查事项编码"]): r["公示后信用风险分类"] for r in rows}
+    assert {k: v for k, v in after.items() if k[0] in (first.round_id, second.round_id, third.round_id)} == {
+        (first.round_id, "SAMR-001"): "C",
+        (first.round_id, "SAMR-K01"): "C",
+        (second.round_id, "SAMR-001"): "C",
+        (second.round_id, "SAMR-K01"): "C",
+        (third.round_id, "SAMR-001"): "B",
+        (third.round_id, "SAMR-K01"): "B",
+    }
+    assert {r["检查类型"] for r in rows} == {"定向检查"}

@@ -7,12 +7,13 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
+from jointcheck.core.clock import local_date, utcnow
 from jointcheck.core.db import make_engine, make_sessionmaker
-from jointcheck.core.models import AuditEvent, PublicResult
+from jointcheck.core.models import AuditEvent, PublicResult, Target
 from jointcheck.core.uow import UnitOfWork
 from jointcheck.web.app import create_app
 from tests.conftest import run_in_thread
-from tests.site_world import build_site_world
+from tests.site_world import build_site_world, published_case
 
 
 async def _with_db(db_url, fn):
@@ -25,6 +26,17 @@ async def _with_db(db_url, fn):
 
 async def _world(sessionmaker):
     return await build_site_world(lambda clock=None: UnitOfWork(sessionmaker, clock), sessionmaker)
+
+
+async def _world_with_case(sessionmaker):
+    data = await _world(sessionmaker)
+    data.case_round_id = await published_case(lambda clock=None: UnitOfWork(sessionmaker, clock), data)
+    return data
+
+
+async def _risks(sessionmaker, codes):
+    async with sessionmaker() as session:
+        return dict((await session.execute(select(Target.code, Target.risk).where(Target.code.in_(codes)))).all())
 
 
 async def _records(sessionmaker, code):
@@ -103,6 +115,11 @@ def test_console_review_publish_and_correct(db_url, cli, tmp_path):
     assert {r["检查实施机关"] for r in by_header} == {"市场监管局"} and {r["检查类型"] for r in by_header} == {"双随机抽查"}
     assert {"未发现问题", "发现问题已责令改正"} <= {r["检查结果"] for r in by_header}
     assert all(len(r["检查日期"]) == 10 for r in by_header)
+    # the credit class once each result was published: nothing has moved these targets since
+    risks = run_in_thread(_with_db(db_url, lambda sm: _risks(sm, {r["统一社会信用代码/注册号"] for r in by_header})))
+    assert {r["公示后信用风险分类"] for r in by_header if r["结果状态"] == "已公示"} <= set("ABCD")
+    assert all(r["公示后信用风险分类"] == risks[r["统一社会信用代码/注册号"]] for r in by_header if r["结果状态"] == "已公示")
+    assert all(not r["公示后信用风险分类"] for r in by_header if r["结果状态"] != "已公示")
     assert cli(db_url, "export", "results", str(plain), "--from", "2000-01-01", "--to", "2000-01-02", "--as", samr).out.startswith(
         "exported 0"
     )
@@ -141,7 +158,7 @@ def test_static_copy_links_all_resolve_offline(db_url, cli, tmp_path):
     import re
     from urllib.parse import unquote
 
-    data = run_in_thread(_with_db(db_url, _world))
+    data = run_in_thread(_with_db(db_url, _world_with_case))
     folder = tmp_path / "site"
     done = cli(db_url, "site", "export", str(folder))
     assert done.code == 0, done.err
@@ -155,10 +172,16 @@ def test_static_copy_links_all_resolve_offline(db_url, cli, tmp_path):
         "results.html",
     } <= names
     assert f"rounds/{data.unapproved_round_id}.html" not in names and f"targets/{data.unpublished_code}.html" not in names
+    assert f"rounds/{data.case_round_id}.html" not in names  # a case's round is no drawn round
+    year = local_date(utcnow()).year
+    assert {"statistics.html", f"statistics/{year}.html", f"en/statistics/{year}.html"} <= names
+    assert (folder / f"statistics/{year}/chart-zh-CN.svg").read_text(encoding="utf-8").startswith("<?xml")
+    assert "个案检查" in (folder / f"targets/{data.company_code}.html").read_text(encoding="utf-8")
     assert (folder / f"rounds/{data.round_id}/bundle.zip").is_file() and (folder / "verifier/public_proof.py").is_file()
-    checked = 0
+    checked, charts = 0, 0
     for page in pages:
         for link in re.findall(r'(?:href|src|action)="([^"]*)"', page.read_text(encoding="utf-8")):
+            charts += link.endswith(".svg")
             assert not link.startswith(("/", "http:", "https:")), (page, link)
             path = unquote(link.split("#", 1)[0].split("?", 1)[0])
             if not path:  # a fragment of the page itself (the skip link)
@@ -166,5 +189,5 @@ def test_static_copy_links_all_resolve_offline(db_url, cli, tmp_path):
             resolved = (page.parent / path).resolve()
             assert resolved.is_file(), (page.relative_to(folder), link)
             checked += 1
-    assert checked > 100
+    assert checked > 100 and charts >= 4  # each language's statistics pages show their chart
     assert cli(db_url, "site", "export", str(folder)).code == 1  # never over an existing copy

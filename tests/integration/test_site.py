@@ -11,14 +11,30 @@ import re
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import select
 
+from jointcheck.core.clock import local_date, utcnow
+from jointcheck.core.models import CreditChange, PublicResult, Target
 from jointcheck.web.app import create_app
-from tests.site_world import BANK, EVIDENCE, ID_CARD, INTERNAL_NOTE, OWNER, PERSON, PHONE, build_site_world
+from tests.site_world import (
+    BANK,
+    CASE_INSPECTOR,
+    COMPLAINT,
+    EVIDENCE,
+    ID_CARD,
+    INTERNAL_NOTE,
+    OWNER,
+    PERSON,
+    PHONE,
+    build_site_world,
+    published_case,
+)
 
 
 @pytest.fixture
 async def site(uow_factory, sessionmaker):
     data = await build_site_world(uow_factory, sessionmaker)
+    data.case_round_id = await published_case(uow_factory, data)
     client = TestClient(TestServer(create_app(sessionmaker)))
     await client.start_server()
     yield client, data
@@ -39,6 +55,10 @@ def pages(data) -> list[str]:
         f"/targets/{data.company_code}",
         "/data",
         "/statistics",
+        f"/statistics/{local_date(utcnow()).year}",
+        f"/statistics/{local_date(utcnow()).year}/chart-zh-CN.svg",
+        f"/statistics/{local_date(utcnow()).year}/chart-en.svg",
+        f"/results?round={data.case_round_id}",
         "/results.csv",
         "/results.json",
         "/items.csv",
@@ -51,7 +71,7 @@ def pages(data) -> list[str]:
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 async def test_every_page_and_feed_in_both_languages_shows_no_personal_data(site):
     client, data = site
-    planted = [PERSON, PHONE, ID_CARD, BANK, OWNER, INTERNAL_NOTE, *data.inspector_names]
+    planted = [PERSON, PHONE, ID_CARD, BANK, OWNER, INTERNAL_NOTE, COMPLAINT, CASE_INSPECTOR, *data.inspector_names]
     for path in pages(data):
         for prefix in ("", "/en"):
             response = await client.get(prefix + path)
@@ -117,7 +137,7 @@ async def test_search_by_code_and_name_prefix_with_keyset_pages(site):
             if not page.next_cursor:
                 break
             after = page.next_cursor
-    assert len(seen) == len(set(seen)) == 2  # SAMR-001 and SAMR-K01 of the company
+    assert len(seen) == len(set(seen)) == 4  # SAMR-001 and SAMR-K01 of the company, in its round and its case
 
 
 def _uow(client):
@@ -135,16 +155,19 @@ async def test_feeds_are_stable_streamed_and_cacheable(site):  # both backends: 
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     from jointcheck.core.services.disclosure import RESULT_FIELDS
 
-    assert tuple(rows[0]) == RESULT_FIELDS and len(rows) == 1 + 4  # two tasks x two SAMR items
+    assert tuple(rows[0]) == RESULT_FIELDS and len(rows) == 1 + 4 + 2  # two tasks and a case x two SAMR items
     etag, modified = response.headers["ETag"], response.headers["Last-Modified"]
     assert (await client.get("/results.csv", headers={"If-None-Match": etag})).status == 304
     records = await (await client.get("/results.json")).json()
-    assert [sorted(r) for r in records] == [sorted(RESULT_FIELDS)] * 4 and modified
+    assert [sorted(r) for r in records] == [sorted(RESULT_FIELDS)] * 6 and modified
     assert all(r["on_time"] is True and r["due_by"] for r in records)
+    types = {(r["round_id"], r["inspection_type"]) for r in records}
+    assert types == {(data.round_id, "random"), (data.case_round_id, "case")}
+    assert {(int(r[1]), r[-2]) for r in rows[1:]} == types
     items = await (await client.get("/items.json")).json()
     assert {i["code"] for i in items} >= {"SAMR-001", "TAX-001"}
     rounds = await (await client.get("/rounds.json")).json()
-    assert [r["round_id"] for r in rounds] == [data.round_id] and rounds[0]["commitment"]
+    assert [r["round_id"] for r in rounds] == [data.round_id] and rounds[0]["commitment"]  # a case's round is no drawn round
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -185,3 +208,80 @@ async def test_bundle_and_verifier_download_and_verify(site, tmp_path):
     assert f"\tSAMR-K01\tphoto\t{digest}\t{len(EVIDENCE)}" in archive.read("evidence.tsv").decode()
     assert not [n for n in archive.namelist() if n.startswith("evidence-")]
     assert archive.read("results.csv").decode().startswith("target,item,item_version,category,follow_up,status,published_at\n")
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_a_case_inspection_is_public_as_such_and_never_as_a_drawn_round(site):
+    client, data = site
+    case_round = data.case_round_id
+    for path in (f"/rounds/{case_round}", f"/en/rounds/{case_round}", f"/rounds/{case_round}/bundle.zip"):
+        assert (await client.get(path)).status == 404, path
+    for path in ("/rounds", "/", "/rounds.csv", "/en/rounds"):
+        body = await (await client.get(path)).text()
+        assert f"rounds/{case_round}" not in body and "个案" not in body, path
+    for prefix, case_label, random_label in (("", "个案检查", "双随机抽查"), ("/en", "case inspection", "double-random inspection")):
+        for path in (f"/targets/{data.company_code}", f"/results?q={data.company_code}"):
+            body = await (await client.get(prefix + path)).text()
+            rows = re.findall(r"<tr>.*?</tr>|<tr class=.*?</tr>", body, re.S)
+            cases = [r for r in rows if case_label in r]
+            assert len(cases) == 2 and all(f"rounds/{case_round}" not in r for r in cases), prefix + path
+            assert any(random_label in r and f"rounds/{data.round_id}" in r for r in rows)
+        # the public note of the case is there, masked
+        assert "138****5678" in await (await client.get(f"{prefix}/targets/{data.company_code}")).text()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_a_target_page_shows_its_credit_class_history(site):
+    client, data = site
+    async with _uow(client) as uow:
+        query = (
+            select(CreditChange.from_class, CreditChange.to_class, CreditChange.categories)
+            .join(Target, Target.id == CreditChange.target_id)
+            .where(Target.code == data.company_code)
+            .order_by(CreditChange.id.desc())
+        )
+        stored = [tuple(row) for row in await uow.session.execute(query)]
+    assert stored  # the round's A raised the company's class
+    body = await (await client.get(f"/targets/{data.company_code}")).text()
+    history = body.split("<h2>信用风险分类</h2>", 1)[1]
+    shown = re.findall(r"<tr><td>[0-9: -]+</td><td>(\w) → (\w) · 上调</td><td>(\w) · ", history)
+    assert shown == [(a, b, c) for a, b, c in stored], (shown, stored)
+    english = await (await client.get(f"/en/targets/{data.company_code}")).text()
+    assert "<h2>Credit risk class</h2>" in english and f"{stored[0][0]} → {stored[0][1]} · raised" in english
+    # a target whose class no published result moved says so
+    async with _uow(client) as uow:
+        query = select(Target.code).where(
+            Target.id.not_in(select(CreditChange.target_id)), Target.code.in_(select(PublicResult.target_code))
+        )
+        quiet = (await uow.session.execute(query.limit(1))).scalar_one_or_none()
+    if quiet is not None:
+        assert "已公示的检查结果未引起该对象信用风险分类变化" in await (await client.get(f"/targets/{quiet}")).text()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_statistics_pages_with_charts_in_both_languages(site):
+    client, data = site
+    year = local_date(utcnow()).year
+    zh = await (await client.get("/statistics")).text()
+    assert f"{year} 年统计" in zh and "各部门、各事项检查覆盖情况" in zh
+    # the figures in tables: the case's and the round's published SAMR results by category
+    categories = zh.split("已公示结果按类别统计", 1)[1].split("</table>", 1)[0]
+    counts = dict(re.findall(r"<tr><td>(\w) · .*?</td><td>(\d+)</td></tr>", categories))
+    assert counts == {"1": "3", "A": "2", "C": "1"}, counts
+    # the year list links each year's page, which the chart of that year and language is beside
+    assert f'href="statistics/{year}" aria-current="page"' in zh
+    chart = re.search(r'<img src="([^"]+)"', zh).group(1)
+    assert chart == f"statistics/{year}/chart-zh-CN.svg"
+    response = await client.get("/" + chart)
+    assert response.status == 200 and response.headers["Content-Type"].startswith("image/svg+xml")
+    assert (await response.text()).lstrip().startswith("<?xml") and "<script" not in await response.text()
+    en = await (await client.get(f"/en/statistics/{year}")).text()
+    assert f"Statistics {year}" in en and f'src="../../en/statistics/{year}/chart-en.svg"' in en
+    en_chart = await (await client.get(f"/en/statistics/{year}/chart-en.svg")).text()
+    assert en_chart != await response.text()  # the chart's own words are in the reader's language
+    # bounded: a year is four digits in range; anything else is refused or not there
+    assert (await client.get("/statistics/1999")).status == 400
+    assert (await client.get("/statistics/99999")).status == 404
+    assert (await client.get(f"/statistics/{year}/chart-fr.svg")).status == 404
+    earlier = await client.get(f"/statistics/{year - 1}")
+    assert earlier.status == 200 and "本年度尚无已公示的结果" in await earlier.text()

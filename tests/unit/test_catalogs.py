@@ -30,3 +30,21 @@ def test_compiled_catalogs_are_used():
 )
 def test_telegram_language_tags(tag, expected):
     assert normalize_language(tag) == expected
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_each_message_is_one_entry_of_its_own(language):
+    """The catalogs merge as a union (.gitattributes): two branches adding the same message leave it
+    twice, and an entry appended right after another's msgstr is glued to it; babel reads either
+    without a word, keeping one translation at random."""
+    text = (LOCALES_DIR / language / "LC_MESSAGES" / "jointcheck.po").read_text(encoding="utf-8")
+    seen, glued = {}, []
+    previous = ""
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.startswith(("msgid ", "#")) and previous.startswith(('"', "msgstr")):
+            glued.append(number)
+        if line.startswith("msgid ") and line != 'msgid ""':
+            seen.setdefault(line, []).append(number)
+        previous = line
+    assert glued == []
+    assert {m: lines for m, lines in seen.items() if len(lines) > 1} == {}

@@ -46,6 +46,7 @@ from jointcheck.core.services.results import (
 from jointcheck.core.uow import UnitOfWork
 
 ACCEPT = N_("Accept")
+ACCEPT_NOTE_PUBLIC = N_("Accept, note public")
 RETURN = N_("Return")
 PUBLISH = N_("Publish")
 CANCEL = N_("Cancel")
@@ -111,10 +112,12 @@ async def open_submission(query: CallbackQuery, callback_data: ReviewOpen, uow: 
     department = await get_department(uow, callback_data.department_id)
     detail = await submission_to_review(uow, actor, callback_data.task_id, department)
     builder = InlineKeyboardBuilder()
-    for label, accept in ((ACCEPT, True), (RETURN, False)):
-        builder.button(
-            text=texts.gettext(label), callback_data=ReviewDecide(task_id=callback_data.task_id, department_id=department.id, accept=accept)
-        )
+    # Making the notes public is offered only where the department's submission has one.
+    noted = any(i.note and i.department_code == department.code and i.status == "submitted" for i in detail.items)
+    choices = ((ACCEPT, True, False), (ACCEPT_NOTE_PUBLIC, True, True), (RETURN, False, False))
+    for label, accept, public in choices if noted else (choices[0], choices[2]):
+        decision = ReviewDecide(task_id=callback_data.task_id, department_id=department.id, accept=accept, note_public=public)
+        builder.button(text=texts.gettext(label), callback_data=decision)
     builder.adjust(2)
     evidence = await evidence_to_review(uow, actor, callback_data.task_id, department)
     history = await result_history(uow, actor, callback_data.task_id, department.id)
@@ -159,7 +162,7 @@ async def decide(
             chat_id_of(query), texts.render("review/reason_prompt.html", department=department.name, task_id=callback_data.task_id)
         )
         return
-    await review_results(uow, actor, callback_data.task_id, department.code, accept=True)
+    await review_results(uow, actor, callback_data.task_id, department.code, accept=True, note_public=callback_data.note_public)
     task = (await task_detail(uow, actor, callback_data.task_id)).summary
     await uow.commit()
     text = texts.render(

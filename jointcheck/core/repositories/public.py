@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from jointcheck.core.models import (
     CheckItem,
+    CreditChange,
     Department,
     Draw,
     Inspector,
@@ -87,6 +88,7 @@ RECORD_COLUMNS = (
     PublicResult.supersedes_id,
     PublicResult.superseded_by_id,
     PublicResult.correction_reason,
+    Round.kind,
 )
 
 
@@ -95,6 +97,7 @@ def _records():
         select(*RECORD_COLUMNS)
         .join(Department, Department.id == PublicResult.department_id)
         .join(CheckItem, CheckItem.id == PublicResult.item_id)
+        .join(Round, Round.id == PublicResult.round_id)
     )
 
 
@@ -212,30 +215,28 @@ class PublicRepository:
         """(id, the record as a line of the feed) of every public record matching `f`, oldest
         first, a keyset batch at a time: a feed of millions of rows never holds more than one
         batch. The database puts each line together from the stored serialization and the two
-        fields it lacks (core/public_record.py), and rows are read on the connection, without
-        the ORM's per-row loading."""
+        fields it lacks around it (core/public_record.py), and rows are read on the connection,
+        without the ORM's per-row loading. The inspection type goes in between: the batch's case
+        rounds are read once, by key, instead of a look-up of the round on every line (which cost
+        the feed a quarter of its speed on PostgreSQL)."""
         record_id = cast(PublicResult.id, String)
         superseded_by = cast(PublicResult.superseded_by_id, String)
         if kind == "csv":
-            line = record_id + "," + PublicResult.csv_cells + "," + func.coalesce(superseded_by, "") + "\r\n"
+            head = record_id + "," + PublicResult.csv_cells + ","
+            tail = "," + func.coalesce(superseded_by, "") + "\r\n"
         else:
-            line = (
-                '{"record_id":'
-                + record_id
-                + ","
-                + PublicResult.json_members
-                + ',"superseded_by":'
-                + func.coalesce(superseded_by, "null")
-                + "}"
-            )
+            head = '{"record_id":' + record_id + "," + PublicResult.json_members + ',"inspection_type":"'
+            tail = '","superseded_by":' + func.coalesce(superseded_by, "null") + "}"
         last = 0
         connection = await self._session.connection()
         while True:
-            query = self._filtered(select(PublicResult.id, line), f).where(PublicResult.id > last).order_by(PublicResult.id).limit(batch)
-            rows = (await connection.execute(query)).all()
+            query = self._filtered(select(PublicResult.id, PublicResult.round_id, head, tail), f)
+            rows = (await connection.execute(query.where(PublicResult.id > last).order_by(PublicResult.id).limit(batch))).all()
             if not rows:
                 return
-            yield rows
+            rounds = {round_id for _, round_id, _, _ in rows}
+            cases = set((await connection.execute(select(Round.id).where(Round.id.in_(rounds), Round.kind == "case"))).scalars())
+            yield [(i, h + ("case" if r in cases else "random") + t) for i, r, h, t in rows]
             last = rows[-1][0]
             if len(rows) < batch:
                 return
@@ -270,6 +271,24 @@ class PublicRepository:
         """A target's whole public record across departments and rounds, newest first."""
         query = _records().where(PublicResult.target_code == target_code).order_by(PublicResult.id.desc()).limit(limit)
         return list((await self._session.execute(query)).all())
+
+    async def class_changes(self, target_code: str, limit: int) -> list[tuple]:
+        """(changed at, from, to, reason, ';'-joined categories) of the target's changes of class, newest first."""
+        query = (
+            select(CreditChange.changed_at, CreditChange.from_class, CreditChange.to_class, CreditChange.reason, CreditChange.categories)
+            .join(Target, Target.id == CreditChange.target_id)
+            .where(Target.code == target_code)
+            .order_by(CreditChange.id.desc())
+            .limit(limit)
+        )
+        return [tuple(row) for row in await self._session.execute(query)]
+
+    async def first_year(self) -> int | None:
+        """The earliest year of a plan or of an approved round's proposal (UTC year: a bound, not a figure)."""
+        plan = (await self._session.execute(select(func.min(Plan.year)))).scalar_one()
+        created = (await self._session.execute(select(func.min(Round.created_at)).where(Round.approved_at.is_not(None)))).scalar_one()
+        years = [y for y in (plan, created.year if created else None) if y]
+        return min(years) if years else None
 
     # ---- approved rounds -------------------------------------------------------------------------
 

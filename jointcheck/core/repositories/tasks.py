@@ -8,11 +8,12 @@ from collections.abc import Sequence
 from functools import cache
 from typing import NamedTuple
 
-from sqlalchemy import and_, bindparam, exists, func, select, update
+from sqlalchemy import and_, bindparam, case, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jointcheck.core.models import (
     CheckItem,
+    CreditChange,
     Department,
     Inspector,
     Publication,
@@ -286,6 +287,18 @@ class TaskRepository:
         return changed
 
 
+def _class_after_publication():
+    """The target's credit class once the result was published: the last change of class up to then
+    (made by this publication or before it), or before any change the class the first change
+    started from, or when the class never changed the target's class; None while unpublished.
+    Each is a look-up in the changes' (target, id) index."""
+    changes = select(CreditChange).where(CreditChange.target_id == Task.target_id)
+    last = changes.with_only_columns(CreditChange.to_class).where(CreditChange.changed_at <= Result.published_at)
+    first = changes.with_only_columns(CreditChange.from_class).order_by(CreditChange.id).limit(1)
+    after = func.coalesce(last.order_by(CreditChange.id.desc()).limit(1).scalar_subquery(), first.scalar_subquery(), Target.risk)
+    return case((Result.published_at.is_(None), None), else_=after)
+
+
 def _report_query(department_ids: Sequence[int] | None, round_id: int | None):
     query = (
         select(
@@ -306,6 +319,7 @@ def _report_query(department_ids: Sequence[int] | None, round_id: int | None):
             Result.follow_up,
             Result.status,
             Result.published_at,
+            _class_after_publication(),
         )
         .join(Task, Task.id == Result.task_id)
         .join(Round, Round.id == Task.round_id)

@@ -12,12 +12,13 @@ import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-from jointcheck.core.clock import DOMAIN_TZ
+from jointcheck.core.clock import DOMAIN_TZ, local_date
 from jointcheck.core.errors import InvalidInput, NotFound
 from jointcheck.core.masking import mask_target_name
 from jointcheck.core.models import CheckItem, Department, Draw, Plan, Round
 from jointcheck.core.public_record import RESULT_FIELDS
 from jointcheck.core.repositories.public import ResultFilter
+from jointcheck.core.services.stats import Statistics, public_statistics, year_bounds
 from jointcheck.core.uow import UnitOfWork
 
 PAGE_SIZE = 50
@@ -49,11 +50,12 @@ class PublicRecord:
     supersedes: int | None
     superseded_by: int | None
     correction_reason: str
+    case: bool = False  # a case's (个案) inspection, not a random draw's: its round has no public page
 
     @classmethod
     def of(cls, row: tuple) -> PublicRecord:
-        (rid, round_id, _dep_id, dep_code, dep_name, item_code, item_name, *rest) = row
-        return cls(rid, round_id, dep_code, dep_name, item_code, item_name, *rest)
+        (rid, round_id, _dep_id, dep_code, dep_name, item_code, item_name, *rest, round_kind) = row
+        return cls(rid, round_id, dep_code, dep_name, item_code, item_name, *rest, case=round_kind == "case")
 
 
 __all__ = ["RESULT_FIELDS", "PublicRecord"]
@@ -190,6 +192,28 @@ async def target_history(uow: UnitOfWork, code: str, limit: int = 500) -> list[P
     if not records:
         raise NotFound(f"nothing published about {code}")
     return records
+
+
+@dataclass(frozen=True)
+class ClassChange:
+    """A change of the target's credit-risk class, made when results were published."""
+
+    changed_at: dt.datetime
+    from_class: str
+    to_class: str
+    reason: str  # raise | lower
+    categories: tuple[str, ...]  # the published categories that decided it
+
+
+async def class_history(uow: UnitOfWork, code: str, limit: int = 100) -> list[ClassChange]:
+    """A target's changes of credit class, newest first: only the classes, their dates and the
+    published categories behind them (never who inspected, never a case's complaint)."""
+    if len(code) > MAX_CODE:
+        raise InvalidInput(f"a code has at most {MAX_CODE} characters")
+    return [
+        ClassChange(at, before, after, reason, tuple(filter(None, categories.split(";"))))
+        for at, before, after, reason, categories in await uow.public.class_changes(code, limit)
+    ]
 
 
 async def results_stream(uow: UnitOfWork, query: ResultQuery, kind: str) -> AsyncIterator[str]:
@@ -329,6 +353,23 @@ async def published_codes(uow: UnitOfWork, after: str = "", limit: int = 1000) -
 async def public_round_ids(uow: UnitOfWork) -> tuple[list[int], list[int]]:
     """(every public round, the drawn ones, which have a bundle)."""
     return await uow.public.public_round_ids(), await uow.public.drawn_round_ids()
+
+
+# ---- statistics ------------------------------------------------------------------------------
+
+
+async def statistics_years(uow: UnitOfWork) -> list[int]:
+    """The years the statistics pages offer, newest first: from the first year of a plan or an
+    approved round to this year in China."""
+    this = local_date(uow.clock()).year
+    first = await uow.public.first_year()
+    return list(range(this, max(min(first or this, this), 2000) - 1, -1))
+
+
+async def statistics(uow: UnitOfWork, year: int) -> Statistics:
+    """The year's public statistics (a year outside 2000-2100 is refused as bad input)."""
+    year_bounds(year)
+    return await public_statistics(uow, year=year)
 
 
 async def department_names(uow: UnitOfWork) -> list[tuple[str, str]]:

@@ -37,6 +37,7 @@ HEADER = (
     "抽查任务名称",
     "结果状态",
     "公示日期",
+    "公示后信用风险分类",  # the credit loop's class of the target once this result was published
 )
 CHECK_TYPES = {"regular": "双随机抽查", "special": "专项抽查", "case": "定向检查"}
 STATUS = {"accepted": "已审核待公示", "published": "已公示"}
@@ -65,6 +66,7 @@ def _row(row: tuple) -> list[str] | None:
         follow_up,
         status,
         published_at,
+        class_after,
     ) = row
     day = inspected_on or (local_date(finished) if finished else None)
     return [
@@ -82,6 +84,7 @@ def _row(row: tuple) -> list[str] | None:
         title,
         STATUS.get(status, status),
         published_at.astimezone(DOMAIN_TZ).strftime("%Y-%m-%d %H:%M") if published_at else "",
+        class_after or "",
     ]
 
 
