@@ -39,6 +39,7 @@ class UnitOfWork:
         self.name = name  # for crashpoints: `commit:<name>`
         self.clock = clock or utcnow
         self.session = None
+        self._handled_mark = None
         # A unit that only reads: on SQLite it takes no write lock.
         self._options = {READ_ONLY: True} if read_only else None
 
@@ -46,8 +47,22 @@ class UnitOfWork:
         for name in _REPOSITORIES:  # a unit entered again starts with repositories on its new session
             self.__dict__.pop(name, None)
         self.session = self._sessionmaker(execution_options=self._options)
+        self._handled_mark = None
         await self.session.begin()
         return self
+
+    def mark_handled_at_commit(self, mark) -> None:
+        """Write `mark` (services.received_updates.HandledMark) with this unit's next commit()."""
+        self._handled_mark = mark
+
+    async def commit_handled_mark(self) -> None:
+        """Commit the pending mark alone, for an update whose handler committed nothing (a read, a
+        refusal): what the handler left uncommitted is dropped, as at the end of any update."""
+        if self._handled_mark is None or self._handled_mark.done:
+            return
+        if self.session.in_transaction():
+            await self.rollback()
+        await self._commit(with_mark=True)
 
     # Repositories are made on first use: most units of work (every bot update opens one) touch
     # two or three of them.
@@ -80,7 +95,7 @@ class UnitOfWork:
 
     async def commit(self) -> None:
         await crashpoint(f"commit:{self.name}")
-        await self._commit()
+        await self._commit(with_mark=True)
 
     async def release(self) -> None:
         """Commit whatever is open, so that no lock is held while the caller waits on something
@@ -92,8 +107,15 @@ class UnitOfWork:
         else:  # a statement failed: nothing of this transaction can be kept, and its locks go all the same
             await self.rollback()
 
-    async def _commit(self) -> None:
+    async def _commit(self, *, with_mark: bool = False) -> None:
+        # release() before a Telegram request leaves the mark pending: an update cut off while it
+        # waits on Telegram, having changed nothing, is handled again.
+        mark = self._handled_mark if with_mark else None
+        if mark is not None and not mark.done:
+            await self.received_updates.finish(mark.update_id, self.clock())
         await self.session.commit()
+        if mark is not None:
+            mark.done, self._handled_mark = True, None
         if "audit" in self.__dict__:  # another writer may extend the chain before this unit's next transaction
             self.audit.forget_head()
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from aiohttp import web
 
 from jointcheck.core import public_proof as proof
-from jointcheck.core.services import disclosure
+from jointcheck.core.services import audit_heads, disclosure
 from jointcheck.core.services.archive import bundle_files
 from jointcheck.core.uow import UnitOfWork
 from jointcheck.web.keys import SITE_SESSIONMAKER
@@ -52,6 +52,7 @@ ROUND_FIELDS = (
     "drawn_at",
     "due_date",
 )
+HEAD_FIELDS = ("published_at", "occasion", "round_id", "seq", "hash")
 
 
 def _not_modified(request: web.Request, etag: str) -> bool:
@@ -182,14 +183,35 @@ async def rounds_json(request: web.Request) -> web.Response:
     return await _rounds(request, "json")
 
 
+async def _heads(request: web.Request, kind: str) -> web.Response:
+    # A few thousand rows at most (one a day, one per approval and draw): one read, no streaming.
+    async with UnitOfWork(_sessionmaker(request), read_only=True) as uow:
+        heads = await audit_heads.published_heads(uow, limit=1_000_000)
+    rows = [[disclosure.plain(h.published_at), h.occasion, h.round_id, h.seq, h.hash] for h in heads]
+    newest = heads[0] if heads else None
+    etag = f'"h-{newest.id if newest else 0}-{kind}"'  # heads are only ever added
+    return _small(request, etag, newest.published_at if newest else None, HEAD_FIELDS, rows, kind, "heads")
+
+
+async def heads_csv(request: web.Request) -> web.Response:
+    return await _heads(request, "csv")
+
+
+async def heads_json(request: web.Request) -> web.Response:
+    return await _heads(request, "json")
+
+
 async def public_bundle(request: web.Request, uow: UnitOfWork, round_id: int) -> web.StreamResponse:
     """The round's public bundle (conflicts.tsv, which names who recuses from whom, left out), as
-    a deterministic ZIP that `public_proof.py` verifies."""
+    a deterministic ZIP that `public_proof.py` verifies. Its manifest carries the audit chain's head
+    as it is now (like `jointcheck round archive`), so the bundle changes as the chain grows: its
+    round's events cannot be cut later without the head showing it."""
     async with uow:
         await disclosure.public_round(uow, round_id)
         files, redacted = await bundle_files(uow, None, round_id, public=True)
+        head = await audit_heads.chain_head(uow)
     with tempfile.TemporaryDirectory() as folder:
-        path = proof.write_bundle(Path(folder) / f"round-{round_id}.zip", files, redacted)
+        path = proof.write_bundle(Path(folder) / f"round-{round_id}.zip", files, redacted, audit_head=head)
         body = path.read_bytes()
     return web.Response(
         body=body,

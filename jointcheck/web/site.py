@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from jointcheck.core.errors import Conflict, InvalidInput, NotFound
 from jointcheck.core.result_categories import CATEGORIES
-from jointcheck.core.services import disclosure
+from jointcheck.core.services import audit_heads, disclosure
 from jointcheck.core.uow import UnitOfWork
 from jointcheck.web import feeds
 from jointcheck.web.keys import DEPARTMENTS_CACHE, SITE_SESSIONMAKER, STATIC_MODE, STATISTICS_CACHE
@@ -340,6 +340,22 @@ async def _cached(request: web.Request, key: tuple, make):
     return value
 
 
+HEADS_PAGE = 100
+
+
+async def heads_page(request: web.Request) -> web.Response:
+    """The audit chain's published heads, newest first: whoever copies one can later hold the chain to it."""
+    page = _page(request)
+    before = _int(request.query.get("before", ""))
+    size = STATIC_LIMIT if page.static else HEADS_PAGE
+    async with _uow(request) as uow:
+        heads = await audit_heads.published_heads(uow, limit=size + 1, before_id=before)
+    more = len(heads) > size
+    heads = heads[:size]
+    next_link = page.link("/heads", before=heads[-1].id) if more else None
+    return _html(page.render("heads.html", heads=heads, next_link=next_link))
+
+
 async def bundle(request: web.Request) -> web.StreamResponse:
     return await feeds.public_bundle(request, _uow(request), _int(request.match_info["round_id"]))
 
@@ -372,6 +388,9 @@ def mount_site(app: web.Application, sessionmaker: async_sessionmaker) -> None:
         ("/statistics", statistics_page),
         (r"/statistics/{year:\d{4}}", statistics_page),
         (r"/statistics/{year:\d{4}}/chart-{lang:zh-CN|en}.svg", statistics_chart),
+        ("/heads", heads_page),
+        ("/heads.csv", feeds.heads_csv),
+        ("/heads.json", feeds.heads_json),
         ("/verifier/public_proof.py", verifier),
         ("/results.csv", feeds.results_csv),
         ("/results.json", feeds.results_json),

@@ -20,12 +20,22 @@ from jointcheck.core.uow import UnitOfWork
 from jointcheck.web.keys import STATIC_MODE
 from jointcheck.web.site import STATIC_DIR, mount_site, static_file
 
-FILES = ("/results.csv", "/results.json", "/items.csv", "/items.json", "/rounds.csv", "/rounds.json", "/verifier/public_proof.py")
+FILES = (
+    "/results.csv",
+    "/results.json",
+    "/items.csv",
+    "/items.json",
+    "/rounds.csv",
+    "/rounds.json",
+    "/heads.csv",
+    "/heads.json",
+    "/verifier/public_proof.py",
+)
 
 
 async def _paths(sessionmaker: async_sessionmaker) -> tuple[list[str], list[str]]:
     """(pages, other files) of the site, without language prefix."""
-    pages = ["/", "/rounds", "/results", "/data", "/statistics"]
+    pages = ["/", "/rounds", "/results", "/data", "/statistics", "/heads"]
     files = list(FILES)
     async with UnitOfWork(sessionmaker, read_only=True) as uow:
         rounds, drawn = await disclosure.public_round_ids(uow)

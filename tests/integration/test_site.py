@@ -65,6 +65,9 @@ def pages(data) -> list[str]:
         "/items.json",
         "/rounds.csv",
         "/rounds.json",
+        "/heads",
+        "/heads.csv",
+        "/heads.json",
     ]
 
 
@@ -285,3 +288,82 @@ async def test_statistics_pages_with_charts_in_both_languages(site):
     assert (await client.get(f"/statistics/{year}/chart-fr.svg")).status == 404
     earlier = await client.get(f"/statistics/{year - 1}")
     assert earlier.status == 200 and "本年度尚无已公示的结果" in await earlier.text()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_published_heads_are_listed_as_a_page_and_feeds(site):
+    from jointcheck.core.services.audit_heads import published_heads
+
+    client, data = site
+    async with _uow(client) as uow:
+        heads = await published_heads(uow)
+    # the world approved and drew its round: one head for each, at least
+    assert {(h.occasion, h.round_id) for h in heads} >= {("round.approved", data.round_id), ("round.drawn", data.round_id)}
+    home = await (await client.get("/en/")).text()
+    assert re.search(r'<nav[^§]*href="[./a-z]*/heads"[^§]*</nav>', home)  # in the navigation
+    page = await (await client.get("/en/heads")).text()
+    for h in heads:
+        assert h.hash in page and f"<td>{h.seq}</td>" in page
+    assert f"approval of round {data.round_id}" in page and f"draw of round {data.round_id}" in page
+    assert f"第 {data.round_id} 轮抽取" in await (await client.get("/heads")).text()
+    response = await client.get("/heads.csv")
+    raw = await response.read()
+    assert raw.startswith("\ufeff".encode()) and response.headers["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert rows[0] == ["published_at", "occasion", "round_id", "seq", "hash"]
+    assert [(r[1], r[3], r[4]) for r in rows[1:]] == [(h.occasion, str(h.seq), h.hash) for h in heads]
+    assert (await client.get("/heads.csv", headers={"If-None-Match": response.headers["ETag"]})).status == 304
+    feed = await (await client.get("/heads.json")).json()
+    assert [(r["occasion"], r["round_id"], r["seq"], r["hash"]) for r in feed] == [(h.occasion, h.round_id, h.seq, h.hash) for h in heads]
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_heads_page_pages_on_when_there_are_many(site, uow_factory):
+    from jointcheck.core.services.audit_heads import published_heads
+    from jointcheck.web.site import HEADS_PAGE
+
+    client, _ = site
+    async with uow_factory() as uow:
+        for _ in range(HEADS_PAGE + 5):
+            await uow.audit.publish("daily")
+        await uow.commit()
+    async with _uow(client) as uow:
+        heads = await published_heads(uow, limit=1_000_000)
+    first = await (await client.get("/en/heads")).text()
+    more = re.search(r'rel="next" href="([^"]+)"', first).group(1).replace("&amp;", "&")
+    second = await (await client.get("/en/" + more)).text()
+    shown = re.findall(r'<td class="code">([0-9a-f]{64})</td>', first) + re.findall(r'<td class="code">([0-9a-f]{64})</td>', second)
+    assert len(re.findall(r'<td class="code">', first)) == HEADS_PAGE and shown == [h.hash for h in heads]
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_public_bundle_carries_the_audit_head_and_verifies(site, tmp_path):
+    import zipfile
+
+    from jointcheck.core import public_proof
+
+    client, data = site
+    bundle = await (await client.get(f"/rounds/{data.round_id}/bundle.zip")).read()
+    async with _uow(client) as uow:
+        seq, digest = await uow.audit.head()
+    manifest = json.loads(zipfile.ZipFile(io.BytesIO(bundle)).read("manifest.json"))
+    assert manifest["audit_head"] == {"seq": seq, "hash": digest}
+    (tmp_path / "round.zip").write_bytes(bundle)
+    report = public_proof.verify_bundle(tmp_path / "round.zip")
+    assert report.ok, report.render()
+    assert f"audit chain head {seq}:{digest}" in report.check("manifest").detail
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_static_export_holds_the_heads_page_and_feeds(site, sessionmaker, tmp_path):
+    from jointcheck.web.static_export import export_site
+
+    client, data = site
+    await export_site(sessionmaker, tmp_path / "copy")
+    for name in ("heads.html", "en/heads.html", "heads.csv", "heads.json"):
+        assert (tmp_path / "copy" / name).is_file(), name
+    for page in (tmp_path / "copy" / "heads.html", tmp_path / "copy" / "en" / "heads.html"):
+        links = re.findall(r'href="([^"#]+)"', page.read_text())
+        assert any(link.endswith(f"rounds/{data.round_id}.html") for link in links)  # a head's round, in the copy
+        assert all((page.parent / link).resolve().is_file() for link in links), links  # every link opens offline
+    assert 'href="heads.html"' in (tmp_path / "copy" / "index.html").read_text()

@@ -22,6 +22,7 @@ from aiogram.types import TelegramObject
 from aiogram.types import User as TelegramUser
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from jointcheck.bot.middlewares.updates import HANDLED_MARK
 from jointcheck.core.authz import Actor
 from jointcheck.core.clock import Clock
 from jointcheck.core.services.users import account_of_chat
@@ -58,13 +59,18 @@ class DatabaseMiddleware(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         telegram_user: TelegramUser | None = data.get("event_from_user")
+        mark = data.get(HANDLED_MARK)
         async with self.unit_of_work() as uow:
             token = _update_unit.set(uow)
+            if mark is not None:  # written by the handler's own commit (or before its first answer)
+                uow.mark_handled_at_commit(mark)
             try:
                 known = await account_of_chat(uow, telegram_user.id) if telegram_user else None
                 user, actor = known or (None, stranger(telegram_user))
                 data["uow"], data["user"], data["actor"] = uow, user, actor
-                return await handler(event, data)
+                result = await handler(event, data)
+                await uow.commit_handled_mark()
+                return result
             finally:
                 _update_unit.reset(token)
 

@@ -2,13 +2,15 @@
 
 Long polling confirms an update to Telegram with the next getUpdates, while the update may still
 be handled (aiogram handles each as a task); a kill before its commit would lose it for good.
-So each update is recorded as it arrives, marked handled when its handler is done, and those a
-crash left unfinished are handled again when polling starts (`replay`). An update that arrives
+So each update is recorded as it arrives (one statement), marked handled by the first commit of
+its unit of work (bot/middlewares/database.py; in the same transaction as the handler's change, so
+a crash cannot separate them; a handler that commits nothing gets the mark alone at its end), and
+those a crash left unfinished are handled again when polling starts (`replay`). An update that arrives
 again after it was handled (a webhook post Telegram repeats because it missed the answer) is
 skipped. A handler that failed counts as handled: handling it again would fail again.
 
-A crash after a handler's commit and before the mark repeats that update once on replay; handlers
-are made for it, as for any repeated press (core refuses a second approval, a second answer...).
+What a handler sends after its commit is not repeated by a replay: what must follow a commit goes
+through the outbox.
 """
 
 from __future__ import annotations
@@ -25,10 +27,12 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from jointcheck.core.clock import Clock
 from jointcheck.core.services import received_updates
-from jointcheck.core.services.received_updates import Arrival
+from jointcheck.core.services.received_updates import Arrival, HandledMark
 from jointcheck.core.uow import UnitOfWork
 
 log = logging.getLogger("jointcheck.bot.updates")
+
+HANDLED_MARK = "jointcheck_handled_mark"  # in handler data: the HandledMark the update's unit of work writes
 
 
 class ReceivedUpdatesMiddleware(BaseMiddleware):
@@ -51,20 +55,27 @@ class ReceivedUpdatesMiddleware(BaseMiddleware):
             return UNHANDLED
         if arrival is Arrival.UNFINISHED:
             log.warning("update %s: its handling was cut off before; handling it again", update.update_id)
+        mark = data[HANDLED_MARK] = HandledMark(update.update_id)
         try:
             result = await handler(update, data)
         except Exception:
-            await self._finish(update.update_id)
+            await self._finish(mark)
             raise
-        await self._finish(update.update_id)
+        await self._finish(mark)
         return result
 
-    async def _finish(self, update_id: int) -> None:
+    async def _finish(self, mark: HandledMark) -> None:
+        """The mark in a transaction of its own, when the update's unit of work did not write it (it
+        failed, or never reached the unit)."""
+        if mark.done:
+            return
+
         # Shielded: a shutdown cancelling the update after its handler returned must not leave it to be replayed.
         async def finish() -> None:
             async with self._uow() as uow:
-                await received_updates.finish(uow, update_id)
+                await received_updates.finish(uow, mark.update_id)
                 await uow.commit()
+                mark.done = True
 
         await asyncio.shield(finish())
 

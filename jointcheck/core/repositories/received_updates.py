@@ -7,6 +7,8 @@ import datetime as dt
 import enum
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from jointcheck.core.models import ReceivedUpdate
@@ -23,10 +25,16 @@ class ReceivedUpdateRepository:
         self._session = session
 
     async def arrive(self, update_id: int, payload: str, now: dt.datetime) -> Arrival:
-        handled = (await self._session.execute(select(ReceivedUpdate.handled_at).where(ReceivedUpdate.update_id == update_id))).first()
-        if handled is None:
-            self._session.add(ReceivedUpdate(update_id=update_id, payload=payload, received_at=now))
+        # One statement for a new update (nearly all of them); a repeat reads what became of it.
+        insert = pg_insert if self._session.bind.dialect.name == "postgresql" else sqlite_insert
+        added = await self._session.execute(
+            insert(ReceivedUpdate)
+            .values(update_id=update_id, payload=payload, received_at=now)
+            .on_conflict_do_nothing(index_elements=[ReceivedUpdate.update_id])
+        )
+        if added.rowcount == 1:
             return Arrival.NEW
+        handled = (await self._session.execute(select(ReceivedUpdate.handled_at).where(ReceivedUpdate.update_id == update_id))).one()
         return Arrival.UNFINISHED if handled.handled_at is None else Arrival.HANDLED
 
     async def finish(self, update_id: int, now: dt.datetime) -> None:

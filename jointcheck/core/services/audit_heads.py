@@ -26,6 +26,7 @@ class PublishedHead:
     occasion: str  # daily | round.approved | round.drawn
     round_id: int | None
     published_at: dt.datetime
+    id: int | None = None  # the row's; None until it is flushed
 
     @property
     def anchor(self) -> str:
@@ -39,7 +40,12 @@ async def published_heads(uow: UnitOfWork, *, limit: int = 100, before_id: int |
     if before_id is not None:
         query = query.where(AuditHead.id < before_id)
     rows = (await uow.session.execute(query)).scalars()
-    return [PublishedHead(h.seq, h.hash, h.occasion, h.round_id, h.published_at) for h in rows]
+    return [PublishedHead(h.seq, h.hash, h.occasion, h.round_id, h.published_at, h.id) for h in rows]
+
+
+async def chain_head(uow: UnitOfWork) -> tuple[int, str]:
+    """(seq, hash) of the chain as it is now, for a public bundle's manifest; public like the heads."""
+    return await uow.audit.head()
 
 
 async def publish_daily_head(uow: UnitOfWork) -> PublishedHead | None:
