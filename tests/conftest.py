@@ -202,3 +202,11 @@ async def clear_fsm_keys(redis_url: str | None, user_id: int) -> None:
 
 
 from tests.cli_helpers import cli  # noqa: E402,F401  (fixture re-export)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (`make test` runs `-n 2 --dist loadgroup`), the tests that share the Redis
+    database run on one worker, one after another: they use the same Telegram user ids in the same keys."""
+    for item in items:
+        if "redis_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("redis"))
