@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment
 
 from jointcheck.core.result_categories import CATEGORIES, ROLE_LABELS
-from jointcheck.i18n import LANGUAGES, translations
+from jointcheck.i18n import N_, template_environment, translations  # noqa: F401  (N_: routers mark messages with it)
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates" / "bot"
 
@@ -22,28 +22,10 @@ TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates" / "bot"
 LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}
 
 
-def N_(message: str) -> str:
-    """Marks a message id for extraction; translated where it is shown."""
-    return message
-
-
 @cache
 def environment(language: str) -> Environment:
-    if language not in LANGUAGES:
-        raise ValueError(f"no catalog for language {language!r}")
     catalog = translations(language)
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATES_DIR),
-        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True),
-        extensions=["jinja2.ext.i18n"],
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        # The templates ship with the code: asking the file system whether they changed, on every
-        # render, only costs time.
-        auto_reload=False,
-    )
-    env.install_gettext_translations(catalog, newstyle=True)
+    env = template_environment(TEMPLATES_DIR, language)
     env.filters["role_label"] = lambda role: catalog.gettext(ROLE_LABELS[str(role)])
     env.filters["category_label"] = lambda code: catalog.gettext(CATEGORIES[str(code)])
     return env

@@ -6,20 +6,16 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment
 
 from jointcheck.core.clock import DOMAIN_TZ
 from jointcheck.core.result_categories import CATEGORIES, FOLLOW_UPS
-from jointcheck.i18n import LANGUAGES, translations
+from jointcheck.i18n import N_, template_environment, translations
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates" / "web"
 # The language of each page's <html lang>, and the path prefix that selects it (zh-CN has none).
 HTML_LANG = {"zh_CN": "zh-CN", "en": "en"}
 PREFIX = {"zh_CN": "", "en": "/en"}
-
-
-def N_(message: str) -> str:
-    return message
 
 
 TARGET_KINDS = {
@@ -54,19 +50,8 @@ def _local(value) -> str:
 
 @cache
 def environment(language: str) -> Environment:
-    if language not in LANGUAGES:
-        raise ValueError(f"no catalog for language {language!r}")
     catalog = translations(language)
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATES_DIR),
-        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=True),
-        extensions=["jinja2.ext.i18n"],
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        auto_reload=False,
-    )
-    env.install_gettext_translations(catalog, newstyle=True)
+    env = template_environment(TEMPLATES_DIR, language)
     env.filters["category_label"] = lambda code: catalog.gettext(CATEGORIES[str(code)]) if str(code) in CATEGORIES else str(code)
     env.filters["follow_up_label"] = lambda code: catalog.gettext(FOLLOW_UPS[str(code)]) if str(code) in FOLLOW_UPS else str(code)
     env.filters["kind_label"] = lambda code: catalog.gettext(TARGET_KINDS[str(code)]) if str(code) in TARGET_KINDS else str(code)
