@@ -206,7 +206,9 @@ from tests.cli_helpers import cli  # noqa: E402,F401  (fixture re-export)
 
 def pytest_collection_modifyitems(config, items):
     """Under pytest-xdist (`make test` runs `-n 2 --dist loadgroup`), the tests that share the Redis
-    database run on one worker, one after another: they use the same Telegram user ids in the same keys."""
+    database run on one worker, one after another: they use the same Telegram user ids in the same keys.
+    A test takes Redis by the `redis_url` fixture, or by a `backend` parameter "redis" that fetches it."""
     for item in items:
-        if "redis_url" in getattr(item, "fixturenames", ()):
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if "redis_url" in getattr(item, "fixturenames", ()) or params.get("backend") == "redis":
             item.add_marker(pytest.mark.xdist_group("redis"))
