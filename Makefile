@@ -25,9 +25,9 @@ lint: $(STAMP)
 unit: catalogs
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
-# two workers; the tests that share the Redis database run on one of them (tests/conftest.py)
+# two workers, each with its own Redis database (tests/conftest.py)
 test: catalogs lint
-	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
 
 demo: catalogs
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash scripts/demo.sh

@@ -171,18 +171,29 @@ def uow_factory(sessionmaker):
 
 @pytest.fixture
 def redis_url():
+    """The test Redis database; under pytest-xdist each worker has its own (15, 14, … for gw0, gw1, …),
+    since the tests use the same Telegram user ids in the same keys."""
     try:
         import redis
     except ImportError as exc:
         unavailable("Redis", f"client not installed: {exc}")
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    url = _worker_redis_url(REDIS_URL, os.environ.get("PYTEST_XDIST_WORKER", "gw0"))
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
     try:
         client.ping()
     except Exception as exc:
-        unavailable("Redis", f"{REDIS_URL}: {type(exc).__name__}: {exc}")
+        unavailable("Redis", f"{url}: {type(exc).__name__}: {exc}")
     finally:
         client.close()
-    return REDIS_URL
+    return url
+
+
+def _worker_redis_url(url: str, worker: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    database = int(parts.path.strip("/") or 0) - int(worker.removeprefix("gw") or 0)
+    return parts._replace(path=f"/{database % 16}").geturl()
 
 
 async def clear_fsm_keys(redis_url: str | None, user_id: int) -> None:
@@ -202,13 +213,3 @@ async def clear_fsm_keys(redis_url: str | None, user_id: int) -> None:
 
 
 from tests.cli_helpers import cli  # noqa: E402,F401  (fixture re-export)
-
-
-def pytest_collection_modifyitems(config, items):
-    """Under pytest-xdist (`make test` runs `-n 2 --dist loadgroup`), the tests that share the Redis
-    database run on one worker, one after another: they use the same Telegram user ids in the same keys.
-    A test takes Redis by the `redis_url` fixture, or by a `backend` parameter "redis" that fetches it."""
-    for item in items:
-        params = getattr(getattr(item, "callspec", None), "params", {})
-        if "redis_url" in getattr(item, "fixturenames", ()) or params.get("backend") == "redis":
-            item.add_marker(pytest.mark.xdist_group("redis"))
