@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 
 from jointcheck.core.directory_io.errors import DirectoryFileError
-from jointcheck.core.directory_io.readers import file_format, open_table, read_rows, xlsx_cell_text
+from jointcheck.core.directory_io.readers import file_format, open_table, read_rows, sheet_cell_text
 
 
 def _csv(tmp_path, text: str, encoding: str = "utf-8", name: str = "f.csv"):
@@ -142,8 +142,8 @@ def test_xlsx_from_a_file_object(tmp_path):
         (dt.date(2024, 5, 1), "2024-05-01"),
     ],
 )
-def test_xlsx_cell_text(value, text):
-    assert xlsx_cell_text(value) == text
+def test_sheet_cell_text(value, text):
+    assert sheet_cell_text(value) == text
 
 
 def test_abandoned_reads_close_cleanly(tmp_path):

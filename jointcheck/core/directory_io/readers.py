@@ -28,7 +28,7 @@ from jointcheck.core.directory_io.encoding import detect_encoding_of_stream, loc
 from jointcheck.core.directory_io.errors import DirectoryFileError
 from jointcheck.core.directory_io.schemas import NumberText
 
-__all__ = ["FORMATS", "SHEET_FORMATS", "Table", "file_format", "open_table", "read_rows", "xlsx_cell_text"]
+__all__ = ["FORMATS", "SHEET_FORMATS", "Table", "file_format", "open_table", "read_rows", "sheet_cell_text"]
 
 SHEET_FORMATS = {".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls", ".ods": "ods"}
 FORMATS = ("csv", "xlsx", "xls", "ods")
@@ -211,6 +211,3 @@ def sheet_cell_text(value: object) -> str:
     if isinstance(value, (dt.date, dt.time)):
         return value.isoformat()
     return str(value)
-
-
-xlsx_cell_text = sheet_cell_text  # the name it had when only XLSX was read
